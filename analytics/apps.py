@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    """Surveys, metrics, attribution and dashboards (later issues)."""
+
+    name = "analytics"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    """API plumbing shared by every app: keys, scopes, throttling, idempotency, error format."""
+
+    name = "api"
+    verbose_name = "API access"

@@ -1,0 +1,25 @@
+"""Celery application. Broker and result backend come from settings (see config/settings.py)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("kaskad")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _make_embedded_broker_folders() -> None:
+    """The filesystem transport expects its folders to exist; create them for the default set-up."""
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            os.makedirs(options[key], exist_ok=True)
+    backend = app.conf.result_backend or ""
+    if backend.startswith("file://"):
+        os.makedirs(backend.removeprefix("file://"), exist_ok=True)
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _make_embedded_broker_folders(), weak=False)

@@ -1,0 +1,193 @@
+"""What API clients send, validated with pydantic.
+
+pydantic (rather than DRF serializers) validates the 1,000-item batches: its core is compiled and
+about an order of magnitude faster, and its error locations `(index, field, ...)` are exactly the
+`{"index", "field"}` pairs the API contract promises. drf-spectacular documents these models.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from api.errors import ApiError, ValidationFailed
+from customers.models import Channel, ConsentStatus, LifecycleStage, Order
+from customers.normalize import (
+    normalize_address,
+    normalize_currency,
+    normalize_email,
+    normalize_locale,
+    normalize_phone,
+    normalize_timezone,
+)
+
+MAX_BATCH_ITEMS = 1000
+
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalize_phone)]
+Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(normalize_locale)]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalize_timezone)]
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(normalize_currency)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
+ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
+ConsentStatusName = Literal[tuple(ConsentStatus.values)]  # type: ignore[valid-type]
+LifecycleStageName = Literal[tuple(LifecycleStage.values)]  # type: ignore[valid-type]
+OrderStatusName = Literal[tuple(Order.Status.values)]  # type: ignore[valid-type]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class IdentityIn(Strict):
+    channel: ChannelName
+    address: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+    def normalized_address(self) -> str:
+        return normalize_address(self.channel, self.address)
+
+
+class ConsentIn(Strict):
+    channel: ChannelName
+    status: ConsentStatusName
+    source: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+class CustomerFields(Strict):
+    """Profile fields. Fields left out are not changed; null clears a field."""
+
+    email: Email | None = None
+    phone: Phone | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    locale: Locale | None = None
+    timezone: TimeZone | None = None
+    birth_date: date | None = None
+    lifecycle_stage: LifecycleStageName | None = None
+    attributes: dict[str, Any] | None = Field(
+        default=None,
+        description="Custom attributes, merged into the stored ones; null removes a key. "
+        "Each key must be defined by staff with a type.",
+    )
+    identities: list[IdentityIn] | None = Field(
+        default=None, description="Addresses to add (email and phone add their own)."
+    )
+    consents: list[ConsentIn] | None = None
+
+
+class CustomerIn(CustomerFields):
+    external_id: ExternalId
+
+
+class CustomerPatch(CustomerFields):
+    pass
+
+
+class EventIn(Strict):
+    event_id: ExternalId
+    customer_external_id: ExternalId
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    properties: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: AwareDatetime
+    source: Annotated[str, StringConstraints(max_length=50)] = ""
+
+
+class OrderItemIn(Strict):
+    sku: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(max_length=255)] = ""
+    category: Annotated[str, StringConstraints(max_length=255)] = ""
+    quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    price: Money
+
+
+class OrderIn(Strict):
+    external_id: ExternalId
+    customer_external_id: ExternalId
+    status: OrderStatusName = "completed"
+    placed_at: AwareDatetime
+    total: Money
+    currency: Currency
+    promo_code: Annotated[str, StringConstraints(max_length=100)] = ""
+    items: list[OrderItemIn] = Field(default_factory=list, max_length=1000)
+
+
+class ConsentPut(Strict):
+    status: ConsentStatusName
+    source: Annotated[str, StringConstraints(max_length=100)] = ""
+
+
+class CustomerBatchIn(Strict):
+    items: list[CustomerIn] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+
+
+class EventBatchIn(Strict):
+    items: list[EventIn] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+
+
+class OrderBatchIn(Strict):
+    items: list[OrderIn] = Field(min_length=1, max_length=MAX_BATCH_ITEMS)
+
+
+def _field_path(loc: tuple) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def _message(error: dict) -> str:
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def validation_errors(exc: ValidationError, *, batch: bool) -> list[dict[str, Any]]:
+    """pydantic's errors as the API's [{"index", "field", "message"}] (index only in batches)."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if batch and len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
+            errors.append({"index": loc[1], "field": _field_path(loc[2:]), "message": _message(error)})
+        else:
+            errors.append({"field": _field_path(loc), "message": _message(error)})
+    return errors
+
+
+def parse(model: type[BaseModel], data: Any):
+    """Validate a request body against a schema, or raise the API's 400 validation error."""
+    if not isinstance(data, dict):
+        raise ValidationFailed([{"field": "body", "message": "must be a JSON object"}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(validation_errors(exc, batch=False)) from None
+
+
+def parse_batch(model: type[BaseModel], data: Any):
+    """Validate a batch body `{"items": [...]}`; more than MAX_BATCH_ITEMS items is 413."""
+    if not isinstance(data, dict):
+        raise ValidationFailed([{"field": "body", "message": "must be a JSON object"}])
+    items = data.get("items")
+    if isinstance(items, list) and len(items) > MAX_BATCH_ITEMS:
+        raise ApiError(
+            f"A batch holds at most {MAX_BATCH_ITEMS} items; this one has {len(items)}.",
+            code="too_many_items",
+            status_code=413,
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(validation_errors(exc, batch=True)) from None

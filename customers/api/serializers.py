@@ -1,0 +1,76 @@
+"""What the API returns. (What it accepts is validated in schemas.py.)"""
+
+from rest_framework import serializers
+
+from customers.models import ChannelIdentity, Consent, Customer
+
+
+class IdentitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChannelIdentity
+        fields = ["channel", "address", "created_at"]
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Consent
+        fields = ["channel", "status", "source", "updated_at"]
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    identities = IdentitySerializer(many=True, read_only=True)
+    consents = ConsentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "external_id",
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "locale",
+            "timezone",
+            "birth_date",
+            "lifecycle_stage",
+            "attributes",
+            "identities",
+            "consents",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class BatchResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    customers_created = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="External ids of customers that did not exist and were created for this batch.",
+    )
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    occurred_at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    data = serializers.DictField()
+
+
+class TimelinePageSerializer(serializers.Serializer):
+    results = TimelineEntrySerializer(many=True, source="entries")
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(required=False, help_text="Item position, in batches.")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable; branch on this, not on message.")
+    message = serializers.CharField()
+    errors = ErrorItemSerializer(many=True, required=False)

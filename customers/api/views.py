@@ -1,0 +1,222 @@
+"""API v1 for customers, events and orders. Views validate, call one service, serialise."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.idempotency import idempotent
+from api.pagination import UpdatedAtCursorPagination
+from customers.api import schemas
+from customers.api.filters import CustomerFilter
+from customers.api.serializers import (
+    BatchResultSerializer,
+    ConsentSerializer,
+    CustomerSerializer,
+    ErrorSerializer,
+    TimelinePageSerializer,
+)
+from customers.models import Channel
+from customers.selectors import consent_list, customer_export_data, customer_get, customer_list
+from customers.services.consents import consent_set
+from customers.services.customers import customer_create, customer_update, customer_upsert_batch
+from customers.services.events import event_ingest_batch
+from customers.services.gdpr import customer_erase
+from customers.services.orders import order_upsert_batch
+from customers.timeline import InvalidCursor, customer_timeline, timeline_kinds
+
+
+def _errors(*codes: int) -> dict:
+    descriptions = {
+        400: "validation_error or malformed_json",
+        401: "not_authenticated or authentication_failed",
+        403: "insufficient_scope (a read-only key writing)",
+        404: "not_found",
+        409: "already_exists or idempotency_request_in_progress",
+        413: "too_many_items or request_too_large",
+        415: "unsupported_media_type (send application/json)",
+        422: "idempotency_key_reused (same key, different body)",
+        429: "rate_limited; see Retry-After",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+
+
+READ_ERRORS = (401, 404, 429)
+WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Retrying with the same key returns the first response for 24 hours.",
+)
+
+
+class CustomerListCreateView(generics.ListAPIView):
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    pagination_class = UpdatedAtCursorPagination
+
+    def get_queryset(self):
+        return customer_list()
+
+    @extend_schema(summary="List customers", responses={200: CustomerSerializer, **_errors(400, 401, 429)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a customer",
+        request=schemas.CustomerIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: CustomerSerializer, **_errors(*WRITE_ERRORS, 409, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        data = schemas.parse(schemas.CustomerIn, request.data)
+        customer = customer_create(data=data, source=_source(request))
+        return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerDetailView(APIView):
+    @extend_schema(summary="Get a customer", responses={200: CustomerSerializer, **_errors(*READ_ERRORS)})
+    def get(self, request, external_id: str):
+        return Response(CustomerSerializer(customer_get(external_id=external_id)).data)
+
+    @extend_schema(
+        summary="Update a customer",
+        description="Only the fields sent change; null clears a field; attributes merge.",
+        request=schemas.CustomerPatch,
+        responses={200: CustomerSerializer, **_errors(*WRITE_ERRORS, 404)},
+    )
+    def patch(self, request, external_id: str):
+        customer = customer_get(external_id=external_id)
+        data = schemas.parse(schemas.CustomerPatch, request.data)
+        customer = customer_update(customer=customer, data=data, source=_source(request))
+        return Response(CustomerSerializer(customer_get(external_id=customer.external_id)).data)
+
+    @extend_schema(
+        summary="Erase a customer (GDPR)",
+        description="Wipes personal data, addresses, events and notes; keeps anonymised orders "
+        "and the consent log. The external id is released.",
+        responses={204: None, **_errors(401, 403, 404, 429)},
+    )
+    def delete(self, request, external_id: str):
+        customer_erase(customer=customer_get(external_id=external_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerExportView(APIView):
+    @extend_schema(
+        summary="Export everything held about a customer (GDPR)",
+        responses={200: OpenApiTypes.OBJECT, **_errors(*READ_ERRORS)},
+    )
+    def get(self, request, external_id: str):
+        return Response(customer_export_data(customer=customer_get(external_id=external_id)))
+
+
+class CustomerTimelineView(APIView):
+    @extend_schema(
+        summary="A customer's unified timeline, newest first",
+        parameters=[
+            OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
+            OpenApiParameter("limit", int, description="1 to 200; default 50"),
+            OpenApiParameter("kind", str, many=True, description="only these kinds of entry"),
+        ],
+        responses={200: TimelinePageSerializer, **_errors(400, *READ_ERRORS)},
+    )
+    def get(self, request, external_id: str):
+        customer = customer_get(external_id=external_id)
+        kinds = request.query_params.getlist("kind") or None
+        unknown = set(kinds or []) - set(timeline_kinds())
+        if unknown:
+            raise ValidationError({"kind": [f"unknown kind(s): {', '.join(sorted(unknown))}"]})
+        try:
+            limit = int(request.query_params.get("limit", 50))
+            page = customer_timeline(
+                customer.pk, cursor=request.query_params.get("cursor"), limit=limit, kinds=kinds
+            )
+        except InvalidCursor as exc:
+            raise ValidationError({"cursor": [str(exc)]}) from None
+        except ValueError:
+            raise ValidationError({"limit": ["must be a whole number"]}) from None
+        return Response(TimelinePageSerializer(page).data)
+
+
+class CustomerConsentListView(APIView):
+    @extend_schema(summary="A customer's consents", responses={200: ConsentSerializer(many=True), **_errors(*READ_ERRORS)})
+    def get(self, request, external_id: str):
+        customer = customer_get(external_id=external_id)
+        return Response(ConsentSerializer(consent_list(customer=customer), many=True).data)
+
+
+class CustomerConsentView(APIView):
+    @extend_schema(
+        summary="Set a customer's consent on one channel",
+        request=schemas.ConsentPut,
+        responses={200: ConsentSerializer, **_errors(*WRITE_ERRORS, 404)},
+    )
+    def put(self, request, external_id: str, channel: str):
+        customer = customer_get(external_id=external_id)
+        if channel not in Channel.values:
+            raise ValidationError({"channel": [f"must be one of {', '.join(Channel.values)}"]})
+        data = schemas.parse(schemas.ConsentPut, request.data)
+        consent = consent_set(
+            customer=customer, channel=channel, status=data.status, source=data.source or _source(request)
+        )
+        return Response(ConsentSerializer(consent).data)
+
+
+class _BatchView(APIView):
+    schema_class: type
+    service: staticmethod
+
+    @idempotent
+    def post(self, request):
+        batch = schemas.parse_batch(self.schema_class, request.data)
+        result = self.service(items=batch.items, source=_source(request))
+        return Response(BatchResultSerializer(result).data)
+
+
+def _batch_schema(summary: str, request):
+    return extend_schema(
+        summary=summary,
+        description="Up to 1,000 items, validated all before any is written: one bad item gives "
+        "400 with every problem as {index, field, message} and nothing is stored. Replaying a "
+        "batch changes nothing (see `unchanged`).",
+        request=request,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={200: BatchResultSerializer, **_errors(*WRITE_ERRORS, 409, 422)},
+    )
+
+
+class CustomerBatchView(_BatchView):
+    schema_class = schemas.CustomerBatchIn
+    service = staticmethod(customer_upsert_batch)
+
+    @_batch_schema("Upsert customers in bulk, by external_id", schemas.CustomerBatchIn)
+    def post(self, request):
+        return super().post(request)
+
+
+class EventBatchView(_BatchView):
+    schema_class = schemas.EventBatchIn
+    service = staticmethod(event_ingest_batch)
+
+    @_batch_schema("Record events in bulk, deduplicated by event_id", schemas.EventBatchIn)
+    def post(self, request):
+        return super().post(request)
+
+
+class OrderBatchView(_BatchView):
+    schema_class = schemas.OrderBatchIn
+    service = staticmethod(order_upsert_batch)
+
+    @_batch_schema("Upsert orders with their items in bulk, by external_id", schemas.OrderBatchIn)
+    def post(self, request):
+        return super().post(request)
+
+
+def _source(request) -> str:
+    return f"api:{request.auth.name}"[:50]
+

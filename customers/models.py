@@ -1,0 +1,233 @@
+from django.conf import settings
+from django.db import models
+from django.utils.timezone import now
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    TELEGRAM = "telegram", "Telegram"
+    VIBER = "viber", "Viber"
+    PUSH = "push", "Push"
+    VOICE = "voice", "Voice call"
+
+
+class ConsentStatus(models.TextChoices):
+    OPTED_IN = "opted_in", "Opted in"
+    OPTED_OUT = "opted_out", "Opted out"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class LifecycleStage(models.TextChoices):
+    LEAD = "lead", "Lead"
+    PROSPECT = "prospect", "Prospect"
+    CUSTOMER = "customer", "Customer"
+    REPEAT_CUSTOMER = "repeat_customer", "Repeat customer"
+    LAPSED = "lapsed", "Lapsed"
+    CHURNED = "churned", "Churned"
+
+
+class AttributeDefinition(models.Model):
+    """A custom attribute staff allow on customers, with the type its values must have."""
+
+    class Type(models.TextChoices):
+        STRING = "string", "Text"
+        NUMBER = "number", "Number"
+        BOOL = "bool", "Yes / no"
+        DATE = "date", "Date"
+
+    key = models.SlugField(max_length=64, unique=True, help_text="Name used in the API, e.g. 'city'.")
+    label = models.CharField(max_length=100)
+    type = models.CharField(max_length=6, choices=Type.choices)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.type})"
+
+
+class Customer(models.Model):
+    external_id = models.CharField(max_length=255, unique=True, help_text="The CRM's id.")
+    email = models.CharField(max_length=254, blank=True, db_index=True)  # lower-case
+    phone = models.CharField(max_length=20, blank=True, db_index=True)  # E.164
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    locale = models.CharField(max_length=35, blank=True, help_text="BCP 47, e.g. ru-RU")
+    timezone = models.CharField(max_length=64, blank=True, help_text="IANA, e.g. Europe/Moscow")
+    birth_date = models.DateField(null=True, blank=True)
+    lifecycle_stage = models.CharField(max_length=20, choices=LifecycleStage.choices, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=now, db_index=True)
+    updated_at = models.DateTimeField(default=now)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [
+            # "changed since" sync reads and the API list order.
+            models.Index(fields=["updated_at", "id"], name="customer_updated_at_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email or self.phone or self.external_id
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class ChannelIdentity(models.Model):
+    """One address on one channel. A customer has many; an address belongs to one customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=512)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "channel identities"
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="identity_unique_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.address}"
+
+
+class Consent(models.Model):
+    """The current consent of a customer on one channel; every change is kept in ConsentChange."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    source = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "channel"], name="consent_unique_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.status}"
+
+
+class ConsentChange(models.Model):
+    """Append-only log of consent changes; kept after a GDPR erase as proof of consent."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_changes")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    previous_status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    status = models.CharField(max_length=10, choices=ConsentStatus.choices)
+    source = models.CharField(max_length=100, blank=True)
+    occurred_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "-occurred_at"], name="consentchange_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.previous_status} → {self.status}"
+
+
+class Event(models.Model):
+    event_id = models.CharField(max_length=255, unique=True, help_text="The sender's id; dedupes.")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    name = models.CharField(max_length=100)
+    properties = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=now)
+    source = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="event_timeline"),
+            models.Index(fields=["name", "occurred_at"], name="event_name_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.event_id})"
+
+
+class Product(models.Model):
+    """Catalogue entry, upserted from order items by SKU."""
+
+    sku = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=255, blank=True)
+    category = models.CharField(max_length=255, blank=True, db_index=True)
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    updated_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}".strip()
+
+
+class Order(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PAID = "paid", "Paid"
+        SHIPPED = "shipped", "Shipped"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    external_id = models.CharField(max_length=255, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETED)
+    placed_at = models.DateTimeField()
+    total = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    promo_code = models.CharField(max_length=100, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "-placed_at"], name="order_timeline"),
+            models.Index(fields=["placed_at"], name="order_placed_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.external_id}"
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sku = models.CharField(max_length=100)
+    name = models.CharField(max_length=255, blank=True)
+    category = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    price = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["sku"], name="orderitem_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku}"
+
+
+class Note(models.Model):
+    """An agent's note on a customer."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "-created_at"], name="note_timeline")]
+
+    def __str__(self) -> str:
+        return self.body[:60]

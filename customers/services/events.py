@@ -1,0 +1,47 @@
+from django.db import transaction
+from django.utils import timezone
+
+from api.errors import ValidationFailed
+from customers.api.schemas import EventIn
+from customers.models import Event
+from customers.services.batch import BatchResult, customers_resolve_or_create, duplicate_key_errors
+
+
+def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchResult:
+    """Store events once each: an event_id already stored is counted unchanged and left as it is.
+
+    Events for unknown customers create those customers.
+    """
+    errors = duplicate_key_errors((item.event_id for item in items), "event_id")
+    if errors:
+        raise ValidationFailed(errors)
+    now = timezone.now()
+    with transaction.atomic():
+        customer_ids, customers_created = customers_resolve_or_create(
+            (item.customer_external_id for item in items), now=now
+        )
+        stored = set(
+            Event.objects.filter(event_id__in=[item.event_id for item in items]).values_list(
+                "event_id", flat=True
+            )
+        )
+        new_events = [
+            Event(
+                event_id=item.event_id,
+                customer_id=customer_ids[item.customer_external_id],
+                name=item.name,
+                properties=item.properties,
+                occurred_at=item.occurred_at,
+                received_at=now,
+                source=item.source or source,
+            )
+            for item in items
+            if item.event_id not in stored
+        ]
+        # A concurrent request may store the same event_id first; that one wins.
+        Event.objects.bulk_create(new_events, ignore_conflicts=True)
+    return BatchResult(
+        created=len(new_events),
+        unchanged=len(items) - len(new_events),
+        customers_created=customers_created,
+    )
