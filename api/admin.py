@@ -13,7 +13,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     actions = ("revoke",)
 
     def get_fields(self, request, obj=None):
-        return ("name", "scope") if obj is None else ("name", "scope", *self.readonly_fields, "revoked_at")
+        return (
+            ("name", "scope")
+            if obj is None
+            else ("name", "scope", *self.readonly_fields, "revoked_at")
+        )
 
     def save_model(self, request, obj, form, change) -> None:
         if change:

@@ -40,7 +40,9 @@ class RequestTooLarge(ApiError):
 class ValidationFailed(ApiError):
     """Input failed validation. Each error names the item index (batches), the field and the problem."""
 
-    def __init__(self, errors: list[dict[str, Any]], message: str = "The request is not valid.") -> None:
+    def __init__(
+        self, errors: list[dict[str, Any]], message: str = "The request is not valid."
+    ) -> None:
         super().__init__(message, code="validation_error", status_code=400, errors=errors)
 
 
@@ -58,7 +60,9 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 }
 
 
-def error_body(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    code: str, message: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if errors:
         body["errors"] = errors
@@ -83,7 +87,9 @@ def _drf_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, Any]
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    from rest_framework.views import set_rollback  # imported here: rest_framework.views imports our permissions
+    from rest_framework.views import (
+        set_rollback,
+    )  # imported here: rest_framework.views imports our permissions
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

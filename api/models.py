@@ -63,5 +63,10 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_unique_per_api_key")
+            models.UniqueConstraint(
+                fields=["api_key", "key"], name="idempotency_key_unique_per_api_key"
+            )
         ]
+
+    def __str__(self) -> str:
+        return self.key

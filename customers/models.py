@@ -37,7 +37,9 @@ class AttributeDefinition(models.Model):
         BOOL = "bool", "Yes / no"
         DATE = "date", "Date"
 
-    key = models.SlugField(max_length=64, unique=True, help_text="Name used in the API, e.g. 'city'.")
+    key = models.SlugField(
+        max_length=64, unique=True, help_text="Name used in the API, e.g. 'city'."
+    )
     label = models.CharField(max_length=100)
     type = models.CharField(max_length=6, choices=Type.choices)
     description = models.TextField(blank=True)

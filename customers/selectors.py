@@ -9,7 +9,9 @@ from customers.models import ChannelIdentity, Consent, ConsentChange, Customer, 
 
 def customer_list() -> QuerySet[Customer]:
     """Live (not erased) customers with what the API shows of each, loaded in three queries."""
-    return Customer.objects.filter(erased_at__isnull=True).prefetch_related("identities", "consents")
+    return Customer.objects.filter(erased_at__isnull=True).prefetch_related(
+        "identities", "consents"
+    )
 
 
 def customer_get(*, external_id: str) -> Customer:

@@ -1,3 +1,5 @@
+import contextlib
+
 import django_filters
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
@@ -15,7 +17,8 @@ class CustomerFilter(django_filters.FilterSet):
         method="filter_phone", help_text="Any common notation; compared in E.164."
     )
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Part of a name or email, or an exact phone or external id."
+        method="filter_search",
+        help_text="Part of a name or email, or an exact phone or external id.",
     )
 
     class Meta:
@@ -39,8 +42,6 @@ class CustomerFilter(django_filters.FilterSet):
             | Q(email__icontains=value)
             | Q(external_id=value)
         )
-        try:
+        with contextlib.suppress(ValueError):
             condition |= Q(phone=normalize_phone(value))
-        except ValueError:
-            pass
         return queryset.filter(condition)

@@ -37,7 +37,9 @@ Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normali
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalize_phone)]
 Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(normalize_locale)]
 TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalize_timezone)]
-Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), AfterValidator(normalize_currency)]
+Currency = Annotated[
+    str, StringConstraints(min_length=3, max_length=3), AfterValidator(normalize_currency)
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 ConsentStatusName = Literal[tuple(ConsentStatus.values)]  # type: ignore[valid-type]
@@ -160,7 +162,9 @@ def validation_errors(exc: ValidationError, *, batch: bool) -> list[dict[str, An
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         if batch and len(loc) >= 2 and loc[0] == "items" and isinstance(loc[1], int):
-            errors.append({"index": loc[1], "field": _field_path(loc[2:]), "message": _message(error)})
+            errors.append(
+                {"index": loc[1], "field": _field_path(loc[2:]), "message": _message(error)}
+            )
         else:
             errors.append({"field": _field_path(loc), "message": _message(error)})
     return errors

@@ -6,7 +6,11 @@ urlpatterns = [
     path("customers", views.CustomerListCreateView.as_view(), name="customer-list"),
     path("customers/batch", views.CustomerBatchView.as_view(), name="customer-batch"),
     path("customers/<str:external_id>", views.CustomerDetailView.as_view(), name="customer-detail"),
-    path("customers/<str:external_id>/export", views.CustomerExportView.as_view(), name="customer-export"),
+    path(
+        "customers/<str:external_id>/export",
+        views.CustomerExportView.as_view(),
+        name="customer-export",
+    ),
     path(
         "customers/<str:external_id>/timeline",
         views.CustomerTimelineView.as_view(),

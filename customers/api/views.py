@@ -40,7 +40,9 @@ def _errors(*codes: int) -> dict:
         422: "idempotency_key_reused (same key, different body)",
         429: "rate_limited; see Retry-After",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes
+    }
 
 
 READ_ERRORS = (401, 404, 429)
@@ -61,7 +63,9 @@ class CustomerListCreateView(generics.ListAPIView):
     def get_queryset(self):
         return customer_list()
 
-    @extend_schema(summary="List customers", responses={200: CustomerSerializer, **_errors(400, 401, 429)})
+    @extend_schema(
+        summary="List customers", responses={200: CustomerSerializer, **_errors(400, 401, 429)}
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -79,7 +83,9 @@ class CustomerListCreateView(generics.ListAPIView):
 
 
 class CustomerDetailView(APIView):
-    @extend_schema(summary="Get a customer", responses={200: CustomerSerializer, **_errors(*READ_ERRORS)})
+    @extend_schema(
+        summary="Get a customer", responses={200: CustomerSerializer, **_errors(*READ_ERRORS)}
+    )
     def get(self, request, external_id: str):
         return Response(CustomerSerializer(customer_get(external_id=external_id)).data)
 
@@ -144,7 +150,10 @@ class CustomerTimelineView(APIView):
 
 
 class CustomerConsentListView(APIView):
-    @extend_schema(summary="A customer's consents", responses={200: ConsentSerializer(many=True), **_errors(*READ_ERRORS)})
+    @extend_schema(
+        summary="A customer's consents",
+        responses={200: ConsentSerializer(many=True), **_errors(*READ_ERRORS)},
+    )
     def get(self, request, external_id: str):
         customer = customer_get(external_id=external_id)
         return Response(ConsentSerializer(consent_list(customer=customer), many=True).data)
@@ -162,7 +171,10 @@ class CustomerConsentView(APIView):
             raise ValidationError({"channel": [f"must be one of {', '.join(Channel.values)}"]})
         data = schemas.parse(schemas.ConsentPut, request.data)
         consent = consent_set(
-            customer=customer, channel=channel, status=data.status, source=data.source or _source(request)
+            customer=customer,
+            channel=channel,
+            status=data.status,
+            source=data.source or _source(request),
         )
         return Response(ConsentSerializer(consent).data)
 
@@ -219,4 +231,3 @@ class OrderBatchView(_BatchView):
 
 def _source(request) -> str:
     return f"api:{request.auth.name}"[:50]
-

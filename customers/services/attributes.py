@@ -45,7 +45,9 @@ def attributes_merge(
     problems = []
     for key, value in incoming.items():
         if key not in types:
-            problems.append((key, "is not a defined attribute; staff define attributes in the admin"))
+            problems.append(
+                (key, "is not a defined attribute; staff define attributes in the admin")
+            )
         elif value is None:
             merged.pop(key, None)
         else:

@@ -50,9 +50,7 @@ def customers_resolve_or_create(
     Returns the map and the external ids that were created.
     """
     wanted = sorted(set(external_ids))
-    found = dict(
-        Customer.objects.filter(external_id__in=wanted).values_list("external_id", "id")
-    )
+    found = dict(Customer.objects.filter(external_id__in=wanted).values_list("external_id", "id"))
     missing = [external_id for external_id in wanted if external_id not in found]
     if missing:
         Customer.objects.bulk_create(

@@ -72,9 +72,7 @@ def consents_apply(*, updates: list[ConsentUpdate], now: datetime) -> list[Conse
 def consent_set(*, customer: Customer, channel: str, status: str, source: str) -> Consent:
     """Set one channel's consent for a customer, logging the change if there is one."""
     now = timezone.now()
-    changed = consents_apply(
-        updates=[ConsentUpdate(customer.pk, channel, status, source)], now=now
-    )
+    changed = consents_apply(updates=[ConsentUpdate(customer.pk, channel, status, source)], now=now)
     if changed:
         Customer.objects.filter(pk=customer.pk).update(updated_at=now)
     consent = Consent.objects.filter(customer=customer, channel=channel).first()

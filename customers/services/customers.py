@@ -10,7 +10,6 @@ from django.utils import timezone
 from api.errors import ApiError, ValidationFailed
 from customers.api.schemas import CustomerFields, CustomerIn
 from customers.models import Channel, ChannelIdentity, Consent, ConsentStatus, Customer
-from customers.normalize import normalize_address
 from customers.services.attributes import attribute_types, attributes_merge
 from customers.services.batch import BatchResult, duplicate_key_errors
 from customers.services.consents import ConsentUpdate, consents_apply
@@ -46,7 +45,9 @@ class _Planned:
     identities_to_remove: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _apply_profile(customer: Customer, data: CustomerFields, types: dict[str, str]) -> tuple[bool, list]:
+def _apply_profile(
+    customer: Customer, data: CustomerFields, types: dict[str, str]
+) -> tuple[bool, list]:
     changed = False
     for name in PROFILE_FIELDS:
         if name not in data.model_fields_set:
@@ -112,7 +113,9 @@ def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> Ba
                 {"index": index, "field": f"attributes.{key}", "message": message}
                 for key, message in problems
             )
-            plan = _Planned(index=index, item=item, customer=customer, is_new=is_new, changed=changed)
+            plan = _Planned(
+                index=index, item=item, customer=customer, is_new=is_new, changed=changed
+            )
             for field_name, channel in ADDRESS_FIELDS.items():
                 old = old_addresses[field_name]
                 if old and old != getattr(customer, field_name):
@@ -127,7 +130,9 @@ def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> Ba
             raise ValidationFailed(sorted(errors, key=lambda e: e["index"]))
 
         consent_updates_by_plan = _consent_changes(plans)
-        to_write = [p for p in plans if p.is_new or p.changed or consent_updates_by_plan.get(p.index)]
+        to_write = [
+            p for p in plans if p.is_new or p.changed or consent_updates_by_plan.get(p.index)
+        ]
         for plan in to_write:
             plan.customer.updated_at = now
         _write_customers([p.customer for p in to_write])
@@ -141,7 +146,9 @@ def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> Ba
         ).delete()
         ChannelIdentity.objects.bulk_create(
             [
-                ChannelIdentity(customer_id=p.customer.pk, channel=channel, address=address, created_at=now)
+                ChannelIdentity(
+                    customer_id=p.customer.pk, channel=channel, address=address, created_at=now
+                )
                 for p in plans
                 for channel, address in p.identities_to_add
             ],
@@ -161,7 +168,9 @@ def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> Ba
     return BatchResult(created=created, updated=updated, unchanged=len(items) - created - updated)
 
 
-def _plan_identities(plans: list[_Planned], wanted_by_index: dict[int, list]) -> list[dict[str, Any]]:
+def _plan_identities(
+    plans: list[_Planned], wanted_by_index: dict[int, list]
+) -> list[dict[str, Any]]:
     """Decide which addresses to add, and report those that belong to someone else."""
     addresses = {address for wanted in wanted_by_index.values() for _, address, _ in wanted}
     owners = {
@@ -230,9 +239,9 @@ def _write_customers(customers: list[Customer]) -> None:
     missing_pk = [c for c in customers if c.pk is None]
     if missing_pk:  # databases that cannot return ids from an upsert
         ids = dict(
-            Customer.objects.filter(external_id__in=[c.external_id for c in missing_pk]).values_list(
-                "external_id", "id"
-            )
+            Customer.objects.filter(
+                external_id__in=[c.external_id for c in missing_pk]
+            ).values_list("external_id", "id")
         )
         for customer in missing_pk:
             customer.pk = ids[customer.external_id]

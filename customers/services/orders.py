@@ -8,7 +8,15 @@ from customers.api.schemas import OrderIn, OrderItemIn
 from customers.models import Order, OrderItem, Product
 from customers.services.batch import BatchResult, customers_resolve_or_create, duplicate_key_errors
 
-ORDER_UPDATE_FIELDS = ["customer", "status", "placed_at", "total", "currency", "promo_code", "updated_at"]
+ORDER_UPDATE_FIELDS = [
+    "customer",
+    "status",
+    "placed_at",
+    "total",
+    "currency",
+    "promo_code",
+    "updated_at",
+]
 
 
 def _item_tuple(sku, name, category, quantity, price) -> tuple:
@@ -138,7 +146,12 @@ def _products_upsert(
             order_item.price,
             item_currency[sku],
         )
-        if product.pk is None or wanted != (product.name, product.category, product.price, product.currency):
+        if product.pk is None or wanted != (
+            product.name,
+            product.category,
+            product.price,
+            product.currency,
+        ):
             product.name, product.category, product.price, product.currency = wanted
             product.updated_at = now
             to_write.append(product)

@@ -10,7 +10,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("name", help="Who uses the key, e.g. 'amoCRM sync'.")
         parser.add_argument(
-            "--scope", choices=ApiKey.Scope.values, default=ApiKey.Scope.WRITE, help="default: write"
+            "--scope",
+            choices=ApiKey.Scope.values,
+            default=ApiKey.Scope.WRITE,
+            help="default: write",
         )
 
     def handle(self, *args, name: str, scope: str, **options) -> None:

@@ -1,0 +1,43 @@
+# Kaskad. `make run` starts everything on one machine; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: run test bench lint format venv migrate demo clean
+
+$(BIN)/activate: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+# Web + Celery worker + beat on SQLite and the embedded broker, with demo data and a staff login.
+run: export DEBUG ?= 1
+run: export PORT := $(PORT)
+run: venv
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py sync_periodic_tasks
+	$(BIN)/python manage.py load_demo_data
+	$(BIN)/python manage.py ensure_demo_login
+	@echo "Kaskad is starting at http://127.0.0.1:$(PORT)/admin/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs/)"
+	$(BIN)/honcho start -f Procfile
+
+test: venv
+	$(BIN)/pytest
+
+bench: venv
+	$(BIN)/python -m benchmarks.ingest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var

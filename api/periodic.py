@@ -1,0 +1,64 @@
+"""Periodic jobs are declared in code and synced into django-celery-beat, where staff see and pause them.
+
+Each app lists its jobs in `<app>/periodic_tasks.py` as `PERIODIC_TASKS = [PeriodicJob(...)]`.
+Syncing is idempotent: it creates missing jobs and updates their schedule and task, but leaves
+`enabled` alone, so a job staff paused stays paused.
+"""
+
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    task: str
+    every_seconds: int | None = None
+    crontab: str | None = None  # "minute hour day_of_month month_of_year day_of_week", in UTC
+    queue: str = "default"
+
+    def __post_init__(self) -> None:
+        if (self.every_seconds is None) == (self.crontab is None):
+            raise ValueError(f"{self.name}: give exactly one of every_seconds and crontab")
+
+
+def declared_periodic_jobs() -> list[PeriodicJob]:
+    jobs = []
+    for app_config in apps.get_app_configs():
+        module_name = f"{app_config.name}.periodic_tasks"
+        if find_spec(module_name) is not None:
+            jobs.extend(import_module(module_name).PERIODIC_TASKS)
+    return jobs
+
+
+@transaction.atomic
+def periodic_tasks_sync() -> list[str]:
+    """Create or update a beat entry per declared job. Returns the names of jobs created."""
+    created = []
+    for job in declared_periodic_jobs():
+        schedule: dict = {"interval": None, "crontab": None}
+        if job.every_seconds is not None:
+            schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
+                every=job.every_seconds, period=IntervalSchedule.SECONDS
+            )
+        else:
+            minute, hour, day_of_month, month_of_year, day_of_week = job.crontab.split()
+            schedule["crontab"], _ = CrontabSchedule.objects.get_or_create(
+                minute=minute,
+                hour=hour,
+                day_of_month=day_of_month,
+                month_of_year=month_of_year,
+                day_of_week=day_of_week,
+                timezone="UTC",
+            )
+        _, was_created = PeriodicTask.objects.update_or_create(
+            name=job.name, defaults={"task": job.task, "queue": job.queue, **schedule}
+        )
+        if was_created:
+            created.append(job.name)
+    return created
