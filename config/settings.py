@@ -131,7 +131,7 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -175,6 +175,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "customers.models.Channel",
+        "ConsentStatusEnum": "customers.models.ConsentStatus",
+        "OrderStatusEnum": "customers.models.Order.Status",
+        "LifecycleStageEnum": "customers.models.LifecycleStage",
+        # The same choice sets as plain values, as pydantic's JSON schema gives them.
+        "ChannelValueEnum": "customers.models.Channel.values",
+        "ConsentStatusValueEnum": "customers.models.ConsentStatus.values",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------

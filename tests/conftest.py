@@ -31,3 +31,22 @@ def read_api(read_key) -> APIClient:
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {read_key}")
     client.default_format = "json"
     return client
+
+
+@pytest.fixture(autouse=True)
+def _static_files_without_collectstatic(settings):
+    """Production serves hashed files from collectstatic's manifest; tests read them in place."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -17,6 +17,8 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 from api.errors import ApiError, ValidationFailed
@@ -56,8 +58,11 @@ class IdentityIn(Strict):
     channel: ChannelName
     address: Annotated[str, StringConstraints(min_length=1, max_length=512)]
 
-    def normalized_address(self) -> str:
-        return normalize_address(self.channel, self.address)
+    @field_validator("address")
+    @classmethod
+    def _canonical_address(cls, address: str, info: ValidationInfo) -> str:
+        channel = info.data.get("channel")
+        return normalize_address(channel, address) if channel else address
 
 
 class ConsentIn(Strict):

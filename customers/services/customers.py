@@ -67,19 +67,18 @@ def _apply_profile(
     return changed, problems
 
 
-def _wanted_identities(item: CustomerFields) -> tuple[list[tuple[str, str, str]], list[dict]]:
-    """(channel, address, field path) for each address the item gives, and address errors."""
-    wanted, errors = [], []
-    for field_name, channel in ADDRESS_FIELDS.items():
-        value = getattr(item, field_name)
-        if field_name in item.model_fields_set and value:
-            wanted.append((channel, value, field_name))
-    for j, identity in enumerate(item.identities or []):
-        try:
-            wanted.append((identity.channel, identity.normalized_address(), f"identities[{j}]"))
-        except ValueError as exc:
-            errors.append({"field": f"identities[{j}].address", "message": str(exc)})
-    return wanted, errors
+def _wanted_identities(item: CustomerFields) -> list[tuple[str, str, str]]:
+    """(channel, address, field path) for each address the item gives."""
+    wanted = [
+        (channel, getattr(item, field_name), field_name)
+        for field_name, channel in ADDRESS_FIELDS.items()
+        if field_name in item.model_fields_set and getattr(item, field_name)
+    ]
+    wanted.extend(
+        (identity.channel, identity.address, f"identities[{j}]")
+        for j, identity in enumerate(item.identities or [])
+    )
+    return wanted
 
 
 def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> BatchResult:
@@ -120,9 +119,7 @@ def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> Ba
                 old = old_addresses[field_name]
                 if old and old != getattr(customer, field_name):
                     plan.identities_to_remove.append((channel, old))
-            wanted, address_errors = _wanted_identities(item)
-            errors.extend({"index": index, **e} for e in address_errors)
-            wanted_by_index[index] = wanted
+            wanted_by_index[index] = _wanted_identities(item)
             plans.append(plan)
 
         errors.extend(_plan_identities(plans, wanted_by_index))
