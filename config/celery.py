@@ -14,7 +14,7 @@ app.autodiscover_tasks()
 def _make_embedded_broker_folders() -> None:
     """The filesystem transport expects its folders to exist; create them for the default set-up."""
     options = app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
     backend = app.conf.result_backend or ""

@@ -48,6 +48,7 @@ def broker(tmp_path):
             "data_folder_in": str(queue),
             "data_folder_out": str(queue),
             "processed_folder": str(processed),
+            "control_folder": str(tmp_path / "broker" / "control"),
         }
     else:
         env["CELERY_RESULT_BACKEND"] = settings.CELERY_RESULT_BACKEND
