@@ -96,7 +96,8 @@ class ChannelIdentity(models.Model):
     class Meta:
         verbose_name_plural = "channel identities"
         constraints = [
-            models.UniqueConstraint(fields=["channel", "address"], name="identity_unique_address")
+            # Address first: batch upserts look addresses up without knowing their channel.
+            models.UniqueConstraint(fields=["address", "channel"], name="identity_unique_address")
         ]
 
     def __str__(self) -> str:
