@@ -93,6 +93,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file (not :memory:) so that a real Celery worker process can see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-kaskad.sqlite3")}
+    # SQLite creates its file but not the folder, and var/ is not in git (a fresh clone lacks it).
+    for folder in {VAR_DIR, Path(DATABASES["default"]["NAME"]).parent}:
+        folder.mkdir(parents=True, exist_ok=True)
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
