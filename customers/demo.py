@@ -358,6 +358,8 @@ class _Generator:
             "attributes": attributes,
             "identities": identities,
             "consents": consents,
+            # Signed up a little before their first visit or order.
+            "created_at": (start - timedelta(days=rng.uniform(0, 20))).isoformat(),
         }
         for name, value in (("email", email), ("phone", phone)):
             if value:

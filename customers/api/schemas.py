@@ -91,6 +91,11 @@ class CustomerFields(Strict):
         default=None, description="Addresses to add (email and phone add their own)."
     )
     consents: list[ConsentIn] | None = None
+    created_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the customer signed up, as the CRM knows it; "
+        "defaults to when Kaskad first heard of them.",
+    )
 
 
 class CustomerIn(CustomerFields):

@@ -26,8 +26,8 @@ PROFILE_FIELDS = (
     "lifecycle_stage",
 )
 NULLABLE_FIELDS = {"birth_date"}
-# What an upsert may overwrite on an existing row (never external_id or created_at).
-UPSERT_UPDATE_FIELDS = [*PROFILE_FIELDS, "attributes", "updated_at"]
+# What an upsert may overwrite on an existing row (never external_id).
+UPSERT_UPDATE_FIELDS = [*PROFILE_FIELDS, "attributes", "created_at", "updated_at"]
 # email and phone are also the customer's addresses on these channels.
 ADDRESS_FIELDS = {"email": Channel.EMAIL, "phone": Channel.SMS}
 
@@ -58,6 +58,9 @@ def _apply_profile(
         if getattr(customer, name) != value:
             setattr(customer, name, value)
             changed = True
+    if data.created_at is not None and data.created_at != customer.created_at:
+        customer.created_at = data.created_at
+        changed = True
     problems: list = []
     if data.attributes:
         merged, problems = attributes_merge(customer.attributes or {}, data.attributes, types)

@@ -301,3 +301,12 @@ class TestConsents:
             api, {"external_id": "c1", "consents": [{"channel": "sms", "status": "opted_out"}]}
         )
         assert response.json()["updated"] == 1
+
+
+def test_the_crm_signup_time_is_kept_as_created_at(api):
+    upsert(api, {"external_id": "c1", "created_at": "2025-06-01T09:00:00+03:00"})
+    assert Customer.objects.get().created_at.isoformat() == "2025-06-01T06:00:00+00:00"
+    assert (
+        upsert(api, {"external_id": "c1", "created_at": "2025-06-01T06:00:00Z"}).json()["unchanged"]
+        == 1
+    )
