@@ -9,15 +9,12 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
     list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
-    readonly_fields = ("prefix", "created_at", "last_used_at")
+    # Revoking goes through the action (api_key_revoke); a revoked key is never brought back.
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke",)
 
     def get_fields(self, request, obj=None):
-        return (
-            ("name", "scope")
-            if obj is None
-            else ("name", "scope", *self.readonly_fields, "revoked_at")
-        )
+        return ("name", "scope") if obj is None else ("name", "scope", *self.readonly_fields)
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
@@ -30,17 +27,49 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset) -> None:
-        for api_key in queryset:
+        api_keys = list(queryset)
+        for api_key in api_keys:
             api_key_revoke(api_key=api_key)
-        self.message_user(request, f"Revoked {queryset.count()} key(s).")
+        self.message_user(request, f"Revoked {len(api_keys)} key(s).")
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    """By status class; listing the distinct statuses would read the whole table."""
+
+    title = "response"
+    parameter_name = "outcome"
+    RANGES = {"2xx": (200, 300), "4xx": (400, 500), "5xx": (500, 600)}
+
+    def lookups(self, request, model_admin):
+        return [("pending", "Still processing"), *((name, name) for name in self.RANGES)]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(response_status__isnull=True)
+        if self.value() in self.RANGES:
+            low, high = self.RANGES[self.value()]
+            return queryset.filter(response_status__gte=low, response_status__lt=high)
+        return queryset
 
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """A day of API requests, kept only to replay responses: read-only, and possibly large.
+
+    (api/ sits below customers/, so it cannot use customers.admin.pagination's estimated count.)
+    """
+
     list_display = ("key", "api_key", "response_status", "created_at")
-    list_filter = ("response_status",)
-    search_fields = ("key",)
+    list_filter = (OutcomeFilter, "created_at")
+    list_select_related = ("api_key",)
+    search_fields = ("=key",)
     readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
