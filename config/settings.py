@@ -5,6 +5,7 @@ Celery broker (kombu's filesystem transport) that needs no server. Production se
 CELERY_BROKER_URL, SECRET_KEY and ALLOWED_HOSTS; see README.md.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -91,8 +92,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-    # A file (not :memory:) so that a real Celery worker process can see the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-kaskad.sqlite3")}
+    # A file (not :memory:) so that a real Celery worker process can see the test database;
+    # one per test run, so two runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-kaskad-{os.getpid()}.sqlite3")}
     # SQLite creates its file but not the folder, and var/ is not in git (a fresh clone lacks it).
     for folder in {VAR_DIR, Path(DATABASES["default"]["NAME"]).parent}:
         folder.mkdir(parents=True, exist_ok=True)

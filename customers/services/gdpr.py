@@ -1,3 +1,5 @@
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 
@@ -8,7 +10,7 @@ from customers.models import ChannelIdentity, Customer, Event, Note
 def customer_erase(*, customer: Customer) -> Customer:
     """Erase a customer's personal data (GDPR art. 17).
 
-    Wiped: profile fields, attributes, addresses, events and notes. Kept: the bare row (so orders
+    Wiped: profile fields, attributes, addresses, events, notes and names in the admin history. Kept: the bare row (so orders
     stay in revenue figures, anonymised) and the consent log (proof of consent). The CRM id is
     replaced, so the CRM may later create a new customer under it without reviving this one.
     """
@@ -23,4 +25,8 @@ def customer_erase(*, customer: Customer) -> Customer:
     customer.attributes = {}
     customer.erased_at = customer.updated_at = now
     customer.save()
+    # The admin's history names the customer in each entry and lists the fields changed.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Customer), object_id=str(customer.pk)
+    ).update(object_repr=f"erased customer {customer.pk}", change_message="")
     return customer

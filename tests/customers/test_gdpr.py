@@ -1,6 +1,9 @@
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 
 from customers.models import ChannelIdentity, ConsentChange, Customer, Event, Note, Order
+from customers.services.gdpr import customer_erase
 from tests.factories import (
     ChannelIdentityFactory,
     ConsentChangeFactory,
@@ -61,3 +64,13 @@ def test_after_erase_the_crm_id_can_be_used_for_a_new_customer(api, customer):
     )
     assert response.json()["created"] == 1
     assert api.get("/api/v1/customers/c1").json()["attributes"] == {}
+
+
+def test_erase_removes_the_customer_s_name_from_the_admin_history(customer, admin_user):
+    LogEntry.objects.log_actions(
+        admin_user.pk, [customer], CHANGE, change_message=[{"changed": {"fields": ["Email"]}}]
+    )
+    customer_erase(customer=customer)
+    entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Customer))
+    assert "Olga" not in entry.object_repr
+    assert entry.change_message == ""
