@@ -14,6 +14,7 @@ ENV_KEYS = (
     "DEBUG",
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set while browser tests run; never in a deployment
 )
 
 
