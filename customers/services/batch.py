@@ -1,9 +1,11 @@
 """Pieces every batch upsert shares: the result counts, duplicate checks, customer resolution."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from django.db import connection, models
 
 from customers.models import Customer
 
@@ -61,3 +63,35 @@ def customers_resolve_or_create(
             Customer.objects.filter(external_id__in=missing).values_list("external_id", "id")
         )
     return found, missing
+
+
+def copy_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def copy_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows with PostgreSQL's COPY, inside the caller's transaction.
+
+    Each row holds what `model(**row)` would be given; every row has the same keys. For 1,000-row
+    batches bulk_create spends most of its time in Python (a model instance per row, a prepare
+    call per value, psycopg quoting each element of the UNNEST arrays); COPY sends the values as
+    they are. JSON fields are adapted as the ORM adapts them. A violated constraint raises
+    IntegrityError.
+    """
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in rows[0]]
+    json_fields = {f.name: f for f in fields if isinstance(f, models.JSONField)}
+    quote = connection.ops.quote_name
+    statement = "COPY {} ({}) FROM STDIN".format(
+        quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    )
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            for name, json_field in json_fields.items():
+                row = {**row, name: json_field.get_db_prep_save(row[name], connection)}
+            copy.write_row(tuple(row.values()))

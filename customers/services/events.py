@@ -1,10 +1,18 @@
-from django.db import transaction
+from typing import Any
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.errors import ValidationFailed
 from customers.api.schemas import EventIn
 from customers.models import Event
-from customers.services.batch import BatchResult, customers_resolve_or_create, duplicate_key_errors
+from customers.services.batch import (
+    BatchResult,
+    copy_rows,
+    copy_supported,
+    customers_resolve_or_create,
+    duplicate_key_errors,
+)
 
 
 def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchResult:
@@ -26,22 +34,33 @@ def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchRes
             )
         )
         new_events = [
-            Event(
-                event_id=item.event_id,
-                customer_id=customer_ids[item.customer_external_id],
-                name=item.name,
-                properties=item.properties,
-                occurred_at=item.occurred_at,
-                received_at=now,
-                source=item.source or source,
-            )
+            {
+                "event_id": item.event_id,
+                "customer_id": customer_ids[item.customer_external_id],
+                "name": item.name,
+                "properties": item.properties,
+                "occurred_at": item.occurred_at,
+                "received_at": now,
+                "source": item.source or source,
+            }
             for item in items
             if item.event_id not in stored
         ]
-        # A concurrent request may store the same event_id first; that one wins.
-        Event.objects.bulk_create(new_events, ignore_conflicts=True)
+        _events_insert(new_events)
     return BatchResult(
         created=len(new_events),
         unchanged=len(items) - len(new_events),
         customers_created=customers_created,
     )
+
+
+def _events_insert(rows: list[dict[str, Any]]) -> None:
+    if copy_supported():
+        try:
+            with transaction.atomic():  # a savepoint, so that a clash leaves the batch usable
+                copy_rows(Event, rows)
+            return
+        except IntegrityError:
+            pass  # a concurrent request stored one of these event_ids first: insert around it
+    # A concurrent request may store the same event_id first; that one wins.
+    Event.objects.bulk_create([Event(**row) for row in rows], ignore_conflicts=True)

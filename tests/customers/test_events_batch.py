@@ -1,6 +1,9 @@
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from customers.models import Customer, Event
+from customers.services.events import _events_insert
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +80,18 @@ def test_a_duplicate_event_id_inside_one_batch_is_rejected(api):
 def test_properties_must_be_an_object(api):
     response = api.post(URL, {"items": [event("e1", properties=[1, 2])]})
     assert response.json()["errors"][0]["field"] == "properties"
+
+
+def test_an_event_stored_meanwhile_by_another_request_is_skipped_not_an_error():
+    # What happens when a concurrent batch stores an event_id between our check and our insert:
+    # on PostgreSQL the COPY fails inside its savepoint and the insert skips the clash.
+    customer = CustomerFactory()
+    Event.objects.create(event_id="e1", customer=customer, name="first", occurred_at=timezone.now())
+    row = {"customer_id": customer.pk, "properties": {"a": [1, "два"]}, "occurred_at": timezone.now(),
+           "received_at": timezone.now(), "source": "api"}  # fmt: skip
+    with transaction.atomic():
+        _events_insert(
+            [{**row, "event_id": "e1", "name": "clash"}, {**row, "event_id": "e2", "name": "new"}]
+        )
+    assert Event.objects.get(event_id="e1").name == "first"
+    assert Event.objects.get(event_id="e2").properties == {"a": [1, "два"]}

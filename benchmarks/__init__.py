@@ -1,0 +1,1 @@
+"""Scale benchmarks behind `make bench`."""
