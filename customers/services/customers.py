@@ -96,11 +96,12 @@ def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> Ba
     now = timezone.now()
 
     with transaction.atomic():
-        # Sorted so that concurrent batches lock rows in the same order and cannot deadlock.
-        external_ids = sorted(item.external_id for item in items)
+        # Locked in external_id order, so concurrent batches cannot deadlock on each other.
         existing = {
             c.external_id: c
-            for c in Customer.objects.select_for_update().filter(external_id__in=external_ids)
+            for c in Customer.objects.select_for_update()
+            .filter(external_id__in=[item.external_id for item in items])
+            .order_by("external_id")
         }
         plans: list[_Planned] = []
         wanted_by_index: dict[int, list[tuple[str, str, str]]] = {}

@@ -58,7 +58,8 @@ def order_upsert_batch(*, items: list[OrderIn], source: str = "api") -> BatchRes
         existing = {
             order.external_id: order
             for order in Order.objects.select_for_update()
-            .filter(external_id__in=sorted(item.external_id for item in items))
+            .filter(external_id__in=[item.external_id for item in items])
+            .order_by("external_id")  # a fixed lock order: concurrent batches cannot deadlock
             .prefetch_related("items")
         }
         to_write: list[tuple[Order, OrderIn]] = []
