@@ -240,3 +240,111 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+
+class RfmSegment(models.TextChoices):
+    CHAMPIONS = "champions", "Champions"
+    LOYAL_CUSTOMERS = "loyal_customers", "Loyal Customers"
+    POTENTIAL_LOYALISTS = "potential_loyalists", "Potential Loyalists"
+    NEW_CUSTOMERS = "new_customers", "New Customers"
+    PROMISING = "promising", "Promising"
+    NEED_ATTENTION = "need_attention", "Need Attention"
+    ABOUT_TO_SLEEP = "about_to_sleep", "About To Sleep"
+    AT_RISK = "at_risk", "At Risk"
+    CANT_LOSE_THEM = "cant_lose_them", "Can't Lose Them"
+    HIBERNATING = "hibernating", "Hibernating"
+    LOST = "lost", "Lost"
+
+
+class RfmScore(models.Model):
+    """A customer's latest RFM scores; customers without a counted order have none."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="rfm"
+    )
+    recency_days = models.PositiveIntegerField()
+    frequency = models.PositiveIntegerField()
+    monetary = models.DecimalField(max_digits=16, decimal_places=2)
+    r = models.PositiveSmallIntegerField()
+    f = models.PositiveSmallIntegerField()
+    m = models.PositiveSmallIntegerField()
+    segment = models.CharField(max_length=20, choices=RfmSegment.choices)
+    as_of = models.DateField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["segment"], name="rfm_segment"),
+            models.Index(fields=["r", "f"], name="rfm_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} {self.get_segment_display()}"
+
+    @property
+    def score(self) -> str:
+        return f"{self.r}{self.f}{self.m}"
+
+
+class RfmDimensionSetting(models.Model):
+    """How one RFM dimension is scored: quintiles over all customers (default) or fixed thresholds."""
+
+    class Dimension(models.TextChoices):
+        RECENCY = "r", "Recency (days since the last order)"
+        FREQUENCY = "f", "Frequency (number of orders)"
+        MONETARY = "m", "Monetary (sum of order totals)"
+
+    class Method(models.TextChoices):
+        QUINTILES = "quintiles", "Quintiles over all scored customers"
+        THRESHOLDS = "thresholds", "Fixed thresholds"
+
+    dimension = models.CharField(max_length=1, choices=Dimension.choices, unique=True)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.QUINTILES)
+    thresholds = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Four ascending numbers [t1, t2, t3, t4]. Frequency and monetary: below t1 "
+        "scores 1, from t1 scores 2, from t2 scores 3, from t3 scores 4, from t4 scores 5. "
+        "Recency in days: up to t1 scores 5, up to t2 scores 4, up to t3 scores 3, up to t4 "
+        "scores 2, more scores 1.",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.get_dimension_display()}: {self.method}"
+
+
+class Segment(models.Model):
+    """A named group of customers: dynamic (a rule) or static (a list), membership materialised."""
+
+    class Kind(models.TextChoices):
+        DYNAMIC = "dynamic", "Dynamic (rule)"
+        STATIC = "static", "Static (list)"
+
+    name = models.CharField(max_length=150, unique=True)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=7, choices=Kind.choices, default=Kind.DYNAMIC)
+    rules = models.JSONField(null=True, blank=True, help_text="The rule, for dynamic segments.")
+    member_count = models.PositiveIntegerField(default=0, editable=False)
+    refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMembership(models.Model):
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="segment_memberships"
+    )
+    joined_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "customer"], name="membership_unique")
+        ]
+        indexes = [models.Index(fields=["customer"], name="membership_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.segment_id}"

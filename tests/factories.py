@@ -15,6 +15,10 @@ from customers.models import (
     Order,
     OrderItem,
     Product,
+    RfmDimensionSetting,
+    RfmScore,
+    Segment,
+    SegmentMembership,
 )
 
 
@@ -113,3 +117,43 @@ class NoteFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     body = "Called about a late delivery; promised a callback."
+
+
+class RfmScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RfmScore
+
+    customer = factory.SubFactory(CustomerFactory)
+    recency_days = 12
+    frequency = 4
+    monetary = Decimal("15990.00")
+    r, f, m = 5, 4, 4
+    segment = "champions"
+    as_of = factory.LazyFunction(lambda: timezone.now().date())
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class RfmDimensionSettingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RfmDimensionSetting
+        django_get_or_create = ("dimension",)
+
+    dimension = "r"
+    method = "thresholds"
+    thresholds = [30, 90, 180, 365]
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Segment
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    rules = {"all": []}
+
+
+class SegmentMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SegmentMembership
+
+    segment = factory.SubFactory(SegmentFactory)
+    customer = factory.SubFactory(CustomerFactory)

@@ -10,4 +10,4 @@ lower-cased, phones E.164 and the email/SMS identities follow), consent changes 
 consent_set (so the append-only log is kept), and "delete" of a customer is a GDPR erase.
 """
 
-from customers.admin import customer, data  # noqa: F401  registers the admins
+from customers.admin import customer, data, segments  # noqa: F401  registers the admins

@@ -24,6 +24,10 @@ from customers.models import (
     Order,
     OrderItem,
     Product,
+    RfmDimensionSetting,
+    RfmScore,
+    Segment,
+    SegmentMembership,
 )
 from customers.services.consents import consent_set
 from tests.factories import (
@@ -37,6 +41,10 @@ from tests.factories import (
     OrderFactory,
     OrderItemFactory,
     ProductFactory,
+    RfmDimensionSettingFactory,
+    RfmScoreFactory,
+    SegmentFactory,
+    SegmentMembershipFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -52,9 +60,16 @@ CUSTOMER_MODELS = [
     Order,
     OrderItem,
     Note,
+    RfmScore,
+    RfmDimensionSetting,
+    Segment,
+    SegmentMembership,
 ]
-READ_ONLY_MODELS = {ConsentChange, Event}
-LARGE_TABLES = [Customer, Event, Order, OrderItem, ConsentChange, ChannelIdentity, Consent, Note]
+READ_ONLY_MODELS = {ConsentChange, Event, RfmScore, SegmentMembership}
+LARGE_TABLES = [
+    Customer, Event, Order, OrderItem, ConsentChange, ChannelIdentity, Consent, Note, RfmScore,
+    SegmentMembership,
+]  # fmt: skip
 
 
 def url(model, view: str, *args) -> str:
@@ -77,6 +92,10 @@ def one_of_each(db) -> dict:
         Order: order,
         OrderItem: OrderItemFactory(order=order, product=product),
         Note: NoteFactory(customer=customer),
+        RfmScore: RfmScoreFactory(customer=customer),
+        RfmDimensionSetting: RfmDimensionSettingFactory(),
+        Segment: SegmentFactory(),
+        SegmentMembership: SegmentMembershipFactory(customer=customer),
     }
 
 
