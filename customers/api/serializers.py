@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from customers.models import ChannelIdentity, Consent, Customer
+from customers.models import ChannelIdentity, Consent, Customer, RfmScore
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -17,9 +17,33 @@ class ConsentSerializer(serializers.ModelSerializer):
         fields = ["channel", "status", "source", "updated_at"]
 
 
+class RfmScoreSerializer(serializers.ModelSerializer):
+    score = serializers.CharField(read_only=True, help_text="r, f and m digits, e.g. '545'.")
+
+    class Meta:
+        model = RfmScore
+        fields = [
+            "recency_days",
+            "frequency",
+            "monetary",
+            "r",
+            "f",
+            "m",
+            "score",
+            "segment",
+            "as_of",
+            "computed_at",
+        ]
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     identities = IdentitySerializer(many=True, read_only=True)
     consents = ConsentSerializer(many=True, read_only=True)
+    rfm = RfmScoreSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Latest RFM scores (see docs/rfm.md); null for customers without a counted order.",
+    )
 
     class Meta:
         model = Customer
@@ -36,6 +60,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "attributes",
             "identities",
             "consents",
+            "rfm",
             "created_at",
             "updated_at",
         ]
