@@ -1,8 +1,9 @@
 """Periodic jobs are declared in code and synced into django-celery-beat, where staff see and pause them.
 
 Each app lists its jobs in `<app>/periodic_tasks.py` as `PERIODIC_TASKS = [PeriodicJob(...)]`.
-Syncing is idempotent: it creates missing jobs and updates their schedule and task, but leaves
-`enabled` alone, so a job staff paused stays paused.
+Syncing is idempotent: it creates missing jobs with their declared schedule and keeps the task
+of existing ones current, but leaves their schedule and `enabled` alone, so a job staff paused or
+rescheduled in the admin stays as they set it.
 """
 
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ def periodic_tasks_sync() -> list[str]:
                 timezone="UTC",
             )
         _, was_created = PeriodicTask.objects.update_or_create(
-            name=job.name, defaults={"task": job.task, "queue": job.queue, **schedule}
+            name=job.name,
+            defaults={"task": job.task, "queue": job.queue},
+            create_defaults={"task": job.task, "queue": job.queue, **schedule},
         )
         if was_created:
             created.append(job.name)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers.api import views
+from customers.api import rfm, segments, views
 
 urlpatterns = [
     path("customers", views.CustomerListCreateView.as_view(), name="customer-list"),
@@ -28,4 +28,23 @@ urlpatterns = [
     ),
     path("events/batch", views.EventBatchView.as_view(), name="event-batch"),
     path("orders/batch", views.OrderBatchView.as_view(), name="order-batch"),
+    path("segments/rfm-matrix", rfm.RfmMatrixView.as_view(), name="rfm-matrix"),
+    path("segments", segments.SegmentListCreateView.as_view(), name="segment-list"),
+    path("segments/preview", segments.SegmentPreviewView.as_view(), name="segment-preview"),
+    path("segments/<int:segment_id>", segments.SegmentDetailView.as_view(), name="segment-detail"),
+    path(
+        "segments/<int:segment_id>/members",
+        segments.SegmentMembersView.as_view(),
+        name="segment-members",
+    ),
+    path(
+        "segments/<int:segment_id>/members.csv",
+        segments.SegmentMembersCsvView.as_view(),
+        name="segment-members-csv",
+    ),
+    path(
+        "segments/<int:segment_id>/refresh",
+        segments.SegmentRefreshView.as_view(),
+        name="segment-refresh",
+    ),
 ]

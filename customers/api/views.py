@@ -28,7 +28,7 @@ from customers.services.orders import order_upsert_batch
 from customers.timeline import InvalidCursor, customer_timeline, timeline_kinds
 
 
-def _errors(*codes: int) -> dict:
+def error_responses(*codes: int) -> dict:
     descriptions = {
         400: "validation_error or malformed_json",
         401: "not_authenticated or authentication_failed",
@@ -64,7 +64,8 @@ class CustomerListCreateView(generics.ListAPIView):
         return customer_list()
 
     @extend_schema(
-        summary="List customers", responses={200: CustomerSerializer, **_errors(400, 401, 429)}
+        summary="List customers",
+        responses={200: CustomerSerializer, **error_responses(400, 401, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -73,7 +74,7 @@ class CustomerListCreateView(generics.ListAPIView):
         summary="Create a customer",
         request=schemas.CustomerIn,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={201: CustomerSerializer, **_errors(*WRITE_ERRORS, 409, 422)},
+        responses={201: CustomerSerializer, **error_responses(*WRITE_ERRORS, 409, 422)},
     )
     @idempotent
     def post(self, request):
@@ -84,7 +85,8 @@ class CustomerListCreateView(generics.ListAPIView):
 
 class CustomerDetailView(APIView):
     @extend_schema(
-        summary="Get a customer", responses={200: CustomerSerializer, **_errors(*READ_ERRORS)}
+        summary="Get a customer",
+        responses={200: CustomerSerializer, **error_responses(*READ_ERRORS)},
     )
     def get(self, request, external_id: str):
         return Response(CustomerSerializer(customer_get(external_id=external_id)).data)
@@ -93,7 +95,7 @@ class CustomerDetailView(APIView):
         summary="Update a customer",
         description="Only the fields sent change; null clears a field; attributes merge.",
         request=schemas.CustomerPatch,
-        responses={200: CustomerSerializer, **_errors(*WRITE_ERRORS, 404)},
+        responses={200: CustomerSerializer, **error_responses(*WRITE_ERRORS, 404)},
     )
     def patch(self, request, external_id: str):
         customer = customer_get(external_id=external_id)
@@ -105,7 +107,7 @@ class CustomerDetailView(APIView):
         summary="Erase a customer (GDPR)",
         description="Wipes personal data, addresses, events and notes; keeps anonymised orders "
         "and the consent log. The external id is released.",
-        responses={204: None, **_errors(401, 403, 404, 429)},
+        responses={204: None, **error_responses(401, 403, 404, 429)},
     )
     def delete(self, request, external_id: str):
         customer_erase(customer=customer_get(external_id=external_id))
@@ -115,7 +117,7 @@ class CustomerDetailView(APIView):
 class CustomerExportView(APIView):
     @extend_schema(
         summary="Export everything held about a customer (GDPR)",
-        responses={200: OpenApiTypes.OBJECT, **_errors(*READ_ERRORS)},
+        responses={200: OpenApiTypes.OBJECT, **error_responses(*READ_ERRORS)},
     )
     def get(self, request, external_id: str):
         return Response(customer_export_data(customer=customer_get(external_id=external_id)))
@@ -129,7 +131,7 @@ class CustomerTimelineView(APIView):
             OpenApiParameter("limit", int, description="1 to 200; default 50"),
             OpenApiParameter("kind", str, many=True, description="only these kinds of entry"),
         ],
-        responses={200: TimelinePageSerializer, **_errors(400, *READ_ERRORS)},
+        responses={200: TimelinePageSerializer, **error_responses(400, *READ_ERRORS)},
     )
     def get(self, request, external_id: str):
         customer = customer_get(external_id=external_id)
@@ -152,7 +154,7 @@ class CustomerTimelineView(APIView):
 class CustomerConsentListView(APIView):
     @extend_schema(
         summary="A customer's consents",
-        responses={200: ConsentSerializer(many=True), **_errors(*READ_ERRORS)},
+        responses={200: ConsentSerializer(many=True), **error_responses(*READ_ERRORS)},
     )
     def get(self, request, external_id: str):
         customer = customer_get(external_id=external_id)
@@ -163,7 +165,7 @@ class CustomerConsentView(APIView):
     @extend_schema(
         summary="Set a customer's consent on one channel",
         request=schemas.ConsentPut,
-        responses={200: ConsentSerializer, **_errors(*WRITE_ERRORS, 404)},
+        responses={200: ConsentSerializer, **error_responses(*WRITE_ERRORS, 404)},
     )
     def put(self, request, external_id: str, channel: str):
         customer = customer_get(external_id=external_id)
@@ -198,7 +200,7 @@ def _batch_schema(summary: str, request):
         "batch changes nothing (see `unchanged`).",
         request=request,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={200: BatchResultSerializer, **_errors(*WRITE_ERRORS, 409, 422)},
+        responses={200: BatchResultSerializer, **error_responses(*WRITE_ERRORS, 409, 422)},
     )
 
 

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.models import Consent, ConsentChange, ConsentStatus, Customer
+from customers.services.segments import segments_refresh_enqueue_for_customers
 
 
 @dataclass(frozen=True)
@@ -75,5 +76,6 @@ def consent_set(*, customer: Customer, channel: str, status: str, source: str) -
     changed = consents_apply(updates=[ConsentUpdate(customer.pk, channel, status, source)], now=now)
     if changed:
         Customer.objects.filter(pk=customer.pk).update(updated_at=now)
+        segments_refresh_enqueue_for_customers(customer_ids=[customer.pk], kinds={"consent"})
     consent = Consent.objects.filter(customer=customer, channel=channel).first()
     return consent or Consent(customer=customer, channel=channel, status=status, source=source)

@@ -13,6 +13,7 @@ from customers.models import Channel, ChannelIdentity, Consent, ConsentStatus, C
 from customers.services.attributes import attribute_types, attributes_merge
 from customers.services.batch import BatchResult, duplicate_key_errors
 from customers.services.consents import ConsentUpdate, consents_apply
+from customers.services.segments import segments_refresh_enqueue_for_customers
 
 # Profile fields copied from the input as they are; None clears them.
 PROFILE_FIELDS = (
@@ -28,6 +29,8 @@ PROFILE_FIELDS = (
 NULLABLE_FIELDS = {"birth_date"}
 # What an upsert may overwrite on an existing row (never external_id).
 UPSERT_UPDATE_FIELDS = [*PROFILE_FIELDS, "attributes", "created_at", "updated_at"]
+# What a customer upsert may change, in the terms of segment rules (customers/segments/rules).
+PROFILE_RULE_KINDS = {"profile", "attributes", "identities", "consent"}
 # email and phone are also the customer's addresses on these channels.
 ADDRESS_FIELDS = {"email": Channel.EMAIL, "phone": Channel.SMS}
 
@@ -162,6 +165,9 @@ def customer_upsert_batch(*, items: list[CustomerIn], source: str = "api") -> Ba
                 for c in p.item.consents or []
             ],
             now=now,
+        )
+        segments_refresh_enqueue_for_customers(
+            customer_ids=[p.customer.pk for p in to_write], kinds=PROFILE_RULE_KINDS
         )
 
     created = sum(1 for p in plans if p.is_new)

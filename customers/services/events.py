@@ -13,6 +13,7 @@ from customers.services.batch import (
     customers_resolve_or_create,
     duplicate_key_errors,
 )
+from customers.services.segments import segments_refresh_enqueue_for_customers
 
 
 def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchResult:
@@ -47,6 +48,15 @@ def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchRes
             if item.event_id not in stored
         ]
         _events_insert(new_events)
+        segments_refresh_enqueue_for_customers(
+            customer_ids=[e["customer_id"] for e in new_events],
+            kinds={"events"},
+            event_names=[e["name"] for e in new_events],
+        )
+        # Customers created on the fly may enter profile-based segments ("created in the last…").
+        segments_refresh_enqueue_for_customers(
+            customer_ids=[customer_ids[e] for e in customers_created], kinds={"profile"}
+        )
     return BatchResult(
         created=len(new_events),
         unchanged=len(items) - len(new_events),

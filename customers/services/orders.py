@@ -13,6 +13,7 @@ from customers.services.batch import (
     customers_resolve_or_create,
     duplicate_key_errors,
 )
+from customers.services.segments import segments_refresh_enqueue_for_customers
 
 ORDER_UPDATE_FIELDS = [
     "customer",
@@ -129,6 +130,13 @@ def order_upsert_batch(*, items: list[OrderIn], source: str = "api") -> BatchRes
             copy_rows(OrderItem, order_items)  # nothing to clash with: items have no unique keys
         else:
             OrderItem.objects.bulk_create([OrderItem(**row) for row in order_items])
+        segments_refresh_enqueue_for_customers(
+            customer_ids=[order.customer_id for order, _ in to_write], kinds={"orders"}
+        )
+        # Customers created on the fly may enter profile-based segments ("created in the last…").
+        segments_refresh_enqueue_for_customers(
+            customer_ids=[customer_ids[e] for e in customers_created], kinds={"profile"}
+        )
     return BatchResult(
         created=created,
         updated=len(to_write) - created,

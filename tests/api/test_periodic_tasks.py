@@ -19,3 +19,12 @@ def test_a_job_paused_by_staff_stays_paused_after_a_sync():
     PeriodicTask.objects.update(enabled=False)
     periodic_tasks_sync()
     assert not PeriodicTask.objects.filter(enabled=True).exists()
+
+
+def test_a_job_rescheduled_by_staff_keeps_their_schedule_after_a_sync():
+    periodic_tasks_sync()
+    task = PeriodicTask.objects.get(name="Purge idempotency records older than 24 hours")
+    task.crontab.minute = "45"
+    task.crontab.save()
+    periodic_tasks_sync()
+    assert PeriodicTask.objects.get(pk=task.pk).crontab.minute == "45"

@@ -1,0 +1,262 @@
+"""API v1 for segments: CRUD, preview, members (list, CSV, static add/remove), refresh."""
+
+import csv
+from typing import Annotated, Any, Literal
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from pydantic import Field, StringConstraints
+from rest_framework import generics, serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.idempotency import idempotent
+from customers.api import schemas
+from customers.api.views import WRITE_ERRORS, error_responses
+from customers.models import Segment, SegmentMembership
+from customers.services.segments import (
+    segment_create,
+    segment_delete,
+    segment_members_add,
+    segment_members_remove,
+    segment_preview_queryset,
+    segment_refresh_enqueue,
+    segment_update,
+)
+
+MAX_MEMBERS_PER_REQUEST = 10_000
+MAX_PREVIEW_SAMPLE = 50
+CSV_CHUNK_SIZE = 2000
+CSV_CUSTOMER_FIELDS = ("external_id", "email", "phone", "first_name", "last_name")
+
+
+# --- Input --------------------------------------------------------------------------------------
+SegmentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+
+
+class SegmentIn(schemas.Strict):
+    name: SegmentName
+    description: str = ""
+    kind: Literal["dynamic", "static"] = "dynamic"
+    rules: Any = Field(
+        default=None, description="The rule (docs/segments.md); dynamic segments only."
+    )
+    external_ids: list[schemas.ExternalId] | None = Field(
+        default=None, max_length=MAX_MEMBERS_PER_REQUEST, description="Members of a static segment."
+    )
+
+
+class SegmentPatch(schemas.Strict):
+    name: SegmentName | None = None
+    description: str | None = None
+    rules: Any = None
+
+
+class PreviewIn(schemas.Strict):
+    rules: Any
+    sample_size: Annotated[int, Field(ge=0, le=MAX_PREVIEW_SAMPLE)] = 10
+
+
+class MembersIn(schemas.Strict):
+    external_ids: list[schemas.ExternalId] = Field(min_length=1, max_length=MAX_MEMBERS_PER_REQUEST)
+
+
+# --- Output -------------------------------------------------------------------------------------
+class SegmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Segment
+        fields = ["id", "name", "description", "kind", "rules", "member_count", "refreshed_at",
+                  "created_at", "updated_at"]  # fmt: skip
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    external_id = serializers.CharField(source="customer.external_id")
+    email = serializers.CharField(source="customer.email")
+    phone = serializers.CharField(source="customer.phone")
+    first_name = serializers.CharField(source="customer.first_name")
+    last_name = serializers.CharField(source="customer.last_name")
+
+    class Meta:
+        model = SegmentMembership
+        fields = ["external_id", "email", "phone", "first_name", "last_name", "joined_at"]
+
+
+class PreviewSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    sample = serializers.ListField(child=serializers.DictField())
+
+
+class RefreshQueuedSerializer(serializers.Serializer):
+    status = serializers.CharField()
+
+
+class ByIdCursor(CursorPagination):
+    ordering = "id"
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+def _segment(segment_id: int) -> Segment:
+    return get_object_or_404(Segment, pk=segment_id)
+
+
+# --- Views --------------------------------------------------------------------------------------
+class SegmentListCreateView(generics.ListAPIView):
+    serializer_class = SegmentSerializer
+    pagination_class = ByIdCursor
+    queryset = Segment.objects.all()
+
+    @extend_schema(
+        summary="List segments", responses={200: SegmentSerializer, **error_responses(401, 429)}
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a segment",
+        description="A dynamic segment is filled by a background refresh right after it is created.",
+        request=SegmentIn,
+        responses={201: SegmentSerializer, **error_responses(*WRITE_ERRORS, 409, 422)},
+    )
+    @idempotent
+    def post(self, request):
+        data = schemas.parse(SegmentIn, request.data)
+        segment = segment_create(
+            name=data.name,
+            kind=data.kind,
+            rules=data.rules,
+            description=data.description,
+            external_ids=data.external_ids,
+        )
+        return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
+
+
+class SegmentDetailView(APIView):
+    @extend_schema(
+        summary="Get a segment",
+        responses={200: SegmentSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, segment_id: int):
+        return Response(SegmentSerializer(_segment(segment_id)).data)
+
+    @extend_schema(
+        summary="Change a segment's name, description or rules",
+        request=SegmentPatch,
+        responses={200: SegmentSerializer, **error_responses(*WRITE_ERRORS, 404, 409)},
+    )
+    def patch(self, request, segment_id: int):
+        segment = _segment(segment_id)
+        data = schemas.parse(SegmentPatch, request.data)
+        fields = {name: getattr(data, name) for name in data.model_fields_set}
+        return Response(SegmentSerializer(segment_update(segment=segment, fields=fields)).data)
+
+    @extend_schema(
+        summary="Delete a segment",
+        responses={204: None, **error_responses(401, 403, 404, 409, 429)},
+    )
+    def delete(self, request, segment_id: int):
+        segment_delete(segment=_segment(segment_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SegmentPreviewView(APIView):
+    @extend_schema(
+        summary="Count the customers a rule selects, with a sample; nothing is saved",
+        request=PreviewIn,
+        responses={200: PreviewSerializer, **error_responses(*WRITE_ERRORS)},
+    )
+    def post(self, request):
+        data = schemas.parse(PreviewIn, request.data)
+        customers = segment_preview_queryset(rules=data.rules)
+        sample = customers.order_by("pk")[: data.sample_size].values(
+            "external_id", "email", "phone", "first_name", "last_name"
+        )
+        return Response({"count": customers.count(), "sample": list(sample)})
+
+
+class SegmentMembersView(generics.ListAPIView):
+    serializer_class = MemberSerializer
+    pagination_class = ByIdCursor
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the view
+            return SegmentMembership.objects.none()
+        return SegmentMembership.objects.filter(
+            segment=_segment(self.kwargs["segment_id"])
+        ).select_related("customer")
+
+    @extend_schema(
+        summary="A segment's members",
+        responses={200: MemberSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Add customers to a static segment",
+        request=MembersIn,
+        responses={200: SegmentSerializer, **error_responses(*WRITE_ERRORS, 404, 409)},
+    )
+    def post(self, request, segment_id: int):
+        segment = _segment(segment_id)
+        data = schemas.parse(MembersIn, request.data)
+        segment_members_add(segment=segment, external_ids=data.external_ids)
+        return Response(SegmentSerializer(_segment(segment_id)).data)
+
+    @extend_schema(
+        summary="Remove customers from a static segment",
+        request=MembersIn,
+        responses={200: SegmentSerializer, **error_responses(*WRITE_ERRORS, 404, 409)},
+    )
+    def delete(self, request, segment_id: int):
+        segment = _segment(segment_id)
+        data = schemas.parse(MembersIn, request.data)
+        segment_members_remove(segment=segment, external_ids=data.external_ids)
+        return Response(SegmentSerializer(_segment(segment_id)).data)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+class SegmentMembersCsvView(APIView):
+    @extend_schema(
+        summary="A segment's members as CSV",
+        responses={(200, "text/csv"): OpenApiTypes.STR, **error_responses(401, 404, 429)},
+    )
+    def get(self, request, segment_id: int):
+        segment = _segment(segment_id)
+        rows = (
+            SegmentMembership.objects.filter(segment=segment)
+            .order_by("pk")
+            .values_list(*(f"customer__{name}" for name in CSV_CUSTOMER_FIELDS), "joined_at")
+            .iterator(chunk_size=CSV_CHUNK_SIZE)
+        )
+        writer = csv.writer(_Echo())
+        header = [*CSV_CUSTOMER_FIELDS, "joined_at"]
+        lines = (writer.writerow(row) for row in _with_header(header, rows))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}.csv"'
+        return response
+
+
+def _with_header(header, rows):
+    yield header
+    for *customer_fields, joined_at in rows:
+        yield [*customer_fields, joined_at.isoformat()]
+
+
+class SegmentRefreshView(APIView):
+    @extend_schema(
+        summary="Refresh a dynamic segment now (in the background)",
+        request=None,
+        responses={202: RefreshQueuedSerializer, **error_responses(401, 403, 404, 429)},
+    )
+    def post(self, request, segment_id: int):
+        segment_refresh_enqueue(segment=_segment(segment_id))
+        return Response({"status": "queued"}, status=status.HTTP_202_ACCEPTED)
