@@ -37,11 +37,14 @@ from customers.models import (
     Event,
     LifecycleStage,
     Order,
+    Segment,
 )
 from customers.normalize import normalize_phone
 from customers.services.customers import customer_upsert_batch
 from customers.services.events import event_ingest_batch
 from customers.services.orders import order_upsert_batch
+from customers.services.rfm import rfm_compute
+from customers.services.segments import segment_create, segments_refresh_all
 
 DEMO_PREFIX = "demo-"
 DEFAULT_CUSTOMERS = 1200
@@ -587,6 +590,12 @@ def demo_data_load(*, customers: int = DEFAULT_CUSTOMERS, seed: int = SEED) -> D
             order_upsert_batch(items=[OrderIn.model_validate(o) for o in chunk], source=SOURCE)
         for chunk in _chunks(data.events):
             event_ingest_batch(items=[EventIn.model_validate(e) for e in chunk], source=SOURCE)
+        rfm_compute(as_of=anchor.date())
+        for name, description, rules in DEMO_SEGMENTS:
+            segment_create(
+                name=name, kind=Segment.Kind.DYNAMIC, rules=rules, description=description
+            )
+        segments_refresh_all()
     demo = {"customer__external_id__startswith": DEMO_PREFIX}
     return DemoLoadResult(
         loaded=True,
@@ -597,6 +606,46 @@ def demo_data_load(*, customers: int = DEFAULT_CUSTOMERS, seed: int = SEED) -> D
         orders=Order.objects.filter(**demo).count(),
         seconds=time.perf_counter() - started,
     )
+
+
+# Segments from the seeds' examples (docs/segments.md), over the demo's attributes and catalogue.
+DEMO_SEGMENTS = [
+    (
+        "Gamers and streamers",
+        "Bought a video card.",
+        {"bought": {"category": "Electronics / Video cards"}},
+    ),
+    (
+        "Champions not opening email",
+        "RFM Champions with no email opened in 60 days: reach them on another channel.",
+        {"all": [
+            {"rfm": {"segment": "champions"}},
+            {"event": {"name": "email_opened", "performed": False, "within_days": 60}},
+        ]},
+    ),
+    (
+        "Loyalty members without a recent order",
+        "In the loyalty club, no order in the last 30 days.",
+        {"all": [
+            {"field": "attributes.loyalty_member", "op": "equals", "value": True},
+            {"orders": {"count": {"equals": 0}, "within_days": 30}},
+        ]},
+    ),
+    (
+        "Parents who prefer Telegram",
+        "Have children, prefer Telegram and can be reached there.",
+        {"all": [
+            {"field": "attributes.children", "op": "gte", "value": 1},
+            {"field": "attributes.preferred_channel", "op": "equals", "value": "telegram"},
+            {"reachable": "telegram"},
+        ]},
+    ),
+    (
+        "Birthday this week",
+        "Birthday in the next 7 days.",
+        {"field": "birth_date", "op": "in_next_days", "value": 7},
+    ),
+]  # fmt: skip
 
 
 # --- The demo staff login -----------------------------------------------------------------------

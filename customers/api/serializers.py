@@ -36,6 +36,12 @@ class RfmScoreSerializer(serializers.ModelSerializer):
         ]
 
 
+class SegmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="segment_id")
+    name = serializers.CharField(source="segment.name")
+    joined_at = serializers.DateTimeField()
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     identities = IdentitySerializer(many=True, read_only=True)
     consents = ConsentSerializer(many=True, read_only=True)
@@ -43,6 +49,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="Latest RFM scores (see docs/rfm.md); null for customers without a counted order.",
+    )
+    segments = SegmentRefSerializer(
+        many=True, read_only=True, source="segment_memberships", help_text="Segments they are in."
     )
 
     class Meta:
@@ -61,6 +70,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "identities",
             "consents",
             "rfm",
+            "segments",
             "created_at",
             "updated_at",
         ]

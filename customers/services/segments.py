@@ -291,6 +291,7 @@ def segments_refresh_for_customers(
             left = _leave(segment, keep=wanted, scope=scope, now=now)
             if entered or left:
                 results.append(_finish(segment, entered, left, now, full=False))
+                kinds = kinds | {"segments"}  # segments built on this one come later in the order
     return results
 
 

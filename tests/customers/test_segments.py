@@ -260,3 +260,23 @@ class TestDataChangesMoveCustomersAtOnce:
         with django_capture_on_commit_callbacks(execute=True):
             api.put("/api/v1/customers/olga/consents/sms", {"status": "opted_in"})
         assert members(reachable) == {"olga"}
+
+
+def test_the_customer_object_lists_its_segments(api, people):
+    segment = SegmentFactory(name="Annas", rules=ANNAS)
+    segment_refresh(segment=segment)
+    listed = api.get("/api/v1/customers/anna").json()["segments"]
+    assert [(s["id"], s["name"]) for s in listed] == [(segment.pk, "Annas")]
+    assert api.get("/api/v1/customers/olga").json()["segments"] == []
+
+
+def test_a_segment_built_on_another_follows_it_when_a_customer_changes(people):
+    annas = SegmentFactory(name="Annas", rules=ANNAS)
+    not_annas = SegmentFactory(name="Not Annas", rules={"not": {"segment": annas.pk}})
+    segment_refresh(segment=annas)
+    segment_refresh(segment=not_annas)
+    people["olga"].first_name = "Anna"
+    people["olga"].save()
+    segments_refresh_for_customers(customer_ids=[people["olga"].pk], kinds={"profile"})
+    assert "olga" in members(annas)
+    assert "olga" not in members(not_annas)
