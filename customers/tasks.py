@@ -14,8 +14,10 @@ from customers.services.segments import (
 
 @shared_task
 def compute_rfm_nightly() -> dict:
-    """Recompute every customer's RFM scores as of today (UTC)."""
-    return rfm_compute(as_of=timezone.now().date()).as_dict()
+    """Recompute every customer's RFM scores as of today (UTC), then the segments built on them."""
+    result = rfm_compute(as_of=timezone.now().date()).as_dict()
+    segments_refresh_all()
+    return result
 
 
 @shared_task
