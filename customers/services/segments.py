@@ -167,7 +167,9 @@ def _segment_event_sql(
     return sql, [event_id_prefix, name, properties, now, now, SEGMENT_EVENT_SOURCE]
 
 
-def _enter(segment: Segment, candidates: QuerySet[Customer], now: datetime) -> int:
+def _enter(
+    segment: Segment, candidates: QuerySet[Customer], now: datetime, *, with_events: bool = True
+) -> int:
     """Add the candidates who are not members yet, with a segment_entered event each."""
     try:
         candidates_sql, candidates_params = candidates.values("id").query.sql_with_params()
@@ -181,7 +183,8 @@ def _enter(segment: Segment, candidates: QuerySet[Customer], now: datetime) -> i
     params = [*candidates_params, segment.pk]
     event_sql, event_params = _segment_event_sql(segment, "segment_entered", "w.id", now)
     with connection.cursor() as cursor:
-        cursor.execute(event_sql + newcomers, [*event_params, *params])
+        if with_events:
+            cursor.execute(event_sql + newcomers, [*event_params, *params])
         cursor.execute(
             f"INSERT INTO {table} (segment_id, customer_id, joined_at) SELECT %s, w.id, %s "
             + newcomers,
@@ -229,7 +232,10 @@ def segment_refresh(*, segment: Segment, now: datetime | None = None) -> Refresh
     with transaction.atomic():
         Segment.objects.select_for_update().filter(pk=segment.pk).first()  # one refresh at a time
         wanted = _live_customers().filter(rule_to_q(segment.rules, now=now))
-        entered = _enter(segment, wanted, now)
+        # A new segment's first members did not "enter" anything: no event for each of them
+        # (journeys that want current members start from the segment itself).
+        first_fill = not Segment.objects.filter(pk=segment.pk, refreshed_at__isnull=False).exists()
+        entered = _enter(segment, wanted, now, with_events=not first_fill)
         left = _leave(segment, keep=wanted, scope=None, now=now)
         return _finish(segment, entered, left, now)
 
