@@ -29,7 +29,9 @@ test: venv
 	$(BIN)/pytest
 
 bench: venv
+	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.segments
 
 lint: venv
 	$(BIN)/ruff check .
