@@ -185,10 +185,14 @@ def _enter(
     with connection.cursor() as cursor:
         if with_events:
             cursor.execute(event_sql + newcomers, [*event_params, *params])
+        # Existing members are skipped by the unique constraint, not by NOT EXISTS: a statement
+        # that reads the table it is filling makes PostgreSQL rescan it per row on a first fill.
+        # ("WHERE true" lets SQLite parse ON CONFLICT after a SELECT.)
         cursor.execute(
             f"INSERT INTO {table} (segment_id, customer_id, joined_at) SELECT %s, w.id, %s "
-            + newcomers,
-            [segment.pk, now, *params],
+            f"FROM ({candidates_sql}) w WHERE true "
+            "ON CONFLICT (segment_id, customer_id) DO NOTHING",
+            [segment.pk, now, *candidates_params],
         )
         return cursor.rowcount
 
