@@ -1,7 +1,6 @@
 """A real gunicorn serving Kaskad on loopback, and what its processes used."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.ingest.database import BASE_DIR
+from benchmarks.processes import peak_rss_mib, stop
 
 STARTUP_TIMEOUT_SECONDS = 60
 
@@ -28,17 +28,10 @@ class Server:
 
     def peak_rss_mib(self) -> dict[str, float]:
         """Peak resident memory (VmHWM) of the master and of each worker, in MiB."""
-        peaks = {"master": _peak_rss_mib(self.process.pid)}
+        peaks = {"master": peak_rss_mib(self.process.pid)}
         for number, pid in enumerate(self.worker_pids(), start=1):
-            peaks[f"worker {number}"] = _peak_rss_mib(pid)
+            peaks[f"worker {number}"] = peak_rss_mib(pid)
         return peaks
-
-
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmHWM for process {pid}")
 
 
 def free_port() -> int:
@@ -73,12 +66,7 @@ def gunicorn(
         _wait_until_serving(server, workers)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=30)
 
 
 def _wait_until_serving(server: Server, workers: int) -> None:

@@ -6,7 +6,6 @@ customer, and this process polls for the SegmentMembership row.
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from time import perf_counter
 import psycopg
 
 from benchmarks.ingest.database import BASE_DIR
-from benchmarks.ingest.server import _peak_rss_mib
+from benchmarks.processes import peak_rss_mib, stop
 
 WORKER_STARTUP_TIMEOUT_SECONDS = 90
 MEMBERSHIP_TIMEOUT_SECONDS = 30
@@ -41,7 +40,7 @@ class Worker:
         """VmHWM of the main process and of each pool process."""
         peaks = {}
         for number, pid in enumerate(self.pids()):
-            peaks["main" if number == 0 else f"child {number}"] = round(_peak_rss_mib(pid), 1)
+            peaks["main" if number == 0 else f"child {number}"] = round(peak_rss_mib(pid), 1)
         return peaks
 
 
@@ -76,12 +75,7 @@ def celery_worker(env: dict[str, str], *, concurrency: int, log_path: Path) -> I
             time.sleep(0.2)
         yield worker
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, timeout=60)
 
 
 def candidates(url: str, segment_id: int, count: int) -> list[tuple[int, str]]:
