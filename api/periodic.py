@@ -42,26 +42,31 @@ def periodic_tasks_sync() -> list[str]:
     """Create or update a beat entry per declared job. Returns the names of jobs created."""
     created = []
     for job in declared_periodic_jobs():
-        schedule: dict = {"interval": None, "crontab": None}
-        if job.every_seconds is not None:
-            schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
-                every=job.every_seconds, period=IntervalSchedule.SECONDS
-            )
-        else:
-            minute, hour, day_of_month, month_of_year, day_of_week = job.crontab.split()
-            schedule["crontab"], _ = CrontabSchedule.objects.get_or_create(
-                minute=minute,
-                hour=hour,
-                day_of_month=day_of_month,
-                month_of_year=month_of_year,
-                day_of_week=day_of_week,
-                timezone="UTC",
-            )
-        _, was_created = PeriodicTask.objects.update_or_create(
-            name=job.name,
-            defaults={"task": job.task, "queue": job.queue},
-            create_defaults={"task": job.task, "queue": job.queue, **schedule},
-        )
-        if was_created:
-            created.append(job.name)
+        task = PeriodicTask.objects.filter(name=job.name).first()
+        if task is not None:
+            if (task.task, task.queue) != (job.task, job.queue):
+                task.task, task.queue = job.task, job.queue
+                task.save()  # save(), not update(): beat notices saved changes
+            continue
+        PeriodicTask.objects.create(name=job.name, task=job.task, queue=job.queue, **_schedule(job))
+        created.append(job.name)
     return created
+
+
+def _schedule(job: PeriodicJob) -> dict:
+    """The beat schedule row for a job's declared interval or crontab, shared between jobs."""
+    if job.every_seconds is not None:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=job.every_seconds, period=IntervalSchedule.SECONDS
+        )
+        return {"interval": interval}
+    minute, hour, day_of_month, month_of_year, day_of_week = job.crontab.split()
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+        timezone="UTC",
+    )
+    return {"crontab": crontab}
