@@ -220,3 +220,62 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Channels: providers, delivery, tracking (see docs/channels.md) --------------------------
+# Public base URL of this Kaskad, for tracking links, unsubscribe links and webhook addresses.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# With the sandbox on, every channel sends to the sandbox outbox (kept in the database and shown
+# in the admin) instead of a gateway. It is the embedded default (DEBUG) and never production's.
+MESSAGING_SANDBOX = env.bool("MESSAGING_SANDBOX", default=DEBUG)
+
+# Email: SMTP from EMAIL_URL, or any ESP through django-anymail (EMAIL_BACKEND + ANYMAIL).
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    globals().update(env.email_url("EMAIL_URL"))
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kaskad <noreply@localhost>")
+ANYMAIL = env.json(
+    "ANYMAIL", default={}
+)  # e.g. {"MAILGUN_API_KEY": "...", "WEBHOOK_SECRET": "u:p"}
+
+# SMS: SMS_PROVIDER is the primary gateway; the other one, if configured, is the failover.
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="exolve")
+EXOLVE_BASE_URL = env.str("EXOLVE_BASE_URL", default="https://api.exolve.ru").rstrip("/")
+EXOLVE_API_KEY = env.str("EXOLVE_API_KEY", default="")
+EXOLVE_SENDER = env.str("EXOLVE_SENDER", default="")
+EXOLVE_WEBHOOK_SECRET = env.str("EXOLVE_WEBHOOK_SECRET", default="")
+TWILIO_BASE_URL = env.str("TWILIO_BASE_URL", default="https://api.twilio.com").rstrip("/")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+
+# Messengers and push.
+WHATSAPP_BASE_URL = env.str("WHATSAPP_BASE_URL", default="https://graph.facebook.com/v21.0")
+WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
+WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+TELEGRAM_BASE_URL = env.str("TELEGRAM_BASE_URL", default="https://api.telegram.org").rstrip("/")
+TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
+TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")
+TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+VIBER_BASE_URL = env.str("VIBER_BASE_URL", default="https://chatapi.viber.com/pa").rstrip("/")
+VIBER_AUTH_TOKEN = env.str("VIBER_AUTH_TOKEN", default="")
+VIBER_SENDER_NAME = env.str("VIBER_SENDER_NAME", default="Kaskad")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
+FCM_BASE_URL = env.str("FCM_BASE_URL", default="https://fcm.googleapis.com").rstrip("/")
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+FCM_SERVICE_ACCOUNT_FILE = env.str("FCM_SERVICE_ACCOUNT_FILE", default="")
+FCM_TOKEN_URL = env.str("FCM_TOKEN_URL", default="https://oauth2.googleapis.com/token")
+TELEPHONY_WEBHOOK_SECRET = env.str("TELEPHONY_WEBHOOK_SECRET", default="")
+
+# Delivery: timeouts, retries, and per-provider rate limits (messages per second, all workers).
+PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=10.0)
+SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=4)  # per provider, before failover
+PROVIDER_RATE_LIMITS = env.json(
+    "PROVIDER_RATE_LIMITS",
+    default={"exolve": 100, "twilio": 100, "whatsapp": 80, "telegram": 30, "viber": 50},
+)

@@ -7,6 +7,7 @@ from api.errors import json_not_found, json_server_error
 
 api_v1 = [
     path("", include("customers.api.urls")),
+    path("", include("channels.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
@@ -14,6 +15,8 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("hooks/", include("channels.hooks.urls")),
+    path("", include("channels.tracking.urls")),
 ]
 
 

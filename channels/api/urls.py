@@ -1,0 +1,3 @@
+from channels.api import calls, conversations, messages
+
+urlpatterns = messages.urlpatterns + conversations.urlpatterns + calls.urlpatterns

@@ -1,0 +1,3 @@
+"""Webhooks from email (implemented in its own module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Webhooks from exolve (implemented in its own module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Webhooks from telephony (implemented in its own module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Webhooks from twilio (implemented in its own module)."""
+
+urlpatterns: list = []

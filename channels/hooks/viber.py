@@ -1,0 +1,3 @@
+"""Webhooks from viber (implemented in its own module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Webhooks from whatsapp (implemented in its own module)."""
+
+urlpatterns: list = []

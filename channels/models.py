@@ -1,0 +1,383 @@
+"""Outbound messages and their lifecycle, inbound messages and conversations, call log, sandbox
+outbox, delivery settings and outbound (CRM) webhooks.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.timezone import now
+
+from customers.models import Channel, Customer
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    FAILED = "failed", "Failed"
+    BOUNCED = "bounced", "Bounced"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+# Forward progress of a message. A status can only be replaced by one of higher rank, so callbacks
+# arriving out of order (a click before the delivery receipt) never move a message backwards.
+# Failed and bounced end a message that has not reached the customer; suppressed ends it before
+# any attempt.
+STATUS_RANK: dict[str, int] = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.FAILED: 2,
+    MessageStatus.BOUNCED: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.OPENED: 4,
+    MessageStatus.CLICKED: 5,
+    MessageStatus.SUPPRESSED: 6,
+}
+FINAL_STATUSES = frozenset(
+    {MessageStatus.FAILED, MessageStatus.BOUNCED, MessageStatus.SUPPRESSED, MessageStatus.CLICKED}
+)
+
+
+class MessageCategory(models.TextChoices):
+    MARKETING = "marketing", "Marketing"
+    TRANSACTIONAL = "transactional", "Transactional"
+
+
+class MessageSource(models.TextChoices):
+    API = "api", "API"
+    CAMPAIGN = "campaign", "Campaign"
+    JOURNEY = "journey", "Journey step"
+    AGENT = "agent", "Agent"
+    AUTO_REPLY = "auto_reply", "Auto-reply"
+    SYSTEM = "system", "System"  # consent confirmations and similar
+
+
+class Message(models.Model):
+    """One outbound send to one address on one channel, from queued to its final status."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    provider = models.CharField(max_length=30, blank=True, help_text="The gateway that sent it.")
+    address = models.CharField(max_length=512, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    body = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    # Channel-specific content: a WhatsApp template and its parameters, push title and link, …
+    payload = models.JSONField(default=dict, blank=True)
+    category = models.CharField(max_length=15, choices=MessageCategory.choices)
+    source = models.CharField(max_length=15, choices=MessageSource.choices)
+    source_ref = models.CharField(
+        max_length=100, blank=True, help_text="Campaign, journey step or agent that sent it."
+    )
+    conversation = models.ForeignKey(
+        "Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    status_reason = models.CharField(max_length=500, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # SMS parts (GSM-7 / UCS-2), which is what the gateway bills.
+    parts = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Earliest time the next attempt may run: quiet hours, retry backoff or a rate limit.
+    send_after = models.DateTimeField(null=True, blank=True)
+    # While a worker holds a message, no other worker (or the sweeper) takes it.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(default=now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When it failed, bounced or was suppressed."
+    )
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "-queued_at"], name="message_timeline"),
+            # Delivery callbacks find their message by the gateway's id.
+            models.Index(
+                fields=["provider_message_id"],
+                condition=~models.Q(provider_message_id=""),
+                name="message_provider_id",
+            ),
+            # The sweeper and the quiet-hours release read only messages still queued.
+            models.Index(
+                fields=["send_after", "id"],
+                condition=models.Q(status="queued"),
+                name="message_queued",
+            ),
+            # Frequency caps count a customer's recent marketing sends.
+            models.Index(
+                fields=["customer", "queued_at"],
+                condition=models.Q(category="marketing"),
+                name="message_marketing_recent",
+            ),
+            models.Index(fields=["status", "-queued_at"], name="message_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address or '?'} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class MessageStatusChange(models.Model):
+    """Every status a message reached, with where the news came from (worker, webhook, pixel)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=10, choices=MessageStatus.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=50, blank=True)
+    occurred_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["message", "occurred_at"], name="status_change_message")]
+
+
+class SandboxMessage(models.Model):
+    """What a sandbox provider would have sent. Used by the embedded default, never production."""
+
+    message = models.ForeignKey(
+        Message, null=True, on_delete=models.SET_NULL, related_name="sandbox_copies"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=512)
+    subject = models.CharField(max_length=998, blank=True)
+    body = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "sandbox outbox message"
+
+
+class DeliverySettings(models.Model):
+    """Sending rules staff can change: frequency caps for marketing and quiet hours. One row."""
+
+    marketing_per_day = models.PositiveSmallIntegerField(
+        default=3, help_text="Marketing messages per customer per day, all channels; 0 = no cap."
+    )
+    marketing_per_week = models.PositiveSmallIntegerField(
+        default=10, help_text="Marketing messages per customer per 7 days; 0 = no cap."
+    )
+    quiet_hours_start = models.TimeField(
+        null=True, blank=True, help_text="In the customer's time zone, e.g. 21:00. Empty = none."
+    )
+    quiet_hours_end = models.TimeField(null=True, blank=True, help_text="e.g. 09:00")
+    default_timezone = models.CharField(
+        max_length=64, default="Europe/Moscow", help_text="For customers without a time zone."
+    )
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "delivery settings"
+
+    def __str__(self) -> str:
+        return "Delivery settings"
+
+
+class Conversation(models.Model):
+    """A two-way thread with a customer on one channel, opened by an inbound message."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        RESOLVED = "resolved", "Resolved"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="conversations")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+    )
+    opened_at = models.DateTimeField(default=now)
+    last_message_at = models.DateTimeField(default=now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "channel", "status"], name="conversation_lookup"),
+            models.Index(fields=["status", "-last_message_at"], name="conversation_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} conversation with {self.customer} ({self.status})"
+
+
+class InboundMessage(models.Model):
+    """A message a customer sent us, on any channel."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="inbound_messages"
+    )
+    conversation = models.ForeignKey(
+        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    provider = models.CharField(max_length=30)
+    address = models.CharField(max_length=512)
+    body = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    provider_message_id = models.CharField(max_length=255)
+    received_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            # A gateway that repeats a callback must not create a second message.
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"], name="inbound_unique_provider_id"
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "-received_at"], name="inbound_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} from {self.address}: {self.body[:40]}"
+
+
+class AutoReplyRule(models.Model):
+    """An automatic answer: to a keyword or pattern, or to anything outside business hours."""
+
+    class Match(models.TextChoices):
+        KEYWORD = "keyword", "Any of these words"
+        PATTERN = "pattern", "Regular expression"
+        OUT_OF_HOURS = "out_of_hours", "Outside business hours"
+
+    name = models.CharField(max_length=200)
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, blank=True, help_text="Empty = every channel."
+    )
+    match = models.CharField(max_length=15, choices=Match.choices)
+    pattern = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Keywords separated by commas, or a regular expression (case-insensitive).",
+    )
+    reply = models.TextField()
+    # Business hours for out-of-hours rules, in `timezone`: weekdays 0 = Monday.
+    opens_at = models.TimeField(null=True, blank=True)
+    closes_at = models.TimeField(null=True, blank=True)
+    business_days = models.JSONField(default=list, blank=True, help_text="e.g. [0, 1, 2, 3, 4]")
+    timezone = models.CharField(max_length=64, default="Europe/Moscow")
+    priority = models.PositiveSmallIntegerField(default=100, help_text="Lower runs first.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallLog(models.Model):
+    """A phone call reported by the telephony provider's webhooks."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="calls"
+    )
+    provider = models.CharField(max_length=30)
+    provider_call_id = models.CharField(max_length=255)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    phone = models.CharField(max_length=20)  # the customer's side, E.164
+    status = models.CharField(max_length=30, help_text="As the provider reports it.")
+    started_at = models.DateTimeField()
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    recording_url = models.URLField(max_length=1000, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_call_id"], name="call_unique_provider_id"
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "-started_at"], name="call_timeline")]
+
+
+class PushSubscription(models.Model):
+    """Keys of a browser push subscription; the endpoint is the customer's `push` identity."""
+
+    class Kind(models.TextChoices):
+        WEB = "web", "Web push (VAPID)"
+        FCM = "fcm", "Mobile (FCM)"
+
+    identity = models.OneToOneField(
+        "customers.ChannelIdentity", on_delete=models.CASCADE, related_name="push_subscription"
+    )
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    p256dh = models.CharField(max_length=200, blank=True)
+    auth = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+
+class WebhookSubscription(models.Model):
+    """A CRM endpoint that receives Kaskad's events, signed with HMAC-SHA256 of the body."""
+
+    class EventType(models.TextChoices):
+        MESSAGE_STATUS = "message.status", "Message status changed"
+        CONSENT = "consent.changed", "Consent changed"
+        INBOUND = "message.inbound", "Inbound message"
+        CONVERSATION = "conversation.updated", "Conversation opened or changed"
+
+    name = models.CharField(max_length=200)
+    url = models.URLField(max_length=1000)
+    secret = models.CharField(max_length=128, help_text="Signs each delivery (X-Kaskad-Signature).")
+    event_types = models.JSONField(default=list, help_text="Event types to send; empty = all.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def wants(self, event_type: str) -> bool:
+        return self.is_active and (not self.event_types or event_type in self.event_types)
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription, and how sending it went."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(max_length=30)
+    event_id = models.CharField(
+        max_length=64, help_text="Unique per event; receivers dedupe on it."
+    )
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_delivery_due",
+            )
+        ]

@@ -1,0 +1,14 @@
+from api.periodic import PeriodicJob
+
+PERIODIC_TASKS = [
+    PeriodicJob(
+        name="Send queued messages that are due or were lost",
+        task="channels.tasks.sweep_messages",
+        every_seconds=30,
+    ),
+    PeriodicJob(
+        name="Retry outbound webhooks",
+        task="channels.tasks.sweep_webhooks",
+        every_seconds=30,
+    ),
+]

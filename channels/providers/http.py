@@ -1,0 +1,79 @@
+"""A pooled HTTP session for JSON gateways, and how their answers map to ProviderError.
+
+429 and 5xx answers, timeouts and connection errors are temporary (retried, then failover);
+other 4xx answers are permanent and carry the gateway's own reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from channels.providers.base import ProviderError
+
+POOL_SIZE = 20
+
+
+def pooled_session(*, headers: dict[str, str] | None = None) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    if headers:
+        session.headers.update(headers)
+    return session
+
+
+def request(
+    session: requests.Session, method: str, url: str, *, describe_error=None, **kwargs: Any
+) -> requests.Response:
+    """Send a request; raise ProviderError unless the answer is 2xx.
+
+    `describe_error(response)` extracts the gateway's reason from an error body.
+    """
+    kwargs.setdefault("timeout", settings.PROVIDER_HTTP_TIMEOUT)
+    try:
+        response = session.request(method, url, **kwargs)
+    except requests.Timeout as exc:
+        raise ProviderError(f"timed out: {exc}", permanent=False, code="timeout") from exc
+    except requests.ConnectionError as exc:
+        raise ProviderError(
+            f"connection failed: {exc}", permanent=False, code="connection"
+        ) from exc
+    if response.ok:
+        return response
+    reason = _reason(response, describe_error)
+    if response.status_code == 429:
+        raise ProviderError(
+            f"rate limited (429): {reason}",
+            permanent=False,
+            code="429",
+            retry_after=retry_after_seconds(response),
+        )
+    raise ProviderError(
+        f"HTTP {response.status_code}: {reason}",
+        permanent=response.status_code < 500 and response.status_code not in (408, 425),
+        code=str(response.status_code),
+    )
+
+
+def retry_after_seconds(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date, rarely used by gateways: fall back to our backoff
+
+
+def _reason(response: requests.Response, describe_error) -> str:
+    if describe_error is not None:
+        try:
+            described = describe_error(response)
+        except ValueError:
+            described = None
+        if described:
+            return str(described)
+    return response.text[:300] or response.reason

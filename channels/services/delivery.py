@@ -1,0 +1,277 @@
+"""Delivering queued messages: claim, rate-limit, send through the provider, record the outcome.
+
+Each delivery task gets a chunk of message ids. It claims the rows that are still queued and due
+(`claimed_until` keeps other workers and the sweeper off them), groups them by provider, sends
+each group through `Provider.send_many()` (one pooled connection), and writes the outcomes:
+
+- accepted → `sent`, with the gateway's id;
+- permanent error → `failed` with the gateway's reason;
+- temporary error (5xx, timeout, 429) → retried after a backoff (or the gateway's Retry-After)
+  up to SEND_MAX_ATTEMPTS times per provider, then handed to the channel's failover provider,
+  and `failed` when none is left;
+- provider without credentials → `suppressed` ("… is not configured").
+
+A worker killed mid-chunk leaves its rows claimed; the claim expires after CLAIM_SECONDS and the
+sweeper sends them again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from channels.models import Message, MessageStatus, MessageStatusChange
+from channels.providers import (
+    ProviderError,
+    ProviderNotConfigured,
+    get_provider,
+    provider_chain,
+)
+from channels.services.ratelimit import rate_limit_take
+from channels.services.status import message_status_event
+from channels.services.webhooks_out import webhook_event_emit
+
+logger = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 300  # longer than any chunk takes; a dead worker's rows return after it
+BACKOFF_SECONDS = (10, 60, 300, 900)  # before the 2nd, 3rd, 4th, 5th attempt
+SWEEP_STALE_SECONDS = 60  # a queued row untouched this long was never (or no longer) enqueued
+SWEEP_BATCH = 5000
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    suppressed: int = 0
+    # message id → seconds to wait: retries, rate-limited sends and failovers to enqueue again
+    later: dict[int, float] = field(default_factory=dict)
+
+
+def messages_deliver(message_ids: list[int], *, now: datetime | None = None) -> DeliveryReport:
+    """Send the given messages that are still queued and due. Safe to call twice with the same ids."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    claimed = _claim(message_ids, now)
+    by_provider: dict[str, list[Message]] = defaultdict(list)
+    for message in claimed:
+        name = message.provider or _first_provider(message)
+        if not name:
+            _finish(message, MessageStatus.SUPPRESSED, f"no provider for {message.channel}", now)
+            report.suppressed += 1
+            continue
+        message.provider = name
+        by_provider[name].append(message)
+    for name, messages in by_provider.items():
+        _deliver_with(name, messages, now, report)
+    if report.later:
+        _enqueue_later(report.later)
+    return report
+
+
+def _first_provider(message: Message) -> str:
+    chain = provider_chain(message.channel, push_kind=message.payload.get("push_kind", "web"))
+    return chain[0] if chain else ""
+
+
+def _claim(message_ids: list[int], now: datetime) -> list[Message]:
+    with transaction.atomic():
+        messages = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .select_related("customer")
+            .filter(pk__in=message_ids, status=MessageStatus.QUEUED)
+            .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("pk")
+        )
+        if messages:
+            Message.objects.filter(pk__in=[m.pk for m in messages]).update(
+                claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                attempts=F("attempts") + 1,
+            )
+    for message in messages:
+        message.attempts += 1
+    return messages
+
+
+def _deliver_with(name: str, messages: list[Message], now: datetime, report: DeliveryReport):
+    try:
+        provider = get_provider(name)
+    except ProviderNotConfigured as exc:
+        for message in messages:
+            _finish(message, MessageStatus.SUPPRESSED, str(exc), now)
+        report.suppressed += len(messages)
+        return
+    granted, wait = rate_limit_take(name, len(messages))
+    for message in messages[granted:]:
+        # Not an attempt: the provider was never called.
+        _defer(message, wait, "rate limit", now, count_attempt=False)
+        report.later[message.pk] = wait
+    messages = messages[:granted]
+    if not messages:
+        return
+    try:
+        outcomes = provider.send_many(messages)
+    except ProviderError as exc:  # the whole batch failed the same way (e.g. SMTP login)
+        outcomes = None
+        errors = dict.fromkeys((m.pk for m in messages), exc)
+    else:
+        errors = {o.message_id: o.error for o in outcomes if o.error is not None}
+    results = {o.message_id: o.result for o in outcomes or () if o.result is not None}
+    sent_at = timezone.now()
+    sent = [m for m in messages if m.pk in results]
+    for message in sent:
+        result = results[message.pk]
+        message.provider_message_id = result.provider_message_id
+        if result.parts is not None:
+            message.parts = result.parts
+    _mark_sent(sent, sent_at)
+    report.sent += len(sent)
+    for message in messages:
+        error = errors.get(message.pk)
+        if error is None:
+            continue
+        _handle_error(message, name, error, sent_at, report)
+
+
+def _handle_error(
+    message: Message, name: str, error: ProviderError, now: datetime, report: DeliveryReport
+) -> None:
+    if error.permanent:
+        _finish(message, MessageStatus.FAILED, f"{name}: {error.reason}", now)
+        report.failed += 1
+        return
+    chain = provider_chain(message.channel, push_kind=message.payload.get("push_kind", "web"))
+    position = chain.index(name) if name in chain else len(chain) - 1
+    # Attempts are counted over the message's life; each provider gets SEND_MAX_ATTEMPTS of them.
+    if message.attempts < settings.SEND_MAX_ATTEMPTS * (position + 1):
+        tries_here = message.attempts - settings.SEND_MAX_ATTEMPTS * position
+        delay = error.retry_after
+        if delay is None:
+            delay = BACKOFF_SECONDS[min(tries_here - 1, len(BACKOFF_SECONDS) - 1)]
+        _defer(message, delay, f"retrying after {name}: {error.reason}", now)
+        report.later[message.pk] = delay
+    elif position + 1 < len(chain):
+        failover = chain[position + 1]
+        message.provider = failover
+        _defer(message, 0, f"failover from {name} to {failover}: {error.reason}", now)
+        report.later[message.pk] = 0
+    else:
+        reason = f"{name}: {error.reason} (gave up after {message.attempts} attempts)"
+        _finish(message, MessageStatus.FAILED, reason, now)
+        report.failed += 1
+
+
+def _defer(message: Message, seconds: float, reason: str, now: datetime, count_attempt=True):
+    updates = {
+        "provider": message.provider,
+        "send_after": now + timedelta(seconds=seconds),
+        "claimed_until": None,
+        "status_reason": reason[:500],
+        "updated_at": now,
+    }
+    if not count_attempt:
+        updates["attempts"] = F("attempts") - 1
+    Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(**updates)
+
+
+def _mark_sent(messages: list[Message], sent_at: datetime) -> None:
+    if not messages:
+        return
+    with transaction.atomic():
+        for message in messages:
+            message.status = MessageStatus.SENT
+            message.status_reason = ""
+            message.sent_at = sent_at
+            message.claimed_until = None
+            message.send_after = None
+            message.updated_at = sent_at
+        Message.objects.bulk_update(
+            messages,
+            [
+                "status",
+                "status_reason",
+                "provider",
+                "provider_message_id",
+                "parts",
+                "sent_at",
+                "claimed_until",
+                "send_after",
+                "updated_at",
+            ],
+        )
+        MessageStatusChange.objects.bulk_create(
+            [
+                MessageStatusChange(
+                    message=m,
+                    status=MessageStatus.SENT,
+                    source=f"send:{m.provider}",
+                    occurred_at=sent_at,
+                )
+                for m in messages
+            ]
+        )
+        for message in messages:
+            webhook_event_emit(event_type="message.status", data=message_status_event(message))
+
+
+def _finish(message: Message, status: str, reason: str, now: datetime) -> None:
+    with transaction.atomic():
+        updated = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+            status=status,
+            status_reason=reason[:500],
+            provider=message.provider,
+            failed_at=now,
+            claimed_until=None,
+            updated_at=now,
+        )
+        if not updated:
+            return
+        message.status, message.status_reason = status, reason[:500]
+        MessageStatusChange.objects.create(
+            message=message, status=status, reason=reason[:500], source="send", occurred_at=now
+        )
+        webhook_event_emit(event_type="message.status", data=message_status_event(message))
+
+
+def _enqueue_later(later: dict[int, float]) -> None:
+    from channels.services.messages import messages_enqueue
+
+    by_delay: dict[float, list[int]] = defaultdict(list)
+    for message_id, seconds in later.items():
+        by_delay[round(seconds, 1)].append(message_id)
+    for seconds, ids in by_delay.items():
+        # Celery's countdown is fine for minutes; the sweeper catches anything lost meanwhile.
+        messages_enqueue(ids, countdown=seconds or None)
+
+
+def messages_sweep(*, now: datetime | None = None) -> int:
+    """Enqueue queued messages that are due and not held by a worker, but were not touched for a
+    while: lost in a broker outage, left by a killed worker, or released from quiet hours.
+    """
+    from channels.services.messages import messages_enqueue
+
+    now = now or timezone.now()
+    ids = list(
+        Message.objects.filter(status=MessageStatus.QUEUED)
+        .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(
+            Q(send_after__isnull=False)
+            | Q(updated_at__lt=now - timedelta(seconds=SWEEP_STALE_SECONDS))
+        )
+        .order_by("send_after", "pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if ids:
+        # Touch them so the next sweep, a minute later, does not enqueue them a second time.
+        Message.objects.filter(pk__in=ids).update(updated_at=now)
+        messages_enqueue(ids)
+    return len(ids)

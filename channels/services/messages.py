@@ -1,0 +1,121 @@
+"""`message_send`: the one way anything in Kaskad sends a message (API, campaigns, journeys,
+agents, auto-replies).
+
+The message row is committed first, then its id is enqueued on the `send` queue. If the broker is
+down or the worker dies, the row is still `queued` and the sweeper (`messages_sweep`) enqueues it
+again; the delivery claim (see delivery.py) makes sure two workers never send it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels.models import Message, MessageCategory, MessageStatus, MessageStatusChange
+from channels.services.policy import send_decision
+from channels.sms_encoding import sms_size
+from customers.models import Channel, Customer
+
+logger = logging.getLogger(__name__)
+
+SEND_CHUNK_SIZE = 100  # message ids per delivery task
+
+
+def message_send(
+    *,
+    customer: Customer,
+    channel: str,
+    category: str,
+    source: str,
+    body: str = "",
+    subject: str = "",
+    html: str = "",
+    payload: dict | None = None,
+    source_ref: str = "",
+    idempotency_key: str | None = None,
+    conversation=None,
+    address: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """Check the send is allowed, store the message, and queue it for delivery after commit.
+
+    A refused send is stored as `suppressed` with the reason. A send inside quiet hours is stored
+    as `queued` with `send_after`, and the sweeper releases it. An idempotency key already used
+    returns the message stored the first time, and nothing is sent again.
+    """
+    payload = payload or {}
+    if idempotency_key:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            if category == MessageCategory.MARKETING:
+                # Serialises a customer's marketing sends so two workers cannot both pass the cap.
+                Customer.objects.select_for_update().filter(pk=customer.pk).first()
+            decision = send_decision(
+                customer=customer,
+                channel=channel,
+                category=category,
+                payload=payload,
+                address=address,
+                now=now,
+            )
+            if decision.push_kind:
+                payload = {**payload, "push_kind": decision.push_kind}
+            message = Message.objects.create(
+                customer=customer,
+                channel=channel,
+                address=decision.address,
+                subject=subject,
+                body=body,
+                html=html,
+                payload=payload,
+                category=category,
+                source=source,
+                source_ref=source_ref,
+                conversation=conversation,
+                idempotency_key=idempotency_key or None,
+                parts=sms_size(body).parts if channel == Channel.SMS else None,
+                status=MessageStatus.SUPPRESSED if decision.refusal else MessageStatus.QUEUED,
+                status_reason=decision.refusal,
+                failed_at=now if decision.refusal else None,
+                send_after=decision.send_after,
+                queued_at=now,
+                updated_at=now,
+            )
+            if decision.refusal:
+                MessageStatusChange.objects.create(
+                    message=message,
+                    status=MessageStatus.SUPPRESSED,
+                    reason=decision.refusal,
+                    source="policy",
+                    occurred_at=now,
+                )
+            elif decision.send_after is None:
+                transaction.on_commit(lambda: messages_enqueue([message.pk]))
+    except IntegrityError:
+        # Another request stored the same idempotency key first; answer with its message.
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    return message
+
+
+def messages_enqueue(message_ids: list[int], *, countdown: float | None = None) -> None:
+    """Put message ids on the `send` queue in chunks. Safe to repeat: delivery claims each row."""
+    from channels.tasks import deliver_messages
+
+    for start in range(0, len(message_ids), SEND_CHUNK_SIZE):
+        chunk = message_ids[start : start + SEND_CHUNK_SIZE]
+        try:
+            deliver_messages.apply_async(args=[chunk], countdown=countdown)
+        except Exception:  # noqa: BLE001 - the broker is down: the rows stay queued
+            logger.warning(
+                "broker unavailable; the sweeper will send %s later", chunk, exc_info=True
+            )

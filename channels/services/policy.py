@@ -1,0 +1,193 @@
+"""The checks before any send: consent, a valid address, frequency caps and quiet hours.
+
+`send_decision()` returns either a refusal (the message is stored as suppressed with the reason)
+or the earliest time it may go (now, or the end of the customer's quiet hours).
+"""
+
+from __future__ import annotations
+
+import time as clock
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.utils import timezone
+
+from channels.models import (
+    DeliverySettings,
+    InboundMessage,
+    Message,
+    MessageCategory,
+    MessageStatus,
+    PushSubscription,
+)
+from customers.models import Channel, ChannelIdentity, Consent, ConsentStatus, Customer
+from customers.normalize import normalize_address
+
+WHATSAPP_SESSION_WINDOW = timedelta(hours=24)
+SETTINGS_CACHE_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class SendDecision:
+    address: str
+    refusal: str = ""  # why it must not be sent; empty when it may
+    send_after: datetime | None = None  # deferred by quiet hours
+    push_kind: str = ""
+
+
+_settings_cache: tuple[float, DeliverySettings] | None = None
+
+
+def delivery_settings() -> DeliverySettings:
+    """The one settings row (created with defaults), cached a few seconds per process."""
+    global _settings_cache
+    if _settings_cache is None or clock.monotonic() - _settings_cache[0] > SETTINGS_CACHE_SECONDS:
+        row = DeliverySettings.objects.order_by("pk").first() or DeliverySettings.objects.create()
+        _settings_cache = (clock.monotonic(), row)
+    return _settings_cache[1]
+
+
+def forget_delivery_settings() -> None:
+    global _settings_cache
+    _settings_cache = None
+
+
+def address_for(customer: Customer, channel: str) -> str:
+    """The address to send to: the profile's email or phone, else the newest identity."""
+    if channel == Channel.EMAIL and customer.email:
+        return customer.email
+    if channel in (Channel.SMS, Channel.WHATSAPP) and customer.phone:
+        # A WhatsApp number may differ from the profile's phone; an identity on the channel wins.
+        channel_number = (
+            ChannelIdentity.objects.filter(customer=customer, channel=channel)
+            .order_by("-created_at", "-pk")
+            .values_list("address", flat=True)
+            .first()
+        )
+        return channel_number or customer.phone
+    return (
+        ChannelIdentity.objects.filter(customer=customer, channel=channel)
+        .order_by("-created_at", "-pk")
+        .values_list("address", flat=True)
+        .first()
+        or ""
+    )
+
+
+def consent_refusal(customer: Customer, channel: str, category: str) -> str:
+    status = (
+        Consent.objects.filter(customer=customer, channel=channel)
+        .values_list("status", flat=True)
+        .first()
+        or ConsentStatus.UNKNOWN
+    )
+    if status == ConsentStatus.OPTED_OUT:
+        return f"consent: opted out of {channel}"
+    needs_opt_in = category == MessageCategory.MARKETING or channel == Channel.WHATSAPP
+    if needs_opt_in and status != ConsentStatus.OPTED_IN:
+        what = "WhatsApp" if channel == Channel.WHATSAPP else f"marketing on {channel}"
+        return f"consent: {what} needs opted_in (is {status})"
+    return ""
+
+
+def frequency_refusal(customer: Customer, now: datetime) -> str:
+    rules = delivery_settings()
+    recent = Message.objects.filter(
+        customer=customer,
+        category=MessageCategory.MARKETING,
+        queued_at__gte=now - timedelta(days=7),
+    ).exclude(status=MessageStatus.SUPPRESSED)
+    if rules.marketing_per_week and recent.count() >= rules.marketing_per_week:
+        return f"frequency cap: {rules.marketing_per_week} marketing messages per 7 days"
+    if rules.marketing_per_day:
+        today = recent.filter(queued_at__gte=now - timedelta(days=1)).count()
+        if today >= rules.marketing_per_day:
+            return f"frequency cap: {rules.marketing_per_day} marketing messages per day"
+    return ""
+
+
+def quiet_hours_end(customer: Customer, now: datetime) -> datetime | None:
+    """If `now` is inside the customer's quiet hours, when they end (UTC); else None."""
+    rules = delivery_settings()
+    start, end = rules.quiet_hours_start, rules.quiet_hours_end
+    if start is None or end is None or start == end:
+        return None
+    zone = _zone(customer.timezone or rules.default_timezone)
+    local = now.astimezone(zone)
+    t = local.time()
+    inside = (start <= t < end) if start < end else (t >= start or t < end)
+    if not inside:
+        return None
+    end_day = local.date() if t < end else local.date() + timedelta(days=1)
+    return _local_datetime(end_day, end, zone).astimezone(zoneinfo.ZoneInfo("UTC"))
+
+
+def whatsapp_refusal(customer: Customer, payload: dict, now: datetime) -> str:
+    if payload.get("template"):
+        return ""
+    in_session = InboundMessage.objects.filter(
+        customer=customer,
+        channel=Channel.WHATSAPP,
+        received_at__gte=now - WHATSAPP_SESSION_WINDOW,
+    ).exists()
+    if in_session:
+        return ""
+    return (
+        "whatsapp: outside the 24-hour customer service window; "
+        "send an approved template (payload.template)"
+    )
+
+
+def send_decision(
+    *,
+    customer: Customer,
+    channel: str,
+    category: str,
+    payload: dict,
+    address: str | None = None,
+    now: datetime | None = None,
+) -> SendDecision:
+    now = now or timezone.now()
+    if customer.erased_at is not None:
+        return SendDecision(address="", refusal="customer erased")
+    raw = address if address is not None else address_for(customer, channel)
+    if not raw:
+        return SendDecision(address="", refusal=f"address: no {channel} address")
+    try:
+        address = normalize_address(channel, raw)
+    except ValueError as exc:
+        return SendDecision(address=raw, refusal=f"address: {exc}")
+    push_kind = ""
+    if channel == Channel.PUSH:
+        push_kind = (
+            PushSubscription.objects.filter(
+                identity__customer=customer, identity__channel=channel, identity__address=address
+            )
+            .values_list("kind", flat=True)
+            .first()
+            or ""
+        )
+        if not push_kind:
+            return SendDecision(address=address, refusal="address: no push subscription")
+    refusal = consent_refusal(customer, channel, category)
+    if not refusal and channel == Channel.WHATSAPP:
+        refusal = whatsapp_refusal(customer, payload, now)
+    if not refusal and category == MessageCategory.MARKETING:
+        refusal = frequency_refusal(customer, now)
+    if refusal:
+        return SendDecision(address=address, refusal=refusal, push_kind=push_kind)
+    # Quiet hours defer marketing only: a receipt or a one-time code must not wait till morning.
+    send_after = quiet_hours_end(customer, now) if category == MessageCategory.MARKETING else None
+    return SendDecision(address=address, send_after=send_after, push_kind=push_kind)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def _local_datetime(day, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=zone)

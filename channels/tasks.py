@@ -1,0 +1,41 @@
+"""Celery tasks for channels: thin wrappers that take ids and call one service."""
+
+from dataclasses import asdict
+
+from celery import shared_task
+
+from channels.services.delivery import messages_deliver, messages_sweep
+
+SEND_QUEUE = "send"
+
+
+@shared_task(queue=SEND_QUEUE, acks_late=True)
+def deliver_messages(message_ids: list[int]) -> dict:
+    """Send a chunk of queued messages (see channels.services.delivery)."""
+    report = messages_deliver(message_ids)
+    return {k: v for k, v in asdict(report).items() if k != "later"} | {
+        "deferred": len(report.later)
+    }
+
+
+@shared_task
+def sweep_messages() -> int:
+    """Re-enqueue queued messages lost to a broker outage or a killed worker, and release the
+    ones whose quiet hours or backoff have ended."""
+    return messages_sweep()
+
+
+@shared_task(acks_late=True)
+def deliver_webhook(delivery_id: int) -> str:
+    """POST one outbound webhook to the CRM; failures are retried by the webhook sweeper."""
+    from channels.services.webhooks_out import webhook_deliver
+
+    return webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task
+def sweep_webhooks() -> int:
+    """Send outbound webhooks whose retry time has come."""
+    from channels.services.webhooks_out import webhooks_sweep
+
+    return webhooks_sweep()

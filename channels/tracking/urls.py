@@ -1,0 +1,3 @@
+"""Open pixel, click redirects, one-click unsubscribe and the preference page."""
+
+urlpatterns: list = []
