@@ -140,6 +140,9 @@ class MessageStatusChange(models.Model):
     class Meta:
         indexes = [models.Index(fields=["message", "occurred_at"], name="status_change_message")]
 
+    def __str__(self) -> str:
+        return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
 
 class SandboxMessage(models.Model):
     """What a sandbox provider would have sent. Used by the embedded default, never production."""
@@ -156,6 +159,9 @@ class SandboxMessage(models.Model):
 
     class Meta:
         verbose_name = "sandbox outbox message"
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address}"
 
 
 class DeliverySettings(models.Model):
@@ -308,6 +314,9 @@ class CallLog(models.Model):
         ]
         indexes = [models.Index(fields=["customer", "-started_at"], name="call_timeline")]
 
+    def __str__(self) -> str:
+        return f"{self.direction} call {self.phone} ({self.status})"
+
 
 class PushSubscription(models.Model):
     """Keys of a browser push subscription; the endpoint is the customer's `push` identity."""
@@ -323,6 +332,9 @@ class PushSubscription(models.Model):
     p256dh = models.CharField(max_length=200, blank=True)
     auth = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} push subscription"
 
 
 class WebhookSubscription(models.Model):
@@ -381,3 +393,6 @@ class WebhookDelivery(models.Model):
                 name="webhook_delivery_due",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} to {self.subscription} ({self.status})"

@@ -6,10 +6,9 @@ from celery import shared_task
 
 from channels.services.delivery import messages_deliver, messages_sweep
 
-SEND_QUEUE = "send"
 
 
-@shared_task(queue=SEND_QUEUE, acks_late=True)
+@shared_task(acks_late=True)
 def deliver_messages(message_ids: list[int]) -> dict:
     """Send a chunk of queued messages (see channels.services.delivery)."""
     report = messages_deliver(message_ids)

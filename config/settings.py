@@ -212,6 +212,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Sends get their own queue, so a big broadcast never waits behind segment refreshes.
+CELERY_TASK_ROUTES = {"channels.tasks.deliver_messages": {"queue": "send"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

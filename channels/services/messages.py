@@ -115,7 +115,7 @@ def messages_enqueue(message_ids: list[int], *, countdown: float | None = None) 
         chunk = message_ids[start : start + SEND_CHUNK_SIZE]
         try:
             deliver_messages.apply_async(args=[chunk], countdown=countdown)
-        except Exception:  # noqa: BLE001 - the broker is down: the rows stay queued
+        except Exception:  # the broker is down: the rows stay queued
             logger.warning(
                 "broker unavailable; the sweeper will send %s later", chunk, exc_info=True
             )

@@ -1,0 +1,44 @@
+"""Shared fixtures for channels tests: reachable customers, fresh providers, delivery settings."""
+
+import pytest
+
+from channels.providers import reset_providers
+from channels.services.policy import forget_delivery_settings
+from customers.models import ConsentStatus
+from tests.factories import ChannelIdentityFactory, ConsentFactory, CustomerFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_providers():
+    """Providers are built once per process from settings; each test builds its own."""
+    reset_providers()
+    forget_delivery_settings()
+    yield
+    reset_providers()
+    forget_delivery_settings()
+
+
+@pytest.fixture
+def reachable_customer(db):
+    """make(channel, address=None, consent="opted_in", **customer_fields) → a customer who can be
+    sent to on `channel`: an identity with that address and that consent."""
+
+    def make(channel: str, address: str | None = None, consent=ConsentStatus.OPTED_IN, **fields):
+        customer = CustomerFactory(**fields)
+        if address is None:
+            address = {"email": customer.email, "sms": customer.phone, "whatsapp": customer.phone}[
+                channel
+            ]
+        ChannelIdentityFactory(customer=customer, channel=channel, address=address)
+        if consent is not None:
+            ConsentFactory(customer=customer, channel=channel, status=consent)
+        return customer
+
+    return make
+
+
+@pytest.fixture
+def sandbox(settings):
+    settings.MESSAGING_SANDBOX = True
+    reset_providers()
+    return settings
