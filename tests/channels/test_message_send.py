@@ -44,7 +44,11 @@ def test_a_marketing_email_to_an_opted_in_customer_goes_to_the_sandbox(
     [
         (None, "marketing", "consent: marketing on email needs opted_in (is unknown)"),
         (ConsentStatus.OPTED_OUT, "transactional", "consent: opted out of email"),
-        (ConsentStatus.UNKNOWN, "marketing", "consent: marketing on email needs opted_in (is unknown)"),
+        (
+            ConsentStatus.UNKNOWN,
+            "marketing",
+            "consent: marketing on email needs opted_in (is unknown)",
+        ),
     ],
 )
 def test_a_send_without_consent_is_suppressed_with_the_reason(
