@@ -52,6 +52,26 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_stay_in_memory():
+    """Tasks a test enqueues go to an in-memory broker instead of the embedded one under var/,
+    where a `make run` worker would pick them up. Tests that start a worker point the app at
+    their own broker (tests/celery_worker.py); with a server broker (Redis in CI) nothing changes.
+    """
+    from config.celery import app
+    from tests.celery_worker import reset_connections, uses_server_broker
+
+    if uses_server_broker():
+        yield
+        return
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url, app.conf.broker_transport_options = "memory://", {}
+    reset_connections(app)
+    yield
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    reset_connections(app)
+
+
 @pytest.fixture
 def eager_celery():
     """Run tasks in-process (the real-worker path is tested in tests/config/test_celery_worker.py)."""

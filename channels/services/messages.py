@@ -22,6 +22,7 @@ from customers.models import Channel, Customer
 logger = logging.getLogger(__name__)
 
 SEND_CHUNK_SIZE = 100  # message ids per delivery task
+SEND_QUEUE = "send"  # its own queue, so a broadcast never waits behind segment refreshes
 
 
 def message_send(
@@ -114,7 +115,7 @@ def messages_enqueue(message_ids: list[int], *, countdown: float | None = None) 
     for start in range(0, len(message_ids), SEND_CHUNK_SIZE):
         chunk = message_ids[start : start + SEND_CHUNK_SIZE]
         try:
-            deliver_messages.apply_async(args=[chunk], countdown=countdown)
+            deliver_messages.apply_async(args=[chunk], countdown=countdown, queue=SEND_QUEUE)
         except Exception:  # the broker is down: the rows stay queued
             logger.warning(
                 "broker unavailable; the sweeper will send %s later", chunk, exc_info=True
