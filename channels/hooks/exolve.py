@@ -1,3 +1,181 @@
-"""Webhooks from exolve (implemented in its own module)."""
+"""Webhooks from MTS Exolve: SMS delivery reports and inbound SMS.
 
-urlpatterns: list = []
+Exolve signs nothing, so each callback must prove it knows EXOLVE_WEBHOOK_SECRET: as the query
+parameter `secret` (what the callback URL in the Exolve console carries, since Exolve cannot add
+headers: `https://kaskad.example/hooks/exolve/status?secret=…`) or, for proxies that can, the
+header `X-Webhook-Secret`. Without a configured secret every callback is refused.
+
+- `POST /hooks/exolve/status`: JSON `{"message_id", "status", "date"?, "error"?}`; the status is
+  mapped to Kaskad's (delivered, failed, sent) and applied forward-only.
+- `POST /hooks/exolve/inbound`: JSON `{"message_id", "sender", "receiver"?, "text", "date"?}`;
+  handed to `inbound_receive`, which dedupes on the message id.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.utils.crypto import constant_time_compare
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from channels.models import MessageStatus
+from channels.services.status import message_status_apply_by_provider_id
+
+PROVIDER = "exolve"
+SECRET_HEADER = "X-Webhook-Secret"
+
+# Exolve's delivery states (and the SMPP receipt words some routes pass through) → Kaskad's.
+# States before the handset (queued, sending) change nothing: the message is already `sent`.
+STATUS_MAP: dict[str, str] = {
+    "sent": MessageStatus.SENT,
+    "submitted": MessageStatus.SENT,
+    "accepted": MessageStatus.SENT,
+    "acceptd": MessageStatus.SENT,
+    "enroute": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "delivrd": MessageStatus.DELIVERED,
+    "failed": MessageStatus.FAILED,
+    "undelivered": MessageStatus.FAILED,
+    "undeliv": MessageStatus.FAILED,
+    "not_delivered": MessageStatus.FAILED,
+    "rejected": MessageStatus.FAILED,
+    "rejectd": MessageStatus.FAILED,
+    "expired": MessageStatus.FAILED,
+    "error": MessageStatus.FAILED,
+}
+_STATUS_PREFIXES = ("delivery_status_", "message_status_", "sms_status_", "status_")
+
+
+def exolve_status(value: object) -> str | None:
+    """Kaskad's status for an Exolve state ("DELIVERED", "SMS_STATUS_DELIVERED", "delivered");
+    None for a state that changes nothing or that Kaskad does not know."""
+    state = str(value).strip().lower()
+    for prefix in _STATUS_PREFIXES:
+        if state.startswith(prefix):
+            state = state[len(prefix) :]
+            break
+    return STATUS_MAP.get(state)
+
+
+def _secret_ok(request: HttpRequest) -> bool:
+    expected = settings.EXOLVE_WEBHOOK_SECRET
+    given = request.headers.get(SECRET_HEADER) or request.GET.get("secret") or ""
+    return bool(expected) and constant_time_compare(given, expected)
+
+
+def _forbidden() -> JsonResponse:
+    return JsonResponse(
+        {
+            "code": "invalid_signature",
+            "message": "missing or wrong webhook secret (query parameter `secret` "
+            f"or header {SECRET_HEADER})",
+        },
+        status=403,
+    )
+
+
+def _bad_request(field: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {
+            "code": "invalid_payload",
+            "message": message,
+            "errors": [{"field": field, "message": message}],
+        },
+        status=400,
+    )
+
+
+def _json_object(request: HttpRequest) -> dict | None:
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _occurred_at(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # Exolve reports UTC
+    return moment
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+@csrf_exempt
+@require_POST
+def status_callback(request: HttpRequest) -> JsonResponse:
+    if not _secret_ok(request):
+        return _forbidden()
+    data = _json_object(request)
+    if data is None:
+        return _bad_request("body", "the body must be a JSON object")
+    message_id = _text(data.get("message_id"))
+    if not message_id:
+        return _bad_request("message_id", "message_id is required")
+    raw_status = data.get("status", data.get("delivery_status"))
+    if raw_status in (None, ""):
+        return _bad_request("status", "status is required")
+    status = exolve_status(raw_status)
+    if status is None:
+        return JsonResponse({"applied": False, "reason": f"status {raw_status!r} changes nothing"})
+    reason = ""
+    if status == MessageStatus.FAILED:
+        detail = _text(data.get("error") or data.get("error_message") or data.get("description"))
+        reason = f"exolve: {raw_status}" + (f": {detail}" if detail else "")
+    applied = message_status_apply_by_provider_id(
+        provider=PROVIDER,
+        provider_message_id=message_id,
+        status=status,
+        occurred_at=_occurred_at(data.get("date")),
+        reason=reason,
+    )
+    return JsonResponse({"applied": applied})
+
+
+@csrf_exempt
+@require_POST
+def inbound_callback(request: HttpRequest) -> JsonResponse:
+    if not _secret_ok(request):
+        return _forbidden()
+    data = _json_object(request)
+    if data is None:
+        return _bad_request("body", "the body must be a JSON object")
+    message_id = _text(data.get("message_id"))
+    if not message_id:
+        return _bad_request("message_id", "message_id is required")
+    sender = "".join(ch for ch in _text(data.get("sender")) if ch.isdigit())
+    if not sender:
+        return _bad_request("sender", "sender must be a phone number")
+    # Imported here: the inbound service belongs to the conversations part of channels.
+    from channels.services.inbound import inbound_receive
+
+    inbound = inbound_receive(
+        channel="sms",
+        provider=PROVIDER,
+        address=f"+{sender}",
+        body=_text(data.get("text")),
+        provider_message_id=message_id,
+        payload=data,
+        received_at=_occurred_at(data.get("date")),
+    )
+    return JsonResponse({"received": inbound is not None})
+
+
+urlpatterns = [
+    path("status", status_callback, name="exolve-status"),
+    path("inbound", inbound_callback, name="exolve-inbound"),
+]

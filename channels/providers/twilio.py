@@ -1,0 +1,118 @@
+"""SMS through Twilio's Messages resource, and the X-Twilio-Signature its webhooks carry.
+
+`POST {TWILIO_BASE_URL}/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json` with HTTP Basic
+auth (account SID, auth token) and a form body `To`, `From`, `Body`, `StatusCallback`; the answer
+(201) is the message resource, whose `sid` is the provider message id. Errors are JSON
+`{"code", "message", "more_info", "status"}`: 4xx are permanent (21211 invalid number, 21610
+recipient unsubscribed) except the few codes that mean "not now"; 429 and 5xx are temporary.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+import requests
+from django.conf import settings
+
+from channels.providers.base import Provider, ProviderError, SendResult
+from channels.providers.http import pooled_session, request
+from channels.sms_encoding import sms_size
+
+if TYPE_CHECKING:
+    from channels.models import Message
+
+STATUS_CALLBACK_PATH = "/hooks/twilio/status"
+# Twilio error codes answered with a 4xx that are worth retrying: 20429 too many requests,
+# 21611 the sender's queue is full, 20500/20503 an internal error or service unavailable.
+TEMPORARY_CODES = frozenset({20429, 20500, 20503, 21611})
+
+
+def twilio_signature(url: str, params: Mapping[str, Iterable[str]], auth_token: str) -> str:
+    """X-Twilio-Signature: base64 HMAC-SHA1, keyed with the auth token, of the full URL followed
+    by every POST parameter, sorted by name, as name + value (values of a repeated name sorted)."""
+    payload = url
+    for name in sorted(params):
+        for value in sorted(params[name]):
+            payload += name + value
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def twilio_error(response: requests.Response) -> str | None:
+    data = response.json()
+    if not isinstance(data, dict) or not data.get("message"):
+        return None
+    code = data.get("code")
+    return f"{data['message']} (Twilio error {code})" if code else str(data["message"])
+
+
+class TwilioSmsProvider(Provider):
+    name = "twilio"
+    channel = "sms"
+    settings_required = (
+        "TWILIO_BASE_URL",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM",
+    )
+
+    def __init__(self, config: dict[str, str]) -> None:
+        super().__init__(config)
+        sid = config["TWILIO_ACCOUNT_SID"]
+        self.url = (
+            f"{config['TWILIO_BASE_URL'].rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
+        )
+        self.sender = config["TWILIO_FROM"]
+        self.status_callback = settings.PUBLIC_BASE_URL.rstrip("/") + STATUS_CALLBACK_PATH
+        self.session = pooled_session()
+        self.session.auth = (sid, config["TWILIO_AUTH_TOKEN"])
+
+    def send(self, message: Message) -> SendResult:
+        codes: list[int] = []
+
+        def describe(response: requests.Response) -> str | None:
+            data = response.json()
+            if isinstance(data, dict) and isinstance(data.get("code"), int):
+                codes.append(data["code"])
+            return twilio_error(response)
+
+        try:
+            response = request(
+                self.session,
+                "POST",
+                self.url,
+                data={
+                    "To": message.address,
+                    "From": self.sender,
+                    "Body": message.body,
+                    "StatusCallback": self.status_callback,
+                },
+                describe_error=describe,
+            )
+        except ProviderError as exc:
+            if not codes:
+                raise
+            # Twilio's own code is more telling than the HTTP status, and decides a few retries.
+            raise ProviderError(
+                exc.reason,
+                permanent=exc.permanent and codes[0] not in TEMPORARY_CODES,
+                code=str(codes[0]),
+                retry_after=exc.retry_after,
+            ) from exc
+        try:
+            sid = response.json().get("sid")
+        except (ValueError, AttributeError):
+            sid = None
+        if not sid:
+            # Accepted without a sid: a retry could send it twice, so fail with what came back.
+            raise ProviderError(
+                f"answer without sid: {response.text[:200]}", permanent=True, code="no_sid"
+            )
+        return SendResult(provider_message_id=str(sid), parts=sms_size(message.body).parts)
+
+    def close(self) -> None:
+        self.session.close()
