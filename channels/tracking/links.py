@@ -1,0 +1,104 @@
+"""Rewriting a message's links into signed click links, and adding the open pixel to HTML email.
+
+`tracked_content(message)` works for every channel: HTML hrefs are rewritten in `message.html`,
+bare http(s) URLs in `message.body` (the text part of an email, an SMS, a Telegram, Viber or
+WhatsApp text). It needs the message's id, so it runs once the row exists, before the message is
+handed to a provider. It is idempotent: links already pointing at this Kaskad (click links,
+unsubscribe and preference links) are left alone, and the pixel is added once.
+
+Not rewritten: mailto:, tel: and any other non-http scheme; our own public links; and an <a> that
+carries a `data-notrack` attribute (for links a recipient must see unchanged).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.utils.html import escape
+
+from channels.tracking.tokens import click_url, open_url
+
+if TYPE_CHECKING:
+    from channels.models import Message
+
+# <a ... href="…"> or href='…'; the attribute value is group "url".
+_HREF = re.compile(
+    r"""(?P<before><a\b[^>]*?\bhref\s*=\s*)(?P<quote>["'])(?P<url>.*?)(?P=quote)""",
+    re.IGNORECASE | re.DOTALL,
+)
+# A bare URL in text. Stops at whitespace, quotes and angle brackets; trailing punctuation that
+# ends a sentence ("see https://x.ru/a.") is trimmed afterwards.
+_BARE_URL = re.compile(r"""https?://[^\s<>"'`]+""", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}»"
+
+
+def _ours(url: str) -> bool:
+    """A link to this Kaskad: already tracked, or unsubscribe / preferences (never rewrite)."""
+    return url.startswith(settings.PUBLIC_BASE_URL + "/")
+
+
+def _trackable(url: str) -> bool:
+    lowered = url.lower()
+    return (lowered.startswith("http://") or lowered.startswith("https://")) and not _ours(url)
+
+
+def tracked_html(message_id: int, html: str) -> str:
+    def rewrite(match: re.Match) -> str:
+        if re.search(r"\bdata-notrack\b", match.group("before"), re.IGNORECASE):
+            return match.group(0)
+        url = html_lib.unescape(match.group("url")).strip()
+        if not _trackable(url):
+            return match.group(0)
+        quote = match.group("quote")
+        return f"{match.group('before')}{quote}{escape(click_url(message_id, url))}{quote}"
+
+    return _HREF.sub(rewrite, html)
+
+
+def tracked_text(message_id: int, text: str) -> str:
+    def rewrite(match: re.Match) -> str:
+        url = match.group(0)
+        tail = ""
+        while url and url[-1] in _TRAILING:
+            # Keep a closing parenthesis that belongs to the URL (Wikipedia-style links).
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break
+            tail = url[-1] + tail
+            url = url[:-1]
+        if not _trackable(url):
+            return match.group(0)
+        return click_url(message_id, url) + tail
+
+    return _BARE_URL.sub(rewrite, text)
+
+
+def with_open_pixel(message_id: int, html: str) -> str:
+    pixel_src = open_url(message_id)
+    if pixel_src in html:
+        return html
+    pixel = (
+        f'<img src="{escape(pixel_src)}" width="1" height="1" alt="" '
+        'style="display:block;width:1px;height:1px;border:0;" />'
+    )
+    # Inside <body> when there is one; mail clients drop what follows </html>.
+    closing = re.search(r"</body\s*>", html, re.IGNORECASE)
+    if closing:
+        return html[: closing.start()] + pixel + html[closing.start() :]
+    return html + pixel
+
+
+def tracked_content(message: Message) -> tuple[str, str]:
+    """(body, html) of `message` with click tracking on every link, and the open pixel added to
+    HTML email. The message must be saved (its id goes into the links); it is not changed."""
+    if message.pk is None:
+        raise ValueError("tracked_content needs a saved message: its id signs the links")
+    body = tracked_text(message.pk, message.body) if message.body else message.body
+    html = message.html
+    if html:
+        html = tracked_html(message.pk, html)
+        if message.channel == "email":
+            html = with_open_pixel(message.pk, html)
+    return body, html
