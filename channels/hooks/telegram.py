@@ -1,3 +1,221 @@
-"""Webhooks from telegram (implemented in its own module)."""
+"""`/hooks/telegram/`: updates from the Telegram Bot API webhook.
 
-urlpatterns: list = []
+Telegram proves an update is from the webhook we registered by echoing the `secret_token` given to
+`setWebhook` in `X-Telegram-Bot-Api-Secret-Token` (see docs/channels-messengers.md); without
+TELEGRAM_WEBHOOK_SECRET nothing is accepted.
+
+- `/start <token>` (the deep link from `telegram_link_for`) binds the chat to that customer, opts
+  them in, and confirms in the chat.
+- Any other message is an inbound message (`inbound_receive` finds or creates the customer).
+- The user blocking the bot (`my_chat_member` → kicked) opts them out of Telegram.
+
+Telegram redelivers an update until it gets a 2xx. Inbound messages are unique by
+"<chat id>:<message id>" (Telegram's own key, which unlike update_id never restarts), and the
+/start confirmation has an idempotency key from the same pair, so a redelivery is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from api.errors import error_body
+from channels.models import MessageCategory, MessageSource
+from customers.models import Channel, ChannelIdentity, ConsentStatus
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "telegram"
+START = "/start"
+BOUND_CONFIRMATION = {
+    "ru": "Готово! Теперь вы будете получать наши сообщения в Telegram.",
+    "en": "Done! You will now get our messages in Telegram.",
+}
+
+
+class Malformed(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TelegramText:
+    update_id: int
+    chat_id: int
+    message_id: int
+    text: str
+    sent_at: datetime | None
+    message: dict[str, Any]
+
+
+@csrf_exempt
+@require_POST
+def telegram_webhook(request: HttpRequest) -> HttpResponse:
+    if not telegram_secret_valid(request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")):
+        return JsonResponse(
+            error_body("invalid_signature", "X-Telegram-Bot-Api-Secret-Token is missing or wrong."),
+            status=403,
+        )
+    try:
+        update = _update(request.body)
+        text = telegram_message(update)
+        blocked_chat = telegram_blocked_chat(update)
+    except Malformed as exc:
+        return JsonResponse(
+            error_body(
+                "invalid_payload", exc.message, [{"field": exc.field, "message": exc.message}]
+            ),
+            status=400,
+        )
+    if text is not None:
+        _handle_message(text)
+    elif blocked_chat is not None:
+        _handle_blocked(blocked_chat)
+    # Anything else (edits, channel posts, callback queries) is acknowledged and ignored, or
+    # Telegram would keep redelivering it.
+    return JsonResponse({"ok": True})
+
+
+def telegram_secret_valid(header: str) -> bool:
+    secret = settings.TELEGRAM_WEBHOOK_SECRET
+    return bool(secret and header) and constant_time_compare(header, secret)
+
+
+def telegram_message(update: dict[str, Any]) -> TelegramText | None:
+    """The new private message in an update, if there is one."""
+    message = update.get("message")
+    if message is None:
+        return None
+    if not isinstance(message, dict):
+        raise Malformed("message", "must be an object")
+    chat = message.get("chat")
+    if not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
+        raise Malformed("message.chat.id", "is required and must be an integer")
+    if chat.get("type", "private") != "private":
+        return None  # groups and channels the bot was added to are not a customer's chat
+    if not isinstance(message.get("message_id"), int):
+        raise Malformed("message.message_id", "is required and must be an integer")
+    text = message.get("text", message.get("caption", ""))
+    if not isinstance(text, str):
+        raise Malformed("message.text", "must be a string")
+    date = message.get("date")
+    if date is not None and not isinstance(date, int):
+        raise Malformed("message.date", "must be Unix seconds")
+    return TelegramText(
+        update_id=update["update_id"],
+        chat_id=chat["id"],
+        message_id=message["message_id"],
+        text=text,
+        sent_at=datetime.fromtimestamp(date, tz=UTC) if date is not None else None,
+        message=message,
+    )
+
+
+def telegram_blocked_chat(update: dict[str, Any]) -> int | None:
+    """The chat id of a user who blocked the bot (Telegram reports it as being kicked)."""
+    member = update.get("my_chat_member")
+    if not isinstance(member, dict):
+        return None
+    new = member.get("new_chat_member")
+    chat = member.get("chat")
+    if not isinstance(new, dict) or not isinstance(chat, dict):
+        raise Malformed("my_chat_member", "needs chat and new_chat_member")
+    if new.get("status") != "kicked" or not isinstance(chat.get("id"), int):
+        return None
+    return chat["id"]
+
+
+def start_token(text: str) -> str | None:
+    """The token of a deep-link start ("/start <token>"), or None for any other text."""
+    command, _, argument = text.strip().partition(" ")
+    # In groups the command may be addressed to the bot: "/start@KaskadBot <token>".
+    if command.split("@", 1)[0] != START:
+        return None
+    return argument.strip() or None
+
+
+def _handle_message(text: TelegramText) -> None:
+    from channels.services.inbound import inbound_receive
+
+    provider_message_id = f"{text.chat_id}:{text.message_id}"
+    token = start_token(text.text)
+    if token is not None and _bind(text, token, provider_message_id):
+        return
+    # Not a link of ours (or an expired one): it is still what the person wrote to us.
+    inbound_receive(
+        channel=Channel.TELEGRAM,
+        provider=PROVIDER,
+        address=str(text.chat_id),
+        body=text.text,
+        provider_message_id=provider_message_id,
+        payload={"update_id": text.update_id, "message": text.message},
+        received_at=text.sent_at,
+    )
+
+
+@transaction.atomic
+def _bind(text: TelegramText, token: str, provider_message_id: str) -> bool:
+    from channels.services.messages import message_send
+    from channels.services.telegram_link import telegram_link_bind
+
+    customer = telegram_link_bind(token=token, chat_id=text.chat_id)
+    if customer is None:
+        return False
+    language = "ru" if (customer.locale or "").lower().startswith("ru") else "en"
+    message_send(
+        customer=customer,
+        channel=Channel.TELEGRAM,
+        category=MessageCategory.TRANSACTIONAL,
+        source=MessageSource.SYSTEM,
+        body=BOUND_CONFIRMATION[language],
+        source_ref="telegram:/start",
+        idempotency_key=f"telegram:start:{provider_message_id}",
+        address=str(text.chat_id),
+    )
+    return True
+
+
+def _handle_blocked(chat_id: int) -> None:
+    from customers.services.consents import consent_set
+
+    identity = (
+        ChannelIdentity.objects.select_related("customer")
+        .filter(channel=Channel.TELEGRAM, address=str(chat_id))
+        .first()
+    )
+    if identity is None:
+        return  # a chat we never knew: nothing to opt out
+    consent_set(
+        customer=identity.customer,
+        channel=Channel.TELEGRAM,
+        status=ConsentStatus.OPTED_OUT,
+        source="telegram:blocked",
+    )
+
+
+def _update(raw: bytes) -> dict[str, Any]:
+    try:
+        update = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed("body", "the body is not JSON") from None
+    if not isinstance(update, dict):
+        raise Malformed("body", "the body must be a JSON object")
+    if not isinstance(update.get("update_id"), int):
+        raise Malformed("update_id", "is required and must be an integer")
+    return update
+
+
+urlpatterns = [path("", telegram_webhook, name="hooks-telegram")]

@@ -1,3 +1,184 @@
-"""Webhooks from viber (implemented in its own module)."""
+"""`/hooks/viber/`: callbacks from the Viber REST Bot API.
 
-urlpatterns: list = []
+Viber signs every callback: `X-Viber-Content-Signature` is the hex HMAC-SHA256 of the raw body
+keyed with the bot's auth token (VIBER_AUTH_TOKEN); without it nothing is accepted.
+
+- `delivered`, `seen` (→ opened) and `failed` move the message with that `message_token` forward;
+- `message` is an inbound message from the Viber user `sender.id` (their Viber identity);
+- `unsubscribed` opts that user's customer out of Viber, `subscribed` opts them back in;
+- `webhook` (Viber checking the URL on `set_webhook`), `conversation_started` and unknown events
+  are acknowledged and ignored.
+
+Viber retries a callback that did not get a 200; statuses only move forward and inbound messages
+are unique by their message token, so a repeat changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from api.errors import error_body
+from channels.models import MessageStatus
+from channels.services.status import message_status_apply_by_provider_id
+from customers.models import Channel, ChannelIdentity, ConsentStatus
+
+PROVIDER = "viber"
+STATUS_EVENTS = {
+    "delivered": MessageStatus.DELIVERED,
+    "seen": MessageStatus.OPENED,
+    "failed": MessageStatus.FAILED,
+}
+CONSENT_EVENTS = {"subscribed": ConsentStatus.OPTED_IN, "unsubscribed": ConsentStatus.OPTED_OUT}
+
+
+class Malformed(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@csrf_exempt
+@require_POST
+def viber_webhook(request: HttpRequest) -> HttpResponse:
+    if not viber_signature_valid(
+        request.body, request.headers.get("X-Viber-Content-Signature", "")
+    ):
+        return JsonResponse(
+            error_body("invalid_signature", "X-Viber-Content-Signature is missing or wrong."),
+            status=403,
+        )
+    try:
+        callback = _callback(request.body)
+        event = callback["event"]
+        if event in STATUS_EVENTS:
+            _apply_status(callback, STATUS_EVENTS[event])
+        elif event == "message":
+            _receive(callback)
+        elif event in CONSENT_EVENTS:
+            _apply_consent(callback, CONSENT_EVENTS[event])
+    except Malformed as exc:
+        return JsonResponse(
+            error_body(
+                "invalid_payload", exc.message, [{"field": exc.field, "message": exc.message}]
+            ),
+            status=400,
+        )
+    return JsonResponse({"ok": True})
+
+
+def viber_signature(body: bytes, auth_token: str) -> str:
+    return hmac.new(auth_token.encode(), body, hashlib.sha256).hexdigest()
+
+
+def viber_signature_valid(body: bytes, header: str) -> bool:
+    token = settings.VIBER_AUTH_TOKEN
+    if not token or not header:
+        return False
+    return constant_time_compare(header.strip().lower(), viber_signature(body, token))
+
+
+def _apply_status(callback: dict[str, Any], status: str) -> None:
+    # Unknown tokens (sent before Kaskad, or by another tool on the same bot) are ignored.
+    message_status_apply_by_provider_id(
+        provider=PROVIDER,
+        provider_message_id=_token(callback),
+        status=status,
+        occurred_at=_timestamp(callback),
+        reason=str(callback.get("desc") or "failed") if status == MessageStatus.FAILED else "",
+    )
+
+
+def _receive(callback: dict[str, Any]) -> None:
+    from channels.services.inbound import inbound_receive
+
+    sender = callback.get("sender")
+    if not isinstance(sender, dict) or not isinstance(sender.get("id"), str) or not sender["id"]:
+        raise Malformed("sender.id", "is required")
+    message = callback.get("message")
+    if not isinstance(message, dict):
+        raise Malformed("message", "is required and must be an object")
+    text = message.get("text", "")
+    if not isinstance(text, str):
+        raise Malformed("message.text", "must be a string")
+    inbound_receive(
+        channel=Channel.VIBER,
+        provider=PROVIDER,
+        address=sender["id"],
+        body=text,
+        provider_message_id=_token(callback),
+        payload={"sender": sender, "message": message},
+        received_at=_timestamp(callback),
+    )
+
+
+def _apply_consent(callback: dict[str, Any], status: str) -> None:
+    from customers.services.consents import consent_set
+
+    if callback["event"] == "subscribed":
+        user = callback.get("user")
+        user_id = user.get("id") if isinstance(user, dict) else None
+        field = "user.id"
+    else:
+        user_id, field = callback.get("user_id"), "user_id"
+    if not isinstance(user_id, str) or not user_id:
+        raise Malformed(field, "is required")
+    identity = (
+        ChannelIdentity.objects.select_related("customer")
+        .filter(channel=Channel.VIBER, address=user_id)
+        .first()
+    )
+    if identity is None:
+        # Not a customer yet: their first message makes them one (see inbound_receive).
+        return
+    consent_set(
+        customer=identity.customer,
+        channel=Channel.VIBER,
+        status=status,
+        source=f"viber:{callback['event']}",
+    )
+
+
+def _callback(raw: bytes) -> dict[str, Any]:
+    try:
+        callback = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise Malformed("body", "the body is not JSON") from None
+    if not isinstance(callback, dict):
+        raise Malformed("body", "the body must be a JSON object")
+    if not isinstance(callback.get("event"), str):
+        raise Malformed("event", "is required")
+    return callback
+
+
+def _token(callback: dict[str, Any]) -> str:
+    token = callback.get("message_token")
+    if isinstance(token, bool) or not isinstance(token, int | str) or token == "":
+        raise Malformed("message_token", "is required")
+    return str(token)
+
+
+def _timestamp(callback: dict[str, Any]) -> datetime | None:
+    value = callback.get("timestamp")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Malformed("timestamp", "must be Unix milliseconds")
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise Malformed("timestamp", "must be Unix milliseconds") from None
+
+
+urlpatterns = [path("", viber_webhook, name="hooks-viber")]
