@@ -1,3 +1,162 @@
-"""Webhooks from telephony (implemented in its own module)."""
+"""`POST /hooks/telephony/call`: call events from the telephony provider (MTS Exolve's call
+notifications, or any PBX that can post JSON), recorded in the call log and on the timeline.
 
-urlpatterns: list = []
+Signature: the header `X-Kaskad-Signature: sha256=<hex>` carries HMAC-SHA256 of the raw request
+body with TELEPHONY_WEBHOOK_SECRET as the key. It is checked before the body is even parsed; a
+missing or wrong signature (or no secret configured) is 403 and nothing is stored.
+
+Body (JSON object; see docs/channels-push-voice.md):
+
+    {"provider": "exolve",               optional, default "telephony"
+     "call_id": "8f2c…",                 the provider's id, the same in every event of the call
+     "direction": "inbound" | "outbound",
+     "from": "+79161234567", "to": "+74951234567",   any notation; the customer is `from`
+                                                       on inbound calls and `to` on outbound ones
+     "status": "ringing" | "answered" | "completed" | "missed" | "busy" | "failed" | …,
+     "started_at": "2025-05-14T10:03:00Z",
+     "duration": 125,                     optional, seconds
+     "recording_url": "https://…"}        optional
+
+Every event of a call updates the same log row (repeats change nothing). A malformed body is 400
+naming the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from channels.models import CallLog
+from channels.services.calls import CallEvent, call_event_record
+
+SIGNATURE_HEADER = "X-Kaskad-Signature"
+DEFAULT_PROVIDER = "telephony"
+
+
+def signature_for(body: bytes, secret: str) -> str:
+    """The header value a sender puts on `body`: `sha256=<hex HMAC-SHA256>`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _signature_ok(request: HttpRequest) -> bool:
+    secret = settings.TELEPHONY_WEBHOOK_SECRET
+    given = request.headers.get(SIGNATURE_HEADER, "")
+    return bool(secret) and hmac.compare_digest(
+        given.encode(), signature_for(request.body, secret).encode()
+    )
+
+
+class _Invalid(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _text(data: dict, field: str, *, required: bool = True, max_length: int = 255) -> str:
+    value = data.get(field)
+    if value is None or value == "":
+        if required:
+            raise _Invalid(field, "is required")
+        return ""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise _Invalid(field, "must be a string")
+    value = str(value).strip()
+    if len(value) > max_length:
+        raise _Invalid(field, f"must be at most {max_length} characters")
+    return value
+
+
+def _event(data: dict) -> CallEvent:
+    direction = _text(data, "direction")
+    if direction not in CallLog.Direction.values:
+        raise _Invalid("direction", "must be inbound or outbound")
+    started = _text(data, "started_at")
+    try:
+        started_at = parse_datetime(started)
+    except ValueError:
+        started_at = None
+    if started_at is None:
+        raise _Invalid("started_at", "must be an ISO 8601 date and time")
+    if started_at.tzinfo is None:
+        started_at = started_at.replace(tzinfo=UTC)
+    duration = data.get("duration")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
+    ):
+        raise _Invalid("duration", "must be a number of seconds, 0 or more")
+    recording_url = _text(data, "recording_url", required=False, max_length=1000)
+    if recording_url:
+        try:
+            URLValidator(schemes=["http", "https"])(recording_url)
+        except ValidationError:
+            raise _Invalid("recording_url", "must be an http(s) URL") from None
+    return CallEvent(
+        provider=_text(data, "provider", required=False, max_length=30) or DEFAULT_PROVIDER,
+        call_id=_text(data, "call_id"),
+        direction=direction,
+        status=_text(data, "status", max_length=30).lower(),
+        from_number=_text(data, "from", max_length=40),
+        to_number=_text(data, "to", max_length=40),
+        started_at=started_at,
+        duration_seconds=None if duration is None else int(duration),
+        recording_url=recording_url,
+        payload=_payload(data),
+    )
+
+
+def _payload(data: dict) -> dict:
+    # Kept on the row for the agent's reference; the fields used above have their own columns.
+    return {key: value for key, value in data.items() if isinstance(key, str)}
+
+
+@csrf_exempt
+@require_POST
+def call_event(request: HttpRequest) -> JsonResponse:
+    if not _signature_ok(request):
+        return JsonResponse(
+            {
+                "code": "invalid_signature",
+                "message": f"missing or wrong {SIGNATURE_HEADER} "
+                "(sha256=<hex HMAC-SHA256 of the body with the shared secret>)",
+            },
+            status=403,
+        )
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict):
+        return _bad_request("body", "must be a JSON object")
+    try:
+        event = _event(data)
+    except _Invalid as exc:
+        return _bad_request(exc.field, exc.message)
+    call = call_event_record(event=event)
+    return JsonResponse(
+        {"id": call.pk, "status": call.status, "customer_matched": call.customer_id is not None}
+    )
+
+
+def _bad_request(field: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {
+            "code": "invalid_payload",
+            "message": f"{field}: {message}",
+            "errors": [{"field": field, "message": message}],
+        },
+        status=400,
+    )
+
+
+urlpatterns = [path("call", call_event, name="telephony-call")]
