@@ -24,6 +24,7 @@ from channels.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from channels.services.webhooks_out import forget_webhook_subscriptions
 from customers.admin.pagination import EstimatedCountPaginator
 
 
@@ -195,6 +196,14 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "is_active", "created_at"]
     list_filter = ["is_active"]
     inlines = [DeliveryInline]
+
+    def has_delete_permission(self, request, obj=None):
+        # Pause instead: workers cache subscriptions for seconds, and the delivery log stays.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_webhook_subscriptions()  # this process sees the change at once, others in 10 s
 
 
 @admin.register(WebhookDelivery)

@@ -9,5 +9,8 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         from channels import timeline_sources
+        from channels.services.webhooks_out import webhook_consent_changes_emit
+        from customers.services.consents import register_consent_listener
 
         timeline_sources.register()
+        register_consent_listener(webhook_consent_changes_emit)

@@ -7,7 +7,6 @@ from celery import shared_task
 from channels.services.delivery import messages_deliver, messages_sweep
 
 
-
 @shared_task(acks_late=True)
 def deliver_messages(message_ids: list[int]) -> dict:
     """Send a chunk of queued messages (see channels.services.delivery)."""

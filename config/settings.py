@@ -185,6 +185,12 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "customers.models.ConsentStatus",
         "OrderStatusEnum": "customers.models.Order.Status",
         "LifecycleStageEnum": "customers.models.LifecycleStage",
+        "RfmSegmentEnum": "customers.models.RfmSegment",
+        "MessageStatusEnum": "channels.models.MessageStatus",
+        "MessageCategoryEnum": "channels.models.MessageCategory",
+        "MessageSourceEnum": "channels.models.MessageSource",
+        "ConversationStatusEnum": "channels.models.Conversation.Status",
+        "PushKindEnum": "channels.models.PushSubscription.Kind",
         # The same choice sets as plain values, as pydantic's JSON schema gives them.
         "ChannelValueEnum": "customers.models.Channel.values",
         "ConsentStatusValueEnum": "customers.models.ConsentStatus.values",

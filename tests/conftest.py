@@ -43,6 +43,16 @@ def _static_files_without_collectstatic(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_cached_webhook_subscriptions():
+    """Subscriptions are cached per process for 10 s; a test must not see another test's."""
+    from channels.services.webhooks_out import forget_webhook_subscriptions
+
+    forget_webhook_subscriptions()
+    yield
+    forget_webhook_subscriptions()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters live in the cache; each test starts with none."""
     from django.core.cache import cache

@@ -17,10 +17,14 @@ from django.utils import timezone
 from channels.models import Message, MessageCategory, MessageStatus, MessageStatusChange
 from channels.services.policy import send_decision
 from channels.sms_encoding import sms_size
+from channels.sms_optout import sms_with_optout
+from channels.tracking.services import message_tracking_apply
 from customers.models import Channel, Customer
 
 logger = logging.getLogger(__name__)
 
+# Channels whose links become signed click-tracking links (payload {"track": false} opts out).
+TRACKED_CHANNELS = frozenset({"email", "sms", "telegram", "viber", "whatsapp"})
 SEND_CHUNK_SIZE = 100  # message ids per delivery task
 SEND_QUEUE = "send"  # its own queue, so a broadcast never waits behind segment refreshes
 
@@ -62,12 +66,16 @@ def message_send(
                 customer=customer,
                 channel=channel,
                 category=category,
+                source=source,
                 payload=payload,
                 address=address,
                 now=now,
             )
             if decision.push_kind:
                 payload = {**payload, "push_kind": decision.push_kind}
+            if channel == Channel.SMS and category == MessageCategory.MARKETING:
+                # The stored body, and so its parts and cost, is exactly what the customer gets.
+                body = sms_with_optout(body, customer.locale)
             message = Message.objects.create(
                 customer=customer,
                 channel=channel,
@@ -89,6 +97,12 @@ def message_send(
                 queued_at=now,
                 updated_at=now,
             )
+            if not decision.refusal and channel in TRACKED_CHANNELS and payload.get("track", True):
+                # Click links carry the message id, so links are rewritten once the row exists.
+                message_tracking_apply(message)
+                if channel == Channel.SMS:
+                    message.parts = sms_size(message.body).parts
+                    message.save(update_fields=["parts"])
             if decision.refusal:
                 MessageStatusChange.objects.create(
                     message=message,

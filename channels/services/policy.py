@@ -18,6 +18,7 @@ from channels.models import (
     InboundMessage,
     Message,
     MessageCategory,
+    MessageSource,
     MessageStatus,
     PushSubscription,
 )
@@ -75,7 +76,10 @@ def address_for(customer: Customer, channel: str) -> str:
     )
 
 
-def consent_refusal(customer: Customer, channel: str, category: str) -> str:
+def consent_refusal(customer: Customer, channel: str, category: str, source: str = "") -> str:
+    if source == MessageSource.SYSTEM and category == MessageCategory.TRANSACTIONAL:
+        # Kaskad's own answers to the customer's STOP / START / link must reach them.
+        return ""
     status = (
         Consent.objects.filter(customer=customer, channel=channel)
         .values_list("status", flat=True)
@@ -145,6 +149,7 @@ def send_decision(
     channel: str,
     category: str,
     payload: dict,
+    source: str = "",
     address: str | None = None,
     now: datetime | None = None,
 ) -> SendDecision:
@@ -170,7 +175,7 @@ def send_decision(
         )
         if not push_kind:
             return SendDecision(address=address, refusal="address: no push subscription")
-    refusal = consent_refusal(customer, channel, category)
+    refusal = consent_refusal(customer, channel, category, source)
     if not refusal and channel == Channel.WHATSAPP:
         refusal = whatsapp_refusal(customer, payload, now)
     if not refusal and category == MessageCategory.MARKETING:

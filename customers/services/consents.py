@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +15,17 @@ class ConsentUpdate:
     channel: str
     status: str
     source: str
+
+
+# Called with every batch of real consent changes, inside the writing transaction. Apps to the
+# right of customers/ register here in ready() (channels/ sends `consent.changed` to the CRM),
+# so customers/ never imports them.
+_change_listeners: list[Callable[[list["ConsentUpdate"]], object]] = []
+
+
+def register_consent_listener(listener: Callable[[list["ConsentUpdate"]], object]) -> None:
+    if listener not in _change_listeners:
+        _change_listeners.append(listener)
 
 
 def consents_apply(*, updates: list[ConsentUpdate], now: datetime) -> list[ConsentUpdate]:
@@ -66,7 +78,10 @@ def consents_apply(*, updates: list[ConsentUpdate], now: datetime) -> list[Conse
             for u, previous in changed
         ]
     )
-    return [u for u, _ in changed]
+    applied = [u for u, _ in changed]
+    for listener in _change_listeners:
+        listener(applied)
+    return applied
 
 
 @transaction.atomic

@@ -20,6 +20,13 @@ ENDPOINTS = {
     "/api/v1/segments/{segment_id}/members": {"get", "post", "delete"},
     "/api/v1/segments/{segment_id}/members.csv": {"get"},
     "/api/v1/segments/{segment_id}/refresh": {"post"},
+    "/api/v1/messages": {"get", "post"},
+    "/api/v1/messages/{message_id}": {"get"},
+    "/api/v1/conversations": {"get"},
+    "/api/v1/conversations/{conversation_id}": {"get", "patch"},
+    "/api/v1/conversations/{conversation_id}/messages": {"post"},
+    "/api/v1/calls/lookup": {"get"},
+    "/api/v1/customers/{external_id}/push-subscriptions": {"post", "delete"},
 }
 
 

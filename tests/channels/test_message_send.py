@@ -17,7 +17,7 @@ def send(customer, channel="email", category="marketing", **kwargs):
         customer=customer,
         channel=channel,
         category=category,
-        source="api",
+        source=kwargs.pop("source", "api"),
         subject=kwargs.pop("subject", "Hello"),
         body=kwargs.pop("body", "Hi there"),
         **kwargs,
@@ -147,3 +147,54 @@ def test_without_the_sandbox_an_unconfigured_provider_suppresses_the_send(
     message.refresh_from_db()
     assert message.status == MessageStatus.SUPPRESSED
     assert message.status_reason == "telegram is not configured: set TELEGRAM_BOT_TOKEN"
+
+
+def test_a_marketing_sms_carries_the_opt_out_line_in_the_customers_language(
+    reachable_customer, sandbox
+):
+    customer = reachable_customer("sms", locale="ru-RU")
+    message = send(customer, channel="sms", body="Скидка 20 % до воскресенья")
+    assert message.body.endswith("Отписаться: СТОП в ответ")
+    assert message.parts == 1
+    receipt = send(customer, channel="sms", category="transactional", body="Заказ собран")
+    assert receipt.body == "Заказ собран"
+
+
+def test_links_become_signed_click_links_when_the_message_is_stored(reachable_customer, sandbox):
+    customer = reachable_customer("email")
+    message = send(customer, body="See https://shop.example/sale")
+    assert "https://shop.example/sale" not in message.body
+    assert "/t/c/" in message.body
+    untracked = send(
+        customer, category="transactional", body="https://shop.example/x", payload={"track": False}
+    )
+    assert untracked.body == "https://shop.example/x"
+
+
+def test_kaskads_own_confirmation_reaches_an_opted_out_customer(reachable_customer, sandbox):
+    customer = reachable_customer("sms", consent=ConsentStatus.OPTED_OUT)
+    confirmation = send(customer, channel="sms", category="transactional", source="system")
+    assert confirmation.status == MessageStatus.QUEUED
+    # Only Kaskad's own transactional answers: an API send still respects the opt-out.
+    assert send(customer, channel="sms", category="transactional").status == "suppressed"
+
+
+def test_a_consent_change_through_the_api_is_sent_to_subscribed_crms(api, reachable_customer):
+    from channels.models import WebhookDelivery, WebhookSubscription
+    from channels.services.webhooks_out import forget_webhook_subscriptions
+
+    WebhookSubscription.objects.create(
+        name="crm", url="http://127.0.0.1:9/hook", secret="s", event_types=["consent.changed"]
+    )
+    forget_webhook_subscriptions()
+    customer = reachable_customer("email")
+    response = api.put(
+        f"/api/v1/customers/{customer.external_id}/consents/email",
+        {"status": "opted_out"},
+        format="json",
+    )
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event_type == "consent.changed"
+    assert delivery.payload["data"]["customer"] == customer.external_id
+    assert delivery.payload["data"]["status"] == "opted_out"
