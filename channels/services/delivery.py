@@ -11,8 +11,8 @@ each group through `Provider.send_many()` (one pooled connection), and writes th
   and `failed` when none is left;
 - provider without credentials → `suppressed` ("… is not configured").
 
-A worker killed mid-chunk leaves its rows claimed; the claim expires after CLAIM_SECONDS and the
-sweeper sends them again.
+A worker killed mid-chunk leaves its rows claimed; the claim expires after SEND_CLAIM_SECONDS and
+the sweeper sends them again.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from channels.services.webhooks_out import webhook_event_emit
 
 logger = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 300  # longer than any chunk takes; a dead worker's rows return after it
 BACKOFF_SECONDS = (10, 60, 300, 900)  # before the 2nd, 3rd, 4th, 5th attempt
 SWEEP_STALE_SECONDS = 60  # a queued row untouched this long was never (or no longer) enqueued
 SWEEP_BATCH = 5000
@@ -93,7 +92,7 @@ def _claim(message_ids: list[int], now: datetime) -> list[Message]:
         )
         if messages:
             Message.objects.filter(pk__in=[m.pk for m in messages]).update(
-                claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                claimed_until=now + timedelta(seconds=settings.SEND_CLAIM_SECONDS),
                 attempts=F("attempts") + 1,
             )
     for message in messages:
@@ -125,7 +124,8 @@ def _deliver_with(name: str, messages: list[Message], now: datetime, report: Del
     else:
         errors = {o.message_id: o.error for o in outcomes if o.error is not None}
     results = {o.message_id: o.result for o in outcomes or () if o.result is not None}
-    sent_at = timezone.now()
+    # A caller stepping through time (tests, catch-up runs) passes a later `now`.
+    sent_at = max(now, timezone.now())
     sent = [m for m in messages if m.pk in results]
     for message in sent:
         result = results[message.pk]
