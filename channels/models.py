@@ -144,6 +144,19 @@ class MessageStatusChange(models.Model):
         return f"{self.status} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
 
 
+class TrackedLink(models.Model):
+    """A short click link (`/l/<code>`) for text channels, where a signed token would cost an SMS
+    part of its own. Email keeps signed links, which need no row."""
+
+    code = models.CharField(max_length=16, unique=True)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="tracked_links")
+    url = models.TextField()
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"/l/{self.code} → {self.url[:60]}"
+
+
 class SandboxMessage(models.Model):
     """What a sandbox provider would have sent. Used by the embedded default, never production."""
 

@@ -35,6 +35,12 @@ _BARE_URL = re.compile(r"""https?://[^\s<>"'`]+""", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}»"
 
 
+def short_click_url(message_id: int, url: str) -> str:
+    from channels.tracking.short_links import short_click_url as make
+
+    return make(message_id, url)
+
+
 def _ours(url: str) -> bool:
     """A link to this Kaskad: already tracked, or unsubscribe / preferences (never rewrite)."""
     return url.startswith(settings.PUBLIC_BASE_URL + "/")
@@ -58,7 +64,9 @@ def tracked_html(message_id: int, html: str) -> str:
     return _HREF.sub(rewrite, html)
 
 
-def tracked_text(message_id: int, text: str) -> str:
+def tracked_text(message_id: int, text: str, link_for=click_url) -> str:
+    """Bare URLs in `text` as click links made by `link_for(message_id, url)`."""
+
     def rewrite(match: re.Match) -> str:
         url = match.group(0)
         tail = ""
@@ -70,8 +78,11 @@ def tracked_text(message_id: int, text: str) -> str:
             url = url[:-1]
         if not _trackable(url):
             return match.group(0)
-        return click_url(message_id, url) + tail
+        if url not in links:  # the same URL twice in one message gets one link
+            links[url] = link_for(message_id, url)
+        return links[url] + tail
 
+    links: dict[str, str] = {}
     return _BARE_URL.sub(rewrite, text)
 
 
@@ -95,7 +106,9 @@ def tracked_content(message: Message) -> tuple[str, str]:
     HTML email. The message must be saved (its id goes into the links); it is not changed."""
     if message.pk is None:
         raise ValueError("tracked_content needs a saved message: its id signs the links")
-    body = tracked_text(message.pk, message.body) if message.body else message.body
+    # Text channels get short links (every character of an SMS costs); email keeps signed ones.
+    link_for = click_url if message.channel == "email" else short_click_url
+    body = tracked_text(message.pk, message.body, link_for) if message.body else message.body
     html = message.html
     if html:
         html = tracked_html(message.pk, html)

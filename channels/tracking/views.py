@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from channels.tracking import services
+from channels.tracking.short_links import short_link_resolve
 from channels.tracking.tokens import (
     BadToken,
     click_token_read,
@@ -58,6 +59,18 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponseRedirect(url)
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"  # the token stays ours
+    return response
+
+
+@require_GET
+def short_click(request: HttpRequest, code: str) -> HttpResponse:
+    link = short_link_resolve(code)
+    if link is None:
+        raise Http404("No such link.")
+    services.message_click_record(message_id=link.message_id, url=link.url)
+    response = HttpResponseRedirect(link.url)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
