@@ -21,6 +21,7 @@ run: venv
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py sync_periodic_tasks
 	$(BIN)/python manage.py load_demo_data
+	$(BIN)/python manage.py load_channels_demo
 	$(BIN)/python manage.py ensure_demo_login
 	@echo "Kaskad is starting at http://127.0.0.1:$(PORT)/admin/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs/)"
 	$(BIN)/honcho start -f Procfile
