@@ -246,6 +246,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kaskad <noreply@loca
 ANYMAIL = env.json(
     "ANYMAIL", default={}
 )  # e.g. {"MAILGUN_API_KEY": "...", "WEBHOOK_SECRET": "u:p"}
+# Optional address for mailto: unsubscribes, added to marketing email's List-Unsubscribe header.
+LIST_UNSUBSCRIBE_MAILTO = env.str("LIST_UNSUBSCRIBE_MAILTO", default="")
 
 # SMS: SMS_PROVIDER is the primary gateway; the other one, if configured, is the failover.
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="exolve")
@@ -268,6 +270,8 @@ TELEGRAM_BASE_URL = env.str("TELEGRAM_BASE_URL", default="https://api.telegram.o
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")
 TELEGRAM_WEBHOOK_SECRET = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+# How long a Telegram deep link (/start <token>) still binds the chat to the customer, in seconds.
+TELEGRAM_LINK_MAX_AGE = env.int("TELEGRAM_LINK_MAX_AGE", default=30 * 24 * 60 * 60)
 VIBER_BASE_URL = env.str("VIBER_BASE_URL", default="https://chatapi.viber.com/pa").rstrip("/")
 VIBER_AUTH_TOKEN = env.str("VIBER_AUTH_TOKEN", default="")
 VIBER_SENDER_NAME = env.str("VIBER_SENDER_NAME", default="Kaskad")

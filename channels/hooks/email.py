@@ -42,6 +42,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from api.errors import error_body
+from channels.hooks.common import invalid_signature
+
 # Importing the receiver connects it to anymail's `tracking` signal.
 from channels.tracking import esp as _esp_receiver  # noqa: F401
 
@@ -63,8 +66,9 @@ TRACKING_VIEWS: dict[str, type] = {
 }
 
 
-def _error(code: str, message: str, status: int) -> JsonResponse:
-    return JsonResponse({"code": code, "message": message}, status=status)
+def _malformed_body(message: str) -> JsonResponse:
+    # anymail parses the ESP's body itself and does not say which field it choked on.
+    return JsonResponse(error_body("malformed_body", message), status=400)
 
 
 def _guarded(view_class: type) -> Callable[[HttpRequest], HttpResponse]:
@@ -75,20 +79,18 @@ def _guarded(view_class: type) -> Callable[[HttpRequest], HttpResponse]:
     @csrf_exempt
     def view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not get_anymail_setting("webhook_secret", default=None):
-            return _error(
-                "invalid_signature",
-                "email webhooks are refused until ANYMAIL WEBHOOK_SECRET is set",
-                403,
+            return invalid_signature(
+                "email webhooks are refused until ANYMAIL WEBHOOK_SECRET is set"
             )
         try:
             return anymail_view(request, *args, **kwargs)
         except AnymailWebhookValidationFailure as exc:
-            return _error("invalid_signature", str(exc).splitlines()[0], 403)
+            return invalid_signature(str(exc).splitlines()[0])
         except ImproperlyConfigured as exc:
             # An ESP that signs its webhooks, without its signing key in ANYMAIL.
-            return _error("invalid_signature", f"not configured: {exc}", 403)
+            return invalid_signature(f"not configured: {exc}")
         except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-            return _error("malformed_body", f"body: {exc}", 400)
+            return _malformed_body(f"body: {exc}")
 
     return view
 

@@ -13,17 +13,14 @@ header `X-Webhook-Secret`. Without a configured secret every callback is refused
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.utils.crypto import constant_time_compare
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
+from channels.hooks.common import Malformed, json_object, secret_matches, signed_post_view
 from channels.models import MessageStatus
 from channels.services.status import message_status_apply_by_provider_id
 
@@ -64,39 +61,26 @@ def exolve_status(value: object) -> str | None:
 
 
 def _secret_ok(request: HttpRequest) -> bool:
-    expected = settings.EXOLVE_WEBHOOK_SECRET
     given = request.headers.get(SECRET_HEADER) or request.GET.get("secret") or ""
-    return bool(expected) and constant_time_compare(given, expected)
+    return secret_matches(given, settings.EXOLVE_WEBHOOK_SECRET)
 
 
-def _forbidden() -> JsonResponse:
-    return JsonResponse(
-        {
-            "code": "invalid_signature",
-            "message": "missing or wrong webhook secret (query parameter `secret` "
-            f"or header {SECRET_HEADER})",
-        },
-        status=403,
-    )
+exolve_callback = signed_post_view(
+    verified=_secret_ok,
+    refusal=f"missing or wrong webhook secret (query parameter `secret` or header {SECRET_HEADER})",
+)
 
 
-def _bad_request(field: str, message: str) -> JsonResponse:
-    return JsonResponse(
-        {
-            "code": "invalid_payload",
-            "message": message,
-            "errors": [{"field": field, "message": message}],
-        },
-        status=400,
-    )
-
-
-def _json_object(request: HttpRequest) -> dict | None:
+def _callback(request: HttpRequest) -> tuple[dict, str]:
+    """The callback's JSON object and its message_id, both required by every Exolve callback."""
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
+        data = json_object(request.body)
+    except Malformed:
+        raise Malformed("body", "the body must be a JSON object") from None
+    message_id = _text(data.get("message_id"))
+    if not message_id:
+        raise Malformed("message_id", "message_id is required")
+    return data, message_id
 
 
 def _occurred_at(value: object) -> datetime | None:
@@ -115,20 +99,12 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-@csrf_exempt
-@require_POST
+@exolve_callback
 def status_callback(request: HttpRequest) -> JsonResponse:
-    if not _secret_ok(request):
-        return _forbidden()
-    data = _json_object(request)
-    if data is None:
-        return _bad_request("body", "the body must be a JSON object")
-    message_id = _text(data.get("message_id"))
-    if not message_id:
-        return _bad_request("message_id", "message_id is required")
+    data, message_id = _callback(request)
     raw_status = data.get("status", data.get("delivery_status"))
     if raw_status in (None, ""):
-        return _bad_request("status", "status is required")
+        raise Malformed("status", "status is required")
     status = exolve_status(raw_status)
     if status is None:
         return JsonResponse({"applied": False, "reason": f"status {raw_status!r} changes nothing"})
@@ -146,20 +122,12 @@ def status_callback(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"applied": applied})
 
 
-@csrf_exempt
-@require_POST
+@exolve_callback
 def inbound_callback(request: HttpRequest) -> JsonResponse:
-    if not _secret_ok(request):
-        return _forbidden()
-    data = _json_object(request)
-    if data is None:
-        return _bad_request("body", "the body must be a JSON object")
-    message_id = _text(data.get("message_id"))
-    if not message_id:
-        return _bad_request("message_id", "message_id is required")
+    data, message_id = _callback(request)
     sender = "".join(ch for ch in _text(data.get("sender")) if ch.isdigit())
     if not sender:
-        return _bad_request("sender", "sender must be a phone number")
+        raise Malformed("sender", "sender must be a phone number")
     # Imported here: the inbound service belongs to the conversations part of channels.
     from channels.services.inbound import inbound_receive
 

@@ -16,7 +16,6 @@ Telegram redelivers an update until it gets a 2xx. Inbound messages are unique b
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,13 +25,16 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
-from django.utils.crypto import constant_time_compare
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from api.errors import error_body
+from channels.hooks.common import (
+    Malformed,
+    consent_set_by_address,
+    json_object,
+    secret_matches,
+    signed_post_view,
+)
 from channels.models import MessageCategory, MessageSource
-from customers.models import Channel, ChannelIdentity, ConsentStatus
+from customers.models import Channel, ConsentStatus
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +44,6 @@ BOUND_CONFIRMATION = {
     "ru": "Готово! Теперь вы будете получать наши сообщения в Telegram.",
     "en": "Done! You will now get our messages in Telegram.",
 }
-
-
-class Malformed(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -61,25 +56,18 @@ class TelegramText:
     message: dict[str, Any]
 
 
-@csrf_exempt
-@require_POST
+def _verified(request: HttpRequest) -> bool:
+    return telegram_secret_valid(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""))
+
+
+@signed_post_view(
+    verified=_verified, refusal="X-Telegram-Bot-Api-Secret-Token is missing or wrong."
+)
 def telegram_webhook(request: HttpRequest) -> HttpResponse:
-    if not telegram_secret_valid(request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")):
-        return JsonResponse(
-            error_body("invalid_signature", "X-Telegram-Bot-Api-Secret-Token is missing or wrong."),
-            status=403,
-        )
-    try:
-        update = _update(request.body)
-        text = telegram_message(update)
-        blocked_chat = telegram_blocked_chat(update)
-    except Malformed as exc:
-        return JsonResponse(
-            error_body(
-                "invalid_payload", exc.message, [{"field": exc.field, "message": exc.message}]
-            ),
-            status=400,
-        )
+    # Read the whole update first: a Malformed one is refused before anything is written.
+    update = _update(request.body)
+    text = telegram_message(update)
+    blocked_chat = telegram_blocked_chat(update)
     if text is not None:
         _handle_message(text)
     elif blocked_chat is not None:
@@ -90,8 +78,7 @@ def telegram_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def telegram_secret_valid(header: str) -> bool:
-    secret = settings.TELEGRAM_WEBHOOK_SECRET
-    return bool(secret and header) and constant_time_compare(header, secret)
+    return secret_matches(header, settings.TELEGRAM_WEBHOOK_SECRET)
 
 
 def telegram_message(update: dict[str, Any]) -> TelegramText | None:
@@ -189,30 +176,17 @@ def _bind(text: TelegramText, token: str, provider_message_id: str) -> bool:
 
 
 def _handle_blocked(chat_id: int) -> None:
-    from customers.services.consents import consent_set
-
-    identity = (
-        ChannelIdentity.objects.select_related("customer")
-        .filter(channel=Channel.TELEGRAM, address=str(chat_id))
-        .first()
-    )
-    if identity is None:
-        return  # a chat we never knew: nothing to opt out
-    consent_set(
-        customer=identity.customer,
+    # A chat we never knew has nothing to opt out.
+    consent_set_by_address(
         channel=Channel.TELEGRAM,
+        address=str(chat_id),
         status=ConsentStatus.OPTED_OUT,
         source="telegram:blocked",
     )
 
 
 def _update(raw: bytes) -> dict[str, Any]:
-    try:
-        update = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("body", "the body is not JSON") from None
-    if not isinstance(update, dict):
-        raise Malformed("body", "the body must be a JSON object")
+    update = json_object(raw)
     if not isinstance(update.get("update_id"), int):
         raise Malformed("update_id", "is required and must be an integer")
     return update

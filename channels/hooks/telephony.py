@@ -23,9 +23,6 @@ naming the field.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from datetime import UTC
 
 from django.conf import settings
@@ -34,9 +31,15 @@ from django.core.validators import URLValidator
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.utils.dateparse import parse_datetime
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
+from channels.hooks.common import (
+    Malformed,
+    hmac_sha256_hex,
+    invalid_payload,
+    json_object,
+    secret_matches,
+    signed_post_view,
+)
 from channels.models import CallLog
 from channels.services.calls import CallEvent, call_event_record
 
@@ -46,61 +49,53 @@ DEFAULT_PROVIDER = "telephony"
 
 def signature_for(body: bytes, secret: str) -> str:
     """The header value a sender puts on `body`: `sha256=<hex HMAC-SHA256>`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256_hex(secret, body)
 
 
 def _signature_ok(request: HttpRequest) -> bool:
     secret = settings.TELEPHONY_WEBHOOK_SECRET
     given = request.headers.get(SIGNATURE_HEADER, "")
-    return bool(secret) and hmac.compare_digest(
-        given.encode(), signature_for(request.body, secret).encode()
-    )
-
-
-class _Invalid(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
+    return bool(secret) and secret_matches(given, signature_for(request.body, secret))
 
 
 def _text(data: dict, field: str, *, required: bool = True, max_length: int = 255) -> str:
     value = data.get(field)
     if value is None or value == "":
         if required:
-            raise _Invalid(field, "is required")
+            raise Malformed(field, "is required")
         return ""
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise _Invalid(field, "must be a string")
+        raise Malformed(field, "must be a string")
     value = str(value).strip()
     if len(value) > max_length:
-        raise _Invalid(field, f"must be at most {max_length} characters")
+        raise Malformed(field, f"must be at most {max_length} characters")
     return value
 
 
 def _event(data: dict) -> CallEvent:
     direction = _text(data, "direction")
     if direction not in CallLog.Direction.values:
-        raise _Invalid("direction", "must be inbound or outbound")
+        raise Malformed("direction", "must be inbound or outbound")
     started = _text(data, "started_at")
     try:
         started_at = parse_datetime(started)
     except ValueError:
         started_at = None
     if started_at is None:
-        raise _Invalid("started_at", "must be an ISO 8601 date and time")
+        raise Malformed("started_at", "must be an ISO 8601 date and time")
     if started_at.tzinfo is None:
         started_at = started_at.replace(tzinfo=UTC)
     duration = data.get("duration")
     if duration is not None and (
         isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
     ):
-        raise _Invalid("duration", "must be a number of seconds, 0 or more")
+        raise Malformed("duration", "must be a number of seconds, 0 or more")
     recording_url = _text(data, "recording_url", required=False, max_length=1000)
     if recording_url:
         try:
             URLValidator(schemes=["http", "https"])(recording_url)
         except ValidationError:
-            raise _Invalid("recording_url", "must be an http(s) URL") from None
+            raise Malformed("recording_url", "must be an http(s) URL") from None
     return CallEvent(
         provider=_text(data, "provider", required=False, max_length=30) or DEFAULT_PROVIDER,
         call_id=_text(data, "call_id"),
@@ -120,42 +115,25 @@ def _payload(data: dict) -> dict:
     return {key: value for key, value in data.items() if isinstance(key, str)}
 
 
-@csrf_exempt
-@require_POST
+def _bad_request(exc: Malformed) -> JsonResponse:
+    # This hook's top-level message names the field too: "duration: must be a number …".
+    return invalid_payload(exc.field, exc.message, summary=f"{exc.field}: {exc.message}")
+
+
+@signed_post_view(
+    verified=_signature_ok,
+    refusal=f"missing or wrong {SIGNATURE_HEADER} "
+    "(sha256=<hex HMAC-SHA256 of the body with the shared secret>)",
+    on_malformed=_bad_request,
+)
 def call_event(request: HttpRequest) -> JsonResponse:
-    if not _signature_ok(request):
-        return JsonResponse(
-            {
-                "code": "invalid_signature",
-                "message": f"missing or wrong {SIGNATURE_HEADER} "
-                "(sha256=<hex HMAC-SHA256 of the body with the shared secret>)",
-            },
-            status=403,
-        )
     try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        data = None
-    if not isinstance(data, dict):
-        return _bad_request("body", "must be a JSON object")
-    try:
-        event = _event(data)
-    except _Invalid as exc:
-        return _bad_request(exc.field, exc.message)
-    call = call_event_record(event=event)
+        data = json_object(request.body)
+    except Malformed:
+        raise Malformed("body", "must be a JSON object") from None
+    call = call_event_record(event=_event(data))
     return JsonResponse(
         {"id": call.pk, "status": call.status, "customer_matched": call.customer_id is not None}
-    )
-
-
-def _bad_request(field: str, message: str) -> JsonResponse:
-    return JsonResponse(
-        {
-            "code": "invalid_payload",
-            "message": f"{field}: {message}",
-            "errors": [{"field": field, "message": message}],
-        },
-        status=400,
     )
 
 

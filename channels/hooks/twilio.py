@@ -15,10 +15,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
-from django.utils.crypto import constant_time_compare
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
+from channels.hooks.common import Malformed, secret_matches, signed_post_view
 from channels.models import MessageStatus
 from channels.providers.twilio import twilio_signature
 from channels.services.status import message_status_apply_by_provider_id
@@ -40,44 +38,30 @@ STATUS_MAP: dict[str, str] = {
 
 def _signature_ok(request: HttpRequest) -> bool:
     token = settings.TWILIO_AUTH_TOKEN
-    given = request.headers.get("X-Twilio-Signature", "")
-    if not token or not given:
+    if not token:
         return False
     url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
     params = {name: request.POST.getlist(name) for name in request.POST}
-    return constant_time_compare(given, twilio_signature(url, params, token))
+    given = request.headers.get("X-Twilio-Signature", "")
+    return secret_matches(given, twilio_signature(url, params, token))
 
 
-def _forbidden() -> JsonResponse:
-    return JsonResponse(
-        {"code": "invalid_signature", "message": "missing or wrong X-Twilio-Signature"},
-        status=403,
-    )
+twilio_callback = signed_post_view(
+    verified=_signature_ok, refusal="missing or wrong X-Twilio-Signature"
+)
 
 
-def _bad_request(field: str) -> JsonResponse:
-    message = f"{field} is required"
-    return JsonResponse(
-        {
-            "code": "invalid_payload",
-            "message": message,
-            "errors": [{"field": field, "message": message}],
-        },
-        status=400,
-    )
+def _required(request: HttpRequest, name: str) -> str:
+    value = request.POST.get(name, "").strip()
+    if not value:
+        raise Malformed(name, f"{name} is required")
+    return value
 
 
-@csrf_exempt
-@require_POST
+@twilio_callback
 def status_callback(request: HttpRequest) -> JsonResponse:
-    if not _signature_ok(request):
-        return _forbidden()
-    sid = request.POST.get("MessageSid", "").strip()
-    if not sid:
-        return _bad_request("MessageSid")
-    raw_status = request.POST.get("MessageStatus", "").strip()
-    if not raw_status:
-        return _bad_request("MessageStatus")
+    sid = _required(request, "MessageSid")
+    raw_status = _required(request, "MessageStatus")
     status = STATUS_MAP.get(raw_status.lower())
     if status is None:
         return JsonResponse({"applied": False, "reason": f"status {raw_status!r} changes nothing"})
@@ -93,17 +77,10 @@ def status_callback(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"applied": applied})
 
 
-@csrf_exempt
-@require_POST
+@twilio_callback
 def inbound_callback(request: HttpRequest) -> HttpResponse:
-    if not _signature_ok(request):
-        return _forbidden()
-    sid = request.POST.get("MessageSid", "").strip()
-    if not sid:
-        return _bad_request("MessageSid")
-    sender = request.POST.get("From", "").strip()
-    if not sender:
-        return _bad_request("From")
+    sid = _required(request, "MessageSid")
+    sender = _required(request, "From")
     # Imported here: the inbound service belongs to the conversations part of channels.
     from channels.services.inbound import inbound_receive
 

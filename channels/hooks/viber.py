@@ -15,23 +15,24 @@ are unique by their message token, so a repeat changes nothing.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
-from django.utils.crypto import constant_time_compare
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
-from api.errors import error_body
+from channels.hooks.common import (
+    Malformed,
+    consent_set_by_address,
+    hmac_sha256_hex,
+    json_object,
+    secret_matches,
+    signed_post_view,
+)
 from channels.models import MessageStatus
 from channels.services.status import message_status_apply_by_provider_id
-from customers.models import Channel, ChannelIdentity, ConsentStatus
+from customers.models import Channel, ConsentStatus
 
 PROVIDER = "viber"
 STATUS_EVENTS = {
@@ -42,51 +43,31 @@ STATUS_EVENTS = {
 CONSENT_EVENTS = {"subscribed": ConsentStatus.OPTED_IN, "unsubscribed": ConsentStatus.OPTED_OUT}
 
 
-class Malformed(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+def _verified(request: HttpRequest) -> bool:
+    return viber_signature_valid(request.body, request.headers.get("X-Viber-Content-Signature", ""))
 
 
-@csrf_exempt
-@require_POST
+@signed_post_view(verified=_verified, refusal="X-Viber-Content-Signature is missing or wrong.")
 def viber_webhook(request: HttpRequest) -> HttpResponse:
-    if not viber_signature_valid(
-        request.body, request.headers.get("X-Viber-Content-Signature", "")
-    ):
-        return JsonResponse(
-            error_body("invalid_signature", "X-Viber-Content-Signature is missing or wrong."),
-            status=403,
-        )
-    try:
-        callback = _callback(request.body)
-        event = callback["event"]
-        if event in STATUS_EVENTS:
-            _apply_status(callback, STATUS_EVENTS[event])
-        elif event == "message":
-            _receive(callback)
-        elif event in CONSENT_EVENTS:
-            _apply_consent(callback, CONSENT_EVENTS[event])
-    except Malformed as exc:
-        return JsonResponse(
-            error_body(
-                "invalid_payload", exc.message, [{"field": exc.field, "message": exc.message}]
-            ),
-            status=400,
-        )
+    # Each handler checks its fields (raising Malformed) before it writes anything.
+    callback = _callback(request.body)
+    event = callback["event"]
+    if event in STATUS_EVENTS:
+        _apply_status(callback, STATUS_EVENTS[event])
+    elif event == "message":
+        _receive(callback)
+    elif event in CONSENT_EVENTS:
+        _apply_consent(callback, CONSENT_EVENTS[event])
     return JsonResponse({"ok": True})
 
 
 def viber_signature(body: bytes, auth_token: str) -> str:
-    return hmac.new(auth_token.encode(), body, hashlib.sha256).hexdigest()
+    return hmac_sha256_hex(auth_token, body)
 
 
 def viber_signature_valid(body: bytes, header: str) -> bool:
     token = settings.VIBER_AUTH_TOKEN
-    if not token or not header:
-        return False
-    return constant_time_compare(header.strip().lower(), viber_signature(body, token))
+    return bool(token) and secret_matches(header.strip().lower(), viber_signature(body, token))
 
 
 def _apply_status(callback: dict[str, Any], status: str) -> None:
@@ -124,8 +105,6 @@ def _receive(callback: dict[str, Any]) -> None:
 
 
 def _apply_consent(callback: dict[str, Any], status: str) -> None:
-    from customers.services.consents import consent_set
-
     if callback["event"] == "subscribed":
         user = callback.get("user")
         user_id = user.get("id") if isinstance(user, dict) else None
@@ -134,29 +113,15 @@ def _apply_consent(callback: dict[str, Any], status: str) -> None:
         user_id, field = callback.get("user_id"), "user_id"
     if not isinstance(user_id, str) or not user_id:
         raise Malformed(field, "is required")
-    identity = (
-        ChannelIdentity.objects.select_related("customer")
-        .filter(channel=Channel.VIBER, address=user_id)
-        .first()
-    )
-    if identity is None:
-        # Not a customer yet: their first message makes them one (see inbound_receive).
-        return
-    consent_set(
-        customer=identity.customer,
-        channel=Channel.VIBER,
-        status=status,
-        source=f"viber:{callback['event']}",
+    # Someone who is not a customer yet is left alone: their first message makes them one (see
+    # inbound_receive).
+    consent_set_by_address(
+        channel=Channel.VIBER, address=user_id, status=status, source=f"viber:{callback['event']}"
     )
 
 
 def _callback(raw: bytes) -> dict[str, Any]:
-    try:
-        callback = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("body", "the body is not JSON") from None
-    if not isinstance(callback, dict):
-        raise Malformed("body", "the body must be a JSON object")
+    callback = json_object(raw)
     if not isinstance(callback.get("event"), str):
         raise Malformed("event", "is required")
     return callback

@@ -12,9 +12,6 @@ move forward only, inbound messages are unique by their wamid).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,11 +21,17 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
-from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from api.errors import error_body
+from channels.hooks.common import (
+    Malformed,
+    hmac_sha256_hex,
+    invalid_signature,
+    json_object,
+    malformed_response,
+    secret_matches,
+)
 from channels.models import MessageStatus
 from channels.services.status import message_status_apply_by_provider_id
 from customers.models import Channel
@@ -44,13 +47,6 @@ STATUS_MAP = {
     "played": MessageStatus.OPENED,  # a voice message was played
     "failed": MessageStatus.FAILED,
 }
-
-
-class Malformed(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -76,18 +72,11 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _verification(request)
     if not whatsapp_signature_valid(request.body, request.headers.get("X-Hub-Signature-256", "")):
-        return JsonResponse(
-            error_body("invalid_signature", "X-Hub-Signature-256 is missing or wrong."), status=403
-        )
+        return invalid_signature("X-Hub-Signature-256 is missing or wrong.")
     try:
         statuses, inbound = whatsapp_parse(request.body)
     except Malformed as exc:
-        return JsonResponse(
-            error_body(
-                "invalid_payload", exc.message, [{"field": exc.field, "message": exc.message}]
-            ),
-            status=400,
-        )
+        return malformed_response(exc)
     from channels.services.inbound import inbound_receive
 
     with transaction.atomic():
@@ -114,38 +103,26 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def _verification(request: HttpRequest) -> HttpResponse:
-    expected = settings.WHATSAPP_VERIFY_TOKEN
     given = request.GET.get("hub.verify_token", "")
-    if (
-        request.GET.get("hub.mode") != "subscribe"
-        or not expected
-        or not constant_time_compare(given, expected)
+    if request.GET.get("hub.mode") != "subscribe" or not secret_matches(
+        given, settings.WHATSAPP_VERIFY_TOKEN
     ):
-        return JsonResponse(
-            error_body("invalid_signature", "hub.verify_token does not match."), status=403
-        )
+        return invalid_signature("hub.verify_token does not match.")
     return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
 
 
 def whatsapp_signature(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256_hex(secret, body)
 
 
 def whatsapp_signature_valid(body: bytes, header: str) -> bool:
     secret = settings.WHATSAPP_APP_SECRET
-    if not secret or not header:
-        return False
-    return constant_time_compare(header.strip().lower(), whatsapp_signature(body, secret))
+    return bool(secret) and secret_matches(header.strip().lower(), whatsapp_signature(body, secret))
 
 
 def whatsapp_parse(raw: bytes) -> tuple[list[StatusUpdate], list[Inbound]]:
     """Read a Meta webhook body into status updates and inbound messages, or raise Malformed."""
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("body", "the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise Malformed("body", "the body must be a JSON object")
+    data = json_object(raw)
     entries = _list(data.get("entry", []), "entry")
     statuses: list[StatusUpdate] = []
     inbound: list[Inbound] = []

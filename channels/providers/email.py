@@ -125,7 +125,7 @@ def email_build(message: Message, *, connection=None) -> EmailMultiAlternatives:
     headers = {"Message-ID": _make_message_id(message, from_email)}
     if message.category == MessageCategory.MARKETING:
         targets = [f"<{unsubscribe_url(message.pk)}>"]
-        mailto = getattr(settings, "LIST_UNSUBSCRIBE_MAILTO", "")
+        mailto = settings.LIST_UNSUBSCRIBE_MAILTO
         if mailto:
             targets.append(f"<mailto:{mailto}?subject=unsubscribe-{message.pk}>")
         headers["List-Unsubscribe"] = ", ".join(targets)

@@ -32,7 +32,6 @@ from customers.services.segments import segments_refresh_enqueue_for_customers
 SALT = "telegram-link"
 CONSENT_SOURCE = "telegram:/start"
 TOKEN_MAX_LENGTH = 64  # Telegram's limit for the start parameter
-TELEGRAM_LINK_MAX_AGE = timedelta(days=30)
 _SEPARATOR = "-"
 
 
@@ -116,7 +115,7 @@ def telegram_link_bind(*, token: str, chat_id: int | str) -> Customer | None:
 
 
 def _max_age() -> float:
-    max_age = getattr(settings, "TELEGRAM_LINK_MAX_AGE", TELEGRAM_LINK_MAX_AGE)
+    max_age = settings.TELEGRAM_LINK_MAX_AGE
     return max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
 
 

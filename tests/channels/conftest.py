@@ -1,9 +1,11 @@
-"""Shared fixtures for channels tests: reachable customers, fresh providers, delivery settings."""
+"""Shared fixtures for channels tests: reachable customers, fresh providers, delivery settings and
+webhook subscriptions, and a recorder standing in for the broker."""
 
 import pytest
 
 from channels.providers import reset_providers
 from channels.services.policy import forget_delivery_settings
+from channels.services.webhooks_out import forget_webhook_subscriptions
 from customers.models import ConsentStatus
 from tests.factories import ChannelIdentityFactory, ConsentFactory, CustomerFactory
 
@@ -16,6 +18,25 @@ def _fresh_providers():
     yield
     reset_providers()
     forget_delivery_settings()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_subscriptions():
+    """Webhook subscriptions are cached per process; each test starts from the database."""
+    forget_webhook_subscriptions()
+    yield
+    forget_webhook_subscriptions()
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Stands in for the broker: records (ids, countdown) of every enqueued chunk."""
+    calls = []
+    monkeypatch.setattr(
+        "channels.services.messages.messages_enqueue",
+        lambda ids, countdown=None: calls.append((list(ids), countdown)),
+    )
+    return calls
 
 
 @pytest.fixture

@@ -13,13 +13,6 @@ from channels.services.webhooks_out import forget_webhook_subscriptions
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_subscriptions():
-    forget_webhook_subscriptions()
-    yield
-    forget_webhook_subscriptions()
-
-
 @pytest.fixture
 def crm_hook(db):
     WebhookSubscription.objects.create(

@@ -24,13 +24,6 @@ from tests.factories import ChannelIdentityFactory, CustomerFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_subscriptions():
-    forget_webhook_subscriptions()
-    yield
-    forget_webhook_subscriptions()
-
-
 @pytest.fixture
 def crm_hook(db):
     subscription = WebhookSubscription.objects.create(

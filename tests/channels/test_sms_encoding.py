@@ -57,6 +57,32 @@ def test_an_emoji_takes_two_ucs2_units():
     assert sms_size("😀" * 36).parts == 2
 
 
+def test_an_emoji_is_never_split_across_ucs2_parts():
+    # 134 units would fit two parts of 67, but a part holds 33 whole emoji (66 units), not 33½.
+    size = sms_size("😀" * 67)
+    assert (size.encoding, size.units, size.parts) == ("UCS-2", 134, 3)
+
+
+def test_an_emoji_that_would_straddle_the_part_boundary_starts_the_next_part():
+    # 66 + 2 + 66 = 134 units, but the emoji would take units 67 and 68: it moves to part two,
+    # which then has no room for the last letter.
+    straddling = sms_size("Ж" * 66 + "😀" + "Ж" * 66)
+    assert (straddling.units, straddling.parts) == (134, 3)
+    # One letter earlier the emoji ends part one exactly, and 134 units fit two parts.
+    fitting = sms_size("Ж" * 65 + "😀" + "Ж" * 67)
+    assert (fitting.units, fitting.parts) == (134, 2)
+
+
+def test_cyrillic_mixed_with_emoji_counts_two_units_an_emoji():
+    text = "Ваш заказ 1042 готов 🎉 Ждём вас! 😊"
+    size = sms_size(text)
+    assert (size.encoding, size.units, size.parts) == ("UCS-2", len(text) + 2, 1)
+    # 26 letters + 20 emoji fill 66 units; the 21st emoji would straddle the boundary, so part
+    # two starts with it and the 134 units take three parts.
+    long = sms_size("Ж" * 26 + "😀" * 21 + "Ж" * 66)
+    assert (long.encoding, long.units, long.parts) == ("UCS-2", 134, 3)
+
+
 # --- opt-out line -----------------------------------------------------------------------------
 
 

@@ -49,17 +49,6 @@ def exolve(settings, httpserver):
     return httpserver
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Stands in for the broker: records (ids, countdown) of every re-enqueued chunk."""
-    calls = []
-    monkeypatch.setattr(
-        "channels.services.messages.messages_enqueue",
-        lambda ids, countdown=None: calls.append((list(ids), countdown)),
-    )
-    return calls
-
-
 def queued_sms(reachable_customer, body="Ваш заказ 1042 готов к выдаче"):
     customer = reachable_customer("sms", address=PHONE, phone=PHONE)
     message = message_send(

@@ -39,17 +39,6 @@ def gateways(settings, httpserver):
     return httpserver
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Stands in for the broker: records (ids, countdown) of every re-enqueued chunk."""
-    calls = []
-    monkeypatch.setattr(
-        "channels.services.messages.messages_enqueue",
-        lambda ids, countdown=None: calls.append((list(ids), countdown)),
-    )
-    return calls
-
-
 def queued_sms(reachable_customer):
     customer = reachable_customer("sms", address=PHONE, phone=PHONE)
     return message_send(

@@ -41,17 +41,6 @@ def twilio(settings, httpserver):
     return httpserver
 
 
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Stands in for the broker: records (ids, countdown) of every re-enqueued chunk."""
-    calls = []
-    monkeypatch.setattr(
-        "channels.services.messages.messages_enqueue",
-        lambda ids, countdown=None: calls.append((list(ids), countdown)),
-    )
-    return calls
-
-
 def queued_sms(reachable_customer, body="Your order 1042 is ready"):
     customer = reachable_customer("sms", address=PHONE, phone=PHONE)
     return message_send(

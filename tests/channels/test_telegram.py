@@ -48,16 +48,6 @@ def telegram(settings, httpserver):
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    calls = []
-    monkeypatch.setattr(
-        "channels.services.messages.messages_enqueue",
-        lambda ids, countdown=None: calls.append((list(ids), countdown)),
-    )
-    return calls
-
-
-@pytest.fixture
 def bound_customer(db):
     customer = CustomerFactory(locale="ru-RU")
     ChannelIdentityFactory(customer=customer, channel="telegram", address=str(CHAT_ID))

@@ -39,16 +39,6 @@ def viber(settings, httpserver):
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    calls = []
-    monkeypatch.setattr(
-        "channels.services.messages.messages_enqueue",
-        lambda ids, countdown=None: calls.append((list(ids), countdown)),
-    )
-    return calls
-
-
-@pytest.fixture
 def customer(reachable_customer):
     return reachable_customer("viber", address=VIBER_USER)
 

@@ -27,13 +27,6 @@ pytestmark = pytest.mark.django_db
 SECRET = "whsec_4f1c9a"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_subscriptions():
-    forget_webhook_subscriptions()
-    yield
-    forget_webhook_subscriptions()
-
-
 @pytest.fixture
 def subscribe(db, httpserver):
     def make(event_types=(), url=None, **fields):

@@ -44,17 +44,6 @@ def whatsapp(settings, httpserver):
 
 
 @pytest.fixture
-def enqueued(monkeypatch):
-    """Stands in for the broker: records (ids, countdown) of every re-enqueued chunk."""
-    calls = []
-    monkeypatch.setattr(
-        "channels.services.messages.messages_enqueue",
-        lambda ids, countdown=None: calls.append((list(ids), countdown)),
-    )
-    return calls
-
-
-@pytest.fixture
 def customer(reachable_customer):
     return reachable_customer("whatsapp", address=PHONE, phone=PHONE)
 
