@@ -8,6 +8,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("kaskad")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Celery's Django fix-up closes every database connection after every task unless told to reuse
+# them; a send task every few milliseconds would then open a PostgreSQL connection each time.
+# Connections are still checked before use (CONN_HEALTH_CHECKS) and recycled after this many tasks.
+app.conf.update(CELERY_DB_REUSE_MAX=100)
 app.autodiscover_tasks()
 
 
