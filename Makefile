@@ -33,6 +33,7 @@ bench: venv
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.segments
+	$(BIN)/python -m benchmarks.send
 
 lint: venv
 	$(BIN)/ruff check .
