@@ -56,7 +56,10 @@ class MessageSource(models.TextChoices):
 class Message(models.Model):
     """One outbound send to one address on one channel, from queued to its final status."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by message_timeline (customer first), so the FK needs no index of its own.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     provider = models.CharField(max_length=30, blank=True, help_text="The gateway that sent it.")
     address = models.CharField(max_length=512, blank=True)
@@ -71,7 +74,12 @@ class Message(models.Model):
         max_length=100, blank=True, help_text="Campaign, journey step or agent that sent it."
     )
     conversation = models.ForeignKey(
-        "Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,  # see message_conversation: most messages belong to none
     )
     status = models.CharField(
         max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
@@ -97,27 +105,31 @@ class Message(models.Model):
     updated_at = models.DateTimeField(default=now)
 
     class Meta:
+        # Every index costs each send two updates' worth of work (claim, then sent), so only
+        # these: the timeline (also the frequency cap's per-customer count), callbacks by gateway
+        # id, the sweeper's queued rows, a conversation's thread and the failures staff look for.
         indexes = [
             models.Index(fields=["customer", "-queued_at"], name="message_timeline"),
-            # Delivery callbacks find their message by the gateway's id.
             models.Index(
                 fields=["provider_message_id"],
                 condition=~models.Q(provider_message_id=""),
                 name="message_provider_id",
             ),
-            # The sweeper and the quiet-hours release read only messages still queued.
             models.Index(
                 fields=["send_after", "id"],
                 condition=models.Q(status="queued"),
                 name="message_queued",
             ),
-            # Frequency caps count a customer's recent marketing sends.
             models.Index(
-                fields=["customer", "queued_at"],
-                condition=models.Q(category="marketing"),
-                name="message_marketing_recent",
+                fields=["conversation", "queued_at"],
+                condition=models.Q(conversation__isnull=False),
+                name="message_conversation",
             ),
-            models.Index(fields=["status", "-queued_at"], name="message_status"),
+            models.Index(
+                fields=["status", "-queued_at"],
+                condition=models.Q(status__in=["failed", "bounced", "suppressed"]),
+                name="message_problems",
+            ),
         ]
 
     def __str__(self) -> str:
