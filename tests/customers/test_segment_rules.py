@@ -468,6 +468,28 @@ def test_order_count_excludes_cancelled_and_refunded_and_never_bought_customers_
     assert matching({"orders": {"count": {"lt": 1}}}) == {"returns", "never"}
 
 
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [
+        ({"equals": 0}, {"returns", "never"}),
+        ({"lt": 1}, {"returns", "never"}),
+        ({"lte": 0}, {"returns", "never"}),
+        ({"gte": 1}, {"regular"}),
+        ({"gt": 0}, {"regular"}),
+        ({"not_equals": 0}, {"regular"}),
+    ],
+)
+def test_none_and_at_least_one_are_existence_checks_not_a_count_per_customer(count, expected):
+    OrderFactory(customer=customer("regular"), placed_at=days_ago(10))
+    OrderFactory(customer=customer("returns"), status="cancelled", placed_at=days_ago(10))
+    customer("never")
+    rule = {"orders": {"count": count, "within_days": 30}}
+    assert matching(rule) == expected
+    assert matching({"not": rule}) == {"regular", "returns", "never"} - expected
+    sql = str(Customer.objects.filter(rule_to_q(rule, now=NOW)).query).upper()
+    assert "EXISTS" in sql and "COUNT(" not in sql
+
+
 def test_order_sum_and_average_in_a_window():
     big = customer("big")
     OrderFactory(customer=big, total=Decimal("8000"), placed_at=days_ago(10))

@@ -78,6 +78,31 @@ class TestFullRefresh:
         assert members(segment) == {"anna"}
         assert [c for c, _ in segment_events("segment_left")] == ["anna2"]
 
+    def test_one_refresh_lets_some_in_and_others_out_and_counts_the_members(self, people):
+        segment = SegmentFactory(rules=ANNAS)
+        segment_refresh(segment=segment)
+        people["olga"].first_name = "Anna"
+        people["olga"].save()
+        people["anna2"].first_name = "Anya"
+        people["anna2"].save()
+        CustomerFactory(external_id="anna3", first_name="Anna")
+        result = segment_refresh(segment=segment)
+        assert (result.entered, result.left, result.member_count) == (2, 1, 3)
+        assert members(segment) == {"anna", "olga", "anna3"}
+        assert sorted(c for c, _ in segment_events("segment_entered")) == ["anna3", "olga"]
+        assert [c for c, _ in segment_events("segment_left")] == ["anna2"]
+        segment.refresh_from_db()
+        assert segment.member_count == 3
+
+    def test_members_added_before_the_first_full_refresh_are_kept_without_events(self, people):
+        segment = SegmentFactory(rules=ANNAS)
+        segments_refresh_for_customers(customer_ids=[people["anna"].pk], kinds={"profile"})
+        Event.objects.all().delete()
+        result = segment_refresh(segment=segment)
+        assert (result.entered, result.left, result.member_count) == (1, 0, 2)
+        assert members(segment) == {"anna", "anna2"}
+        assert not Event.objects.exists()
+
     def test_erased_customers_are_never_members(self, people):
         people["anna"].erased_at = timezone.now()
         people["anna"].save()
