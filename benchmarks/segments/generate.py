@@ -252,3 +252,43 @@ def generate(url: str, sizes: Sizes, anchor: datetime) -> dict[str, dict]:
         timings["vacuum analyze"] = {"rows": 0, "seconds": round(seconds, 2)}
         print(f"  {'VACUUM ANALYZE':<32} {'':>16} {seconds:7.1f} s", flush=True)
     return timings
+
+
+# What a run adds to the generated data: scores, segments and their members, the events Kaskad
+# wrote (RFM changes, segment entries and exits) and the latency test's events.
+RESET_STATEMENTS = [
+    "TRUNCATE customers_segmentmembership, customers_segment, customers_rfmscore",
+    "DELETE FROM customers_event WHERE source = 'kaskad' OR event_id LIKE 'bench-latency-%'",
+]
+# VACUUM drops the deleted events' pages at the table's end, where they were appended.
+RESET_VACUUM = [
+    "customers_event",
+    "customers_segmentmembership",
+    "customers_segment",
+    "customers_rfmscore",
+]
+
+
+def database_exists(server_url: str, name: str) -> bool:
+    with psycopg.connect(f"{server_url.rstrip('/')}/postgres") as connection:
+        return bool(
+            connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        )
+
+
+def reset(url: str) -> dict[str, dict]:
+    """Bring a database a previous run kept back to the generated data alone."""
+    timings: dict[str, dict] = {}
+    started = perf_counter()
+    with psycopg.connect(url) as connection:
+        rows = 0
+        for statement in RESET_STATEMENTS:
+            rows += max(0, connection.execute(statement).rowcount)  # TRUNCATE: -1
+        connection.commit()
+        connection.autocommit = True
+        for table in RESET_VACUUM:
+            connection.execute(f"VACUUM ANALYZE {table}")
+    seconds = perf_counter() - started
+    timings["reset"] = {"rows": rows, "seconds": round(seconds, 2)}
+    print(f"  {'reset (kept database)':<32} {rows:>11,} rows {seconds:7.1f} s", flush=True)
+    return timings

@@ -60,7 +60,13 @@ def kaskad(as_of: date) -> dict:
 
 
 def hand_sql(url: str, as_of: date) -> dict:
-    """The same scores from one INSERT … SELECT: aggregate, rank, look the segment up in an array."""
+    """The same scores from one INSERT … SELECT: aggregate, rank, look the segment up in an array.
+
+    Run with the work_mem `rfm_compute` sets for its transaction (RFM_WORK_MEM), so that both get
+    the same memory for the aggregate and the sorts.
+    """
+    from customers.services.rfm import RFM_WORK_MEM
+
     grid = _grid()
     # (r - 1) * 5 + f indexes the grid laid out row by row.
     segments = ", ".join(f"'{grid[(r, f)]}'" for r in range(1, 6) for f in range(1, 6))
@@ -90,6 +96,7 @@ def hand_sql(url: str, as_of: date) -> dict:
         connection.execute(f"TRUNCATE {SCRATCH_SQL}")
         connection.commit()
         started = perf_counter()
+        connection.execute(f"SET LOCAL work_mem = '{RFM_WORK_MEM}'")
         rows = connection.execute(statement, {"as_of": as_of, "until": _until(as_of)}).rowcount
         connection.commit()
         seconds = perf_counter() - started

@@ -269,26 +269,38 @@ class TestThresholds:
 
 
 class TestSegmentChangedEvents:
-    def test_a_first_score_is_a_change_from_null(self):
-        ids = make_customers()
+    def test_the_first_run_writes_no_events_as_nobody_had_a_score(self):
+        make_customers()
         result = rfm_compute(as_of=AS_OF)
-        events = {e.customer.external_id: e for e in rfm_events()}
-        assert len(events) == 10
-        c8 = events["c8"]
-        assert c8.properties == {"from": None, "to": "lost"}
-        assert c8.event_id == f"rfm:{ids['c8']}:2025-03-31:lost"
-        assert c8.source == "kaskad"
-        assert c8.occurred_at == RfmScore.objects.get(customer_id=ids["c8"]).computed_at
-        assert result.changed == 10
+        assert scores() == EXPECTED
+        assert rfm_events() == []
+        assert (result.scored, result.changed, result.events) == (10, 10, 0)
+
+    def test_a_first_score_on_a_later_run_is_a_change_from_null(self):
+        ids = make_customers()
+        rfm_compute(as_of=AS_OF - timedelta(days=50))  # c0, c6, c7, c8 and c9 (see above)
+        result = rfm_compute(as_of=AS_OF)
+        first_scores = {
+            e.customer.external_id: e for e in rfm_events() if e.properties["from"] is None
+        }
+        assert set(first_scores) == {"c1", "c2", "c3", "c4", "c5"}
+        c3 = first_scores["c3"]
+        assert c3.properties == {"from": None, "to": "potential_loyalists"}
+        assert c3.event_id == f"rfm:{ids['c3']}:2025-03-31:potential_loyalists"
+        assert c3.source == "kaskad"
+        assert c3.occurred_at == RfmScore.objects.get(customer_id=ids["c3"]).computed_at
+        assert result.events == len(rfm_events()) == result.changed
 
     def test_running_again_for_the_same_date_writes_no_event_twice(self):
         ids = make_customers()
         rfm_compute(as_of=AS_OF)
         assert rfm_compute(as_of=AS_OF).changed == 0
-        # As a retried run would find it: the stored segment still the old one.
-        RfmScore.objects.filter(customer_id=ids["c8"]).update(segment="hibernating")
-        assert rfm_compute(as_of=AS_OF).changed == 1
-        assert len(rfm_events()) == 10
+        for _ in range(2):  # as a retried run would find it: the stored segment still the old one
+            RfmScore.objects.filter(customer_id=ids["c8"]).update(segment="hibernating")
+            assert rfm_compute(as_of=AS_OF).changed == 1
+        assert [(e.customer_id, e.properties) for e in rfm_events()] == [
+            (ids["c8"], {"from": "hibernating", "to": "lost"})
+        ]
 
     def test_each_customer_whose_segment_changes_gets_one_event_from_old_to_new(self):
         ids = make_customers()
@@ -319,24 +331,29 @@ class TestSegmentChangedEvents:
     def test_a_second_change_on_the_same_date_is_written_too(self):
         ids = make_customers()
         rfm_compute(as_of=AS_OF)
-        OrderFactory(customer_id=ids["c8"], placed_at=placed(0), total=Decimal(10))
+        order = OrderFactory(customer_id=ids["c8"], placed_at=placed(0), total=Decimal(10))
         rfm_compute(as_of=AS_OF)
-        c8_changes = sorted(
-            (e.properties["from"] or "", e.properties["to"])
-            for e in rfm_events()
-            if e.customer_id == ids["c8"]
-        )
-        assert c8_changes == [("", "lost"), ("lost", "potential_loyalists")]
+        Order.objects.filter(pk=order.pk).update(status="cancelled")
+        rfm_compute(as_of=AS_OF)
+        c8_changes = [
+            (e.properties["from"], e.properties["to"])
+            for e in Event.objects.filter(
+                name="rfm_segment_changed", customer_id=ids["c8"]
+            ).order_by("pk")
+        ]
+        assert c8_changes == [("lost", "potential_loyalists"), ("potential_loyalists", "lost")]
 
     def test_the_change_is_on_the_customers_timeline(self):
         ids = make_customers()
+        rfm_compute(as_of=AS_OF)
+        OrderFactory(customer_id=ids["c8"], placed_at=placed(0), total=Decimal(10))
         rfm_compute(as_of=AS_OF)
         [entry] = [
             e
             for e in customer_timeline(ids["c8"]).entries
             if e.kind == "event" and e.title == "rfm_segment_changed"
         ]
-        assert entry.data["properties"] == {"from": None, "to": "lost"}
+        assert entry.data["properties"] == {"from": "lost", "to": "potential_loyalists"}
 
 
 class TestCustomerApi:
