@@ -312,3 +312,24 @@ def test_a_segment_built_on_another_follows_it_when_a_customer_changes(people):
     segments_refresh_for_customers(customer_ids=[people["olga"].pk], kinds={"profile"})
     assert "olga" in members(annas)
     assert "olga" not in members(not_annas)
+
+
+@pytest.mark.django_db
+def test_memberships_and_scores_go_with_their_segment_or_customer():
+    """Memberships and RFM scores have no database-level foreign keys (derived data rewritten
+    by each refresh); deleting through Django still removes them."""
+    from customers.models import RfmScore
+    from customers.services.segments import segment_delete
+    from tests.factories import RfmScoreFactory, SegmentMembershipFactory
+
+    kept, deleted = CustomerFactory(), CustomerFactory()
+    segment, other = SegmentFactory(kind="static"), SegmentFactory(kind="static")
+    for customer in (kept, deleted):
+        SegmentMembershipFactory(segment=segment, customer=customer)
+        SegmentMembershipFactory(segment=other, customer=customer)
+        RfmScoreFactory(customer=customer)
+    segment_delete(segment=segment)
+    assert not SegmentMembership.objects.filter(segment_id=segment.pk).exists()
+    deleted.delete()
+    assert list(SegmentMembership.objects.values_list("customer_id", flat=True)) == [kept.pk]
+    assert list(RfmScore.objects.values_list("customer_id", flat=True)) == [kept.pk]
