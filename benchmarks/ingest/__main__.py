@@ -24,6 +24,7 @@ from benchmarks.ingest.baseline import copy_workload
 from benchmarks.ingest.client import Client
 from benchmarks.ingest.server import Server, gunicorn
 from benchmarks.ingest.workload import API_KEY_NAME, prepare
+from benchmarks.options import add_postgres_option
 
 ENTITIES = ("customers", "events", "orders")  # events and orders name existing customers
 GOAL_SHARE_OF_COPY = 0.25
@@ -46,11 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
     parser.add_argument("--concurrency", type=int, default=4, help="client connections (4)")
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
-        help="PostgreSQL server, without a database name (env BENCH_POSTGRES_URL)",
-    )
+    add_postgres_option(parser)
     parser.add_argument(
         "--keep-databases",
         action="store_true",

@@ -26,6 +26,7 @@ from time import perf_counter
 import orjson
 
 from benchmarks.ingest import database
+from benchmarks.options import add_postgres_option, add_redis_option
 from benchmarks.segments import generate, latency, rfm, segments
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
@@ -45,16 +46,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1M/5M/10M (default)")
     parser.add_argument("--events", type=int, default=1000, help="latency events (1,000)")
     parser.add_argument("--worker-concurrency", type=int, default=2, help="Celery pool size (2)")
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
-        help="PostgreSQL server, without a database name (env BENCH_POSTGRES_URL)",
-    )
-    parser.add_argument(
-        "--redis",
-        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-        help="Redis database for the Celery broker and results; emptied (env BENCH_REDIS_URL)",
-    )
+    add_postgres_option(parser)
+    add_redis_option(parser)
     parser.add_argument(
         "--refresh-timeout",
         type=float,

@@ -25,6 +25,7 @@ from pathlib import Path
 import orjson
 
 from benchmarks.ingest import database
+from benchmarks.options import add_postgres_option, add_redis_option
 from benchmarks.send import ceiling, cpu, data, delivery
 from benchmarks.send.sinks import ExolveSink, SmtpSink
 
@@ -75,16 +76,8 @@ def parse_args() -> argparse.Namespace:
         default=120,
         help="give up when no message changes status for this long (120)",
     )
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
-        help="PostgreSQL server, without a database name (env BENCH_POSTGRES_URL)",
-    )
-    parser.add_argument(
-        "--redis",
-        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
-        help="Redis database for the Celery broker and results; emptied (env BENCH_REDIS_URL)",
-    )
+    add_postgres_option(parser)
+    add_redis_option(parser)
     parser.add_argument(
         "--cache",
         default=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/13"),
