@@ -53,7 +53,6 @@ from customers.models import (
 
 RFM_EVENT_NAME = "rfm_segment_changed"
 RFM_EVENT_SOURCE = "kaskad"
-EXCLUDED_ORDER_STATUSES = (Order.Status.CANCELLED, Order.Status.REFUNDED)
 
 # Segment by recency score (rows) and frequency score 1..5 (columns); the table in the issue.
 RFM_SEGMENT_GRID: dict[int, tuple[RfmSegment, ...]] = {
@@ -93,10 +92,6 @@ RFM_SEGMENT_GRID: dict[int, tuple[RfmSegment, ...]] = {
         RfmSegment.CANT_LOSE_THEM,
     ),
 }
-
-
-def rfm_segment_for(r: int, f: int) -> RfmSegment:
-    return RFM_SEGMENT_GRID[r][f - 1]
 
 
 # The only SQL that differs between the databases. Recency counts calendar days in UTC between the

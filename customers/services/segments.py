@@ -320,11 +320,12 @@ def segment_refresh(*, segment: Segment, now: datetime | None = None) -> Refresh
     if segment.kind != Segment.Kind.DYNAMIC:
         return RefreshResult(segment.pk, 0, 0, segment.member_count)
     with transaction.atomic():
-        Segment.objects.select_for_update().filter(pk=segment.pk).first()  # one refresh at a time
+        # One refresh at a time.
+        locked = Segment.objects.select_for_update().only("refreshed_at").get(pk=segment.pk)
         wanted = _live_customers().filter(rule_to_q(segment.rules, now=now))
         # A new segment's first members did not "enter" anything: no event for each of them
         # (journeys that want current members start from the segment itself).
-        first_fill = not Segment.objects.filter(pk=segment.pk, refreshed_at__isnull=False).exists()
+        first_fill = locked.refreshed_at is None
         entered, left, members = _refresh_all_members(
             segment, wanted, now, with_events=not first_fill
         )
@@ -396,7 +397,10 @@ def segments_refresh_for_customers(
 def _finish(
     segment: Segment, entered: int, left: int, now: datetime, full: bool = True
 ) -> RefreshResult:
-    count = SegmentMembership.objects.filter(segment=segment).count()
+    # The locked row's count plus this change: counting a million-member segment on every
+    # incremental refresh would put a full index scan on the event-to-membership path.
+    locked = Segment.objects.select_for_update().only("member_count").get(pk=segment.pk)
+    count = locked.member_count + entered - left
     updates = {"member_count": count}
     if full:
         updates["refreshed_at"] = now
