@@ -97,6 +97,7 @@ class DeliverySettingsAdmin(admin.ModelAdmin):
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     list_display = ["id", "customer", "channel", "status", "assignee", "last_message_at"]
+    list_select_related = ["customer", "assignee"]
     list_filter = ["status", "channel"]
     raw_id_fields = ["customer"]
     fields = ["customer", "channel", "status", "assignee", "opened_at", "last_message_at"]
@@ -165,6 +166,7 @@ class AutoReplyRuleAdmin(admin.ModelAdmin):
 @admin.register(CallLog)
 class CallLogAdmin(ReadOnlyAdmin):
     list_display = ["id", "customer", "direction", "phone", "status", "started_at"]
+    list_select_related = ["customer"]
     list_filter = ["direction", "provider"]
     search_fields = ["=phone", "=provider_call_id"]
     raw_id_fields = ["customer"]
@@ -180,22 +182,10 @@ class PushSubscriptionAdmin(ReadOnlyAdmin):
     raw_id_fields = ["identity"]
 
 
-class DeliveryInline(admin.TabularInline):
-    model = WebhookDelivery
-    fields = ["event_type", "status", "attempts", "response_status", "last_error", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["-created_at"]
-    max_num = 0
-    show_change_link = True
-
-
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["name", "url", "is_active", "created_at"]
     list_filter = ["is_active"]
-    inlines = [DeliveryInline]
 
     def has_delete_permission(self, request, obj=None):
         # Pause instead: workers cache subscriptions for seconds, and the delivery log stays.

@@ -10,6 +10,7 @@ class ChannelsConfig(AppConfig):
     def ready(self) -> None:
         from channels import timeline_sources
         from channels.services.webhooks_out import webhook_consent_changes_emit
+        from channels.tracking import esp  # noqa: F401  connects anymail's `tracking` receiver
         from customers.services.consents import register_consent_listener
 
         timeline_sources.register()

@@ -23,8 +23,7 @@ from channels.models import (
 from channels.services.messages import message_send
 from customers.api import schemas
 from customers.api.views import READ_ERRORS, WRITE_ERRORS, error_responses
-from customers.models import Channel
-from customers.selectors import customer_get
+from customers.models import Channel, Customer
 
 
 # --- Input --------------------------------------------------------------------------------------
@@ -152,7 +151,7 @@ class MessageListCreateView(generics.ListAPIView):
         data = schemas.parse(MessageIn, request.data)
         if errors := _content_errors(data):
             raise ValidationFailed(errors)
-        customer = customer_get(external_id=data.customer)
+        customer = get_object_or_404(Customer, external_id=data.customer, erased_at__isnull=True)
         message = message_send(
             customer=customer,
             channel=data.channel,

@@ -45,9 +45,6 @@ from django.views.decorators.csrf import csrf_exempt
 from api.errors import error_body
 from channels.hooks.common import invalid_signature
 
-# Importing the receiver connects it to anymail's `tracking` signal.
-from channels.tracking import esp as _esp_receiver  # noqa: F401
-
 # URL segment → anymail's tracking view for that ESP.
 TRACKING_VIEWS: dict[str, type] = {
     "amazon_ses": AmazonSESTrackingWebhookView,

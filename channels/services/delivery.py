@@ -36,7 +36,7 @@ from channels.providers import (
 )
 from channels.services.ratelimit import rate_limit_take
 from channels.services.status import message_status_event
-from channels.services.webhooks_out import webhook_event_emit
+from channels.services.webhooks_out import webhook_event_emit, webhook_events_emit
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def _first_provider(message: Message) -> str:
 def _claim(message_ids: list[int], now: datetime) -> list[Message]:
     with transaction.atomic():
         messages = list(
-            Message.objects.select_for_update(skip_locked=True)
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer")
             .filter(pk__in=message_ids, status=MessageStatus.QUEUED)
             .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
@@ -221,8 +221,7 @@ def _mark_sent(messages: list[Message], sent_at: datetime) -> None:
                 for m in sent
             ]
         )
-        for message in sent:
-            webhook_event_emit(event_type="message.status", data=message_status_event(message))
+        webhook_events_emit([("message.status", message_status_event(m)) for m in sent])
 
 
 def _finish(message: Message, status: str, reason: str, now: datetime) -> None:

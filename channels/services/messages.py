@@ -100,8 +100,9 @@ def message_send(
             if not decision.refusal and channel in TRACKED_CHANNELS and payload.get("track", True):
                 # Click links carry the message id, so links are rewritten once the row exists.
                 message_tracking_apply(message)
-                if channel == Channel.SMS:
-                    message.parts = sms_size(message.body).parts
+                parts = sms_size(message.body).parts if channel == Channel.SMS else None
+                if parts != message.parts:  # a link became a short link: the length changed
+                    message.parts = parts
                     message.save(update_fields=["parts"])
             if decision.refusal:
                 MessageStatusChange.objects.create(

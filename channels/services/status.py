@@ -62,7 +62,10 @@ def message_status_apply(
     """Record that a message reached `status`. Returns True if its status changed."""
     occurred_at = occurred_at or timezone.now()
     message = (
-        Message.objects.select_for_update().select_related("customer").filter(pk=message_id).first()
+        Message.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(pk=message_id)
+        .first()
     )
     if message is None:
         return False

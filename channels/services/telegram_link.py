@@ -18,8 +18,6 @@ the newest proof wins. The earlier customer keeps their other addresses and thei
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -47,7 +45,7 @@ def telegram_webhook_url() -> str:
 
 
 def telegram_token_for(customer: Customer) -> str:
-    signed = signing.TimestampSigner(salt=SALT).sign(_b62_encode(customer.pk))
+    signed = signing.TimestampSigner(salt=SALT).sign(signing.b62_encode(customer.pk))
     token = signed.replace(":", _SEPARATOR)
     if len(token) > TOKEN_MAX_LENGTH:  # only past ~5.7e10 customers
         raise ValueError(f"telegram start token longer than {TOKEN_MAX_LENGTH} characters")
@@ -60,8 +58,10 @@ def telegram_token_customer_id(token: str) -> int | None:
     if len(parts) != 3 or len(token) > TOKEN_MAX_LENGTH:
         return None
     try:
-        value = signing.TimestampSigner(salt=SALT).unsign(":".join(parts), max_age=_max_age())
-        return _b62_decode(value)
+        value = signing.TimestampSigner(salt=SALT).unsign(
+            ":".join(parts), max_age=settings.TELEGRAM_LINK_MAX_AGE
+        )
+        return signing.b62_decode(value)
     except (signing.BadSignature, ValueError):
         return None
 
@@ -112,34 +112,3 @@ def telegram_link_bind(*, token: str, chat_id: int | str) -> Customer | None:
     if changed_customers:
         segments_refresh_enqueue_for_customers(customer_ids=changed_customers, kinds={"identities"})
     return customer
-
-
-def _max_age() -> float:
-    max_age = settings.TELEGRAM_LINK_MAX_AGE
-    return max_age.total_seconds() if isinstance(max_age, timedelta) else float(max_age)
-
-
-_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def _b62_encode(number: int) -> str:
-    if number < 0:
-        raise ValueError("negative id")
-    digits = ""
-    while True:
-        number, rest = divmod(number, 62)
-        digits = _B62[rest] + digits
-        if not number:
-            return digits
-
-
-def _b62_decode(value: str) -> int:
-    if not value:
-        raise ValueError("empty")
-    number = 0
-    for char in value:
-        index = _B62.find(char)
-        if index < 0:
-            raise ValueError("not base62")
-        number = number * 62 + index
-    return number

@@ -43,6 +43,7 @@ BACKOFF = (
 # A worker holds a delivery this long while it POSTs; if it dies, the sweeper retries after it.
 CLAIM_SECONDS = DELIVERY_TIMEOUT_SECONDS * 6
 SWEEP_BATCH_SIZE = 1000
+SWEEP_GRACE_SECONDS = 60  # a new delivery's own task normally runs well within this
 USER_AGENT = "Kaskad-Webhooks/1"
 
 _subscriptions_cache: tuple[float, list[WebhookSubscription]] | None = None
@@ -56,7 +57,7 @@ def webhook_event_emit(*, event_type: str, data: dict) -> list[int]:
     Runs in the caller's transaction: the deliveries exist only if the change they report commits,
     and they are sent after the commit.
     """
-    return _emit_many([(event_type, data)])
+    return webhook_events_emit([(event_type, data)])
 
 
 def webhook_consent_changes_emit(changes: list[Any]) -> list[int]:
@@ -75,7 +76,7 @@ def webhook_consent_changes_emit(changes: list[Any]) -> list[int]:
             "pk", "external_id"
         )
     )
-    return _emit_many(
+    return webhook_events_emit(
         [
             (
                 "consent.changed",
@@ -91,7 +92,8 @@ def webhook_consent_changes_emit(changes: list[Any]) -> list[int]:
     )
 
 
-def _emit_many(events: list[tuple[str, dict]]) -> list[int]:
+def webhook_events_emit(events: list[tuple[str, dict]]) -> list[int]:
+    """Several events at once: one insert and one enqueue for a whole batch of sends."""
     subscriptions = _active_subscriptions()
     now = timezone.now()
     rows = []
@@ -227,7 +229,12 @@ def webhooks_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     ids = list(
         WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        # A first attempt due only just now is still on its way from its own on_commit task.
+        .filter(
+            Q(next_attempt_at__isnull=True)
+            | Q(attempts__gt=0, next_attempt_at__lte=now)
+            | Q(next_attempt_at__lte=now - timedelta(seconds=SWEEP_GRACE_SECONDS))
+        )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH_SIZE]
     )

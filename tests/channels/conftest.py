@@ -5,7 +5,6 @@ import pytest
 
 from channels.providers import reset_providers
 from channels.services.policy import forget_delivery_settings
-from channels.services.webhooks_out import forget_webhook_subscriptions
 from customers.models import ConsentStatus
 from tests.factories import ChannelIdentityFactory, ConsentFactory, CustomerFactory
 
@@ -18,14 +17,6 @@ def _fresh_providers():
     yield
     reset_providers()
     forget_delivery_settings()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_subscriptions():
-    """Webhook subscriptions are cached per process; each test starts from the database."""
-    forget_webhook_subscriptions()
-    yield
-    forget_webhook_subscriptions()
 
 
 @pytest.fixture

@@ -287,7 +287,7 @@ def test_the_lookup_uses_only_indexed_queries(read_api, anna):
     lookups = [q["sql"] for q in queries.captured_queries if "api_apikey" not in q["sql"]]
     assert len(lookups) <= 6
     if connection.vendor != "postgresql":
-        return
+        pytest.skip("query plans are checked on PostgreSQL")
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")  # a missing index would still show as Seq Scan
         try:

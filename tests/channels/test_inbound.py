@@ -269,13 +269,16 @@ def test_inbound_messages_appear_on_the_customer_timeline():
 
 # --- Concurrency (PostgreSQL: SQLite serialises every write anyway) -----------------------------
 def _at_once(*calls):
-    """Run the calls in threads released together; return their results in order."""
+    """Run the calls in threads released together; return their results in order.
+
+    An exception in a thread is raised here, so a race that crashes cannot pass for a dedupe."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers need PostgreSQL")
     barrier = threading.Barrier(len(calls))
     results: list = [None] * len(calls)
+    errors: list[BaseException] = []
 
     def run(index, call):
         from django.db import connection as thread_connection
@@ -283,6 +286,8 @@ def _at_once(*calls):
         try:
             barrier.wait()
             results[index] = call()
+        except BaseException as exc:  # re-raised in the test's thread below
+            errors.append(exc)
         finally:
             thread_connection.close()
 
@@ -291,6 +296,8 @@ def _at_once(*calls):
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     return results
 
 

@@ -76,7 +76,6 @@ def test_a_customer_without_an_address_is_suppressed(reachable_customer, sandbox
 def test_the_daily_frequency_cap_counts_marketing_on_every_channel(reachable_customer, sandbox):
     DeliverySettings.objects.create(marketing_per_day=2, marketing_per_week=0)
     customer = reachable_customer("email")
-    reachable_customer  # noqa: B018
     from tests.factories import ChannelIdentityFactory, ConsentFactory
 
     ChannelIdentityFactory(customer=customer, channel="sms", address=customer.phone)

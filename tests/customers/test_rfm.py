@@ -448,6 +448,7 @@ class TestMatrixEndpoint:
     def test_before_any_computation_the_matrix_is_empty(self, api):
         matrix = api.get("/api/v1/segments/rfm-matrix").json()
         assert (matrix["customers"], matrix["as_of"], matrix["computed_at"]) == (0, None, None)
+        assert len(matrix["cells"]) == 25
         assert all(c["customers"] == 0 and c["share"] == 0 for c in matrix["cells"])
 
     def test_the_matrix_needs_an_api_key(self, client):
