@@ -240,7 +240,8 @@ MESSAGING_SANDBOX = env.bool("MESSAGING_SANDBOX", default=DEBUG)
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     globals().update(env.email_url("EMAIL_URL"))
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# Django's SMTP backend, made cheaper per email for bulk sending (see channels/providers/smtp.py).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="channels.providers.smtp.EmailBackend")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kaskad <noreply@localhost>")
 ANYMAIL = env.json(

@@ -37,6 +37,8 @@ GOAL_SHARE_OF_CEILING = 0.5
 EXOLVE_API_KEY = "bench-exolve-key"
 EXOLVE_SENDER = "79990000000"
 FROM_EMAIL = "Каскад <news@kaskad.example>"
+KASKAD_SMTP_BACKEND = "channels.providers.smtp.EmailBackend"
+DJANGO_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 # High enough never to hold a message back, so the shared Redis counter is exercised but the
 # limit is not what is measured.
 RATE_LIMIT_PER_SECOND = 1_000_000
@@ -60,6 +62,12 @@ def parse_args() -> argparse.Namespace:
     # The providers' pooled HTTP session keeps 20 connections (channels/providers/http.py); more
     # threads per worker than that would open and drop extra connections.
     parser.add_argument("--concurrency", type=int, default=20, help="pool size per worker (20)")
+    parser.add_argument(
+        "--email-backend",
+        default=KASKAD_SMTP_BACKEND,
+        help=f"EMAIL_BACKEND for Kaskad and the ceiling alike ({KASKAD_SMTP_BACKEND}; "
+        f"{DJANGO_SMTP_BACKEND} to compare with Django's stock one)",
+    )
     parser.add_argument("--latency", type=float, default=0.02, help="Exolve sink latency (0.02 s)")
     parser.add_argument(
         "--ceiling-messages",
@@ -115,6 +123,7 @@ def main() -> int:
         "EXOLVE_SENDER": EXOLVE_SENDER,
         "TWILIO_ACCOUNT_SID": "",  # no failover gateway: every SMS must go through Exolve
         "EMAIL_URL": smtp.url,
+        "EMAIL_BACKEND": args.email_backend,
         "DEFAULT_FROM_EMAIL": FROM_EMAIL,
         "PROVIDER_RATE_LIMITS": orjson.dumps(
             {"exolve": RATE_LIMIT_PER_SECOND, "email": RATE_LIMIT_PER_SECOND}
@@ -143,6 +152,7 @@ def main() -> int:
             "workers": args.workers,
             "pool": args.pool,
             "concurrency": args.concurrency,
+            "email_backend": args.email_backend,
             "exolve_latency_seconds": args.latency,
             "rate_limit_per_second": RATE_LIMIT_PER_SECOND,
             "sample_through_message_send": args.sample,
@@ -202,7 +212,7 @@ def run_channel(channel: str, sink, args, env: dict[str, str], url: str, total: 
     before, load = cpu.snapshot(sink_pids=[sink.pid]), os.getloadavg()
     result["ceiling"] = ceiling.measure(
         "http" if channel == "sms" else "smtp",
-        _ceiling_job(channel, sink),
+        _ceiling_job(channel, sink, args),
         _addresses(channel, count),
         processes=args.workers,
         threads=args.concurrency,
@@ -278,7 +288,7 @@ def _addresses(channel: str, count: int) -> list[str]:
     return [f"customer{n}@example.com" for n in range(1, count + 1)]
 
 
-def _ceiling_job(channel: str, sink):
+def _ceiling_job(channel: str, sink, args):
     if channel == "sms":
         return ceiling.HttpJob(
             url=sink.url + "/messaging/v1/SendSMS",
@@ -289,6 +299,7 @@ def _ceiling_job(channel: str, sink):
     from channels.services.messages import SEND_CHUNK_SIZE
 
     return ceiling.SmtpJob(
+        backend=args.email_backend,
         host="127.0.0.1",
         port=sink.port,
         from_email=FROM_EMAIL,

@@ -7,7 +7,8 @@ It runs with the shape of the Kaskad run: `processes` processes (like the Celery
 - HTTP: one `channels.providers.http.pooled_session()` per process, shared by its threads (as a
   worker shares its cached provider), each request through `channels.providers.http.request()`
   with the Exolve body.
-- SMTP: Django's SMTP `EmailBackend`, one open connection per thread, `send_messages()` in
+- SMTP: the email backend Kaskad sends with (`EMAIL_BACKEND`: Kaskad's SMTP backend, or Django's
+  stock one when the benchmark is told so), one open connection per thread, `send_messages()` in
   batches of the delivery chunk size, each message an `EmailMultiAlternatives` (text and HTML).
 
 Time runs from the moment every process is ready until the last one has finished.
@@ -34,6 +35,7 @@ class HttpJob:
 
 @dataclass(frozen=True)
 class SmtpJob:
+    backend: str
     host: str
     port: int
     from_email: str
@@ -72,7 +74,7 @@ def _run_child(kind: str, job, addresses: list[str], threads: int, ready, go, re
 
         def work(n: int) -> None:
             connection = get_connection(
-                "django.core.mail.backends.smtp.EmailBackend",
+                job.backend,
                 host=job.host,
                 port=job.port,
                 use_tls=False,

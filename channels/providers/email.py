@@ -18,6 +18,7 @@ message, so it is retried too (and fails with that reason after the last attempt
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import secrets
 import smtplib
@@ -48,7 +49,9 @@ from channels.tracking.tokens import unsubscribe_url
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+DEFAULT_SMTP_BACKEND = "channels.providers.smtp.EmailBackend"
+# Backends that send to EMAIL_HOST, which means localhost:25 when EMAIL_URL is not set.
+SMTP_BACKENDS = frozenset({DEFAULT_SMTP_BACKEND, "django.core.mail.backends.smtp.EmailBackend"})
 CONNECTION_ERROR = "connection"
 
 
@@ -58,12 +61,12 @@ class EmailProvider(Provider):
 
     @classmethod
     def from_settings(cls) -> EmailProvider:
-        """Configured when EMAIL_URL names an SMTP server, or EMAIL_BACKEND is anything but the
-        stock SMTP backend (an anymail ESP, or the console backend on a laptop). The stock
-        backend without EMAIL_URL would send to localhost:25, which nobody means to."""
+        """Configured when EMAIL_URL names an SMTP server, or EMAIL_BACKEND is anything but an
+        SMTP backend (an anymail ESP, or the console backend on a laptop). An SMTP backend
+        without EMAIL_URL would send to localhost:25, which nobody means to."""
         url = getattr(settings, "EMAIL_URL", "") or ""
         backend = getattr(settings, "EMAIL_BACKEND", "") or DEFAULT_SMTP_BACKEND
-        if not url and backend == DEFAULT_SMTP_BACKEND:
+        if not url and backend in SMTP_BACKENDS:
             raise ProviderNotConfigured("email is not configured: set EMAIL_URL or EMAIL_BACKEND")
         return cls({"EMAIL_URL": url, "EMAIL_BACKEND": backend})
 
@@ -148,8 +151,13 @@ def email_build(message: Message, *, connection=None) -> EmailMultiAlternatives:
 
 def _make_message_id(message: Message, from_email: str) -> str:
     # Unique per attempt as well as per message: a retry is a new email to the receiving server.
-    domain = parseaddr(from_email)[1].rpartition("@")[2] or DNS_NAME.get_fqdn()
-    return f"<kaskad.{message.pk}.{secrets.token_hex(8)}@{domain}>"
+    return f"<kaskad.{message.pk}.{secrets.token_hex(8)}@{_message_id_domain(from_email)}>"
+
+
+@functools.lru_cache(maxsize=64)
+def _message_id_domain(from_email: str) -> str:
+    # The sender's domain: the same for a whole campaign, so parsed once.
+    return parseaddr(from_email)[1].rpartition("@")[2] or DNS_NAME.get_fqdn()
 
 
 # anymail recipient statuses that mean the ESP will not deliver the email.

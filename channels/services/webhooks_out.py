@@ -60,6 +60,11 @@ def webhook_event_emit(*, event_type: str, data: dict) -> list[int]:
     return webhook_events_emit([(event_type, data)])
 
 
+def webhooks_wanted(event_type: str) -> bool:
+    """Whether any active subscription wants this event: callers skip building payloads if not."""
+    return any(s.wants(event_type) for s in _active_subscriptions())
+
+
 def webhook_consent_changes_emit(changes: list[Any]) -> list[int]:
     """`consent.changed` for each real consent change, in the change's transaction.
 
@@ -67,7 +72,7 @@ def webhook_consent_changes_emit(changes: list[Any]) -> list[int]:
     channels/); each change has customer_id, channel, status and source (a ConsentUpdate). A batch
     upsert's thousand changes cost one read and one insert.
     """
-    if not changes or not any(s.wants("consent.changed") for s in _active_subscriptions()):
+    if not changes or not webhooks_wanted("consent.changed"):
         return []
     from customers.models import Customer
 

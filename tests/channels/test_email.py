@@ -75,7 +75,7 @@ def smtp(settings):
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.MESSAGING_SANDBOX = False
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "channels.providers.smtp.EmailBackend"  # the default
     settings.EMAIL_URL = f"smtp://127.0.0.1:{port}"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
@@ -244,7 +244,7 @@ def test_an_unreachable_smtp_server_retries_the_whole_batch(
     settings, reachable_customer, eager_celery
 ):
     settings.MESSAGING_SANDBOX = False
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "channels.providers.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
     settings.EMAIL_URL = f"smtp://127.0.0.1:{settings.EMAIL_PORT}"
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
@@ -259,9 +259,13 @@ def test_an_unreachable_smtp_server_retries_the_whole_batch(
         assert message.status_reason.startswith("retrying after email: ConnectionRefusedError")
 
 
-def test_email_is_not_configured_without_email_url_or_an_esp_backend(settings):
+@pytest.mark.parametrize(
+    "backend",
+    ["channels.providers.smtp.EmailBackend", "django.core.mail.backends.smtp.EmailBackend"],
+)
+def test_email_is_not_configured_without_email_url_or_an_esp_backend(settings, backend):
     settings.EMAIL_URL = ""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = backend
 
     with pytest.raises(ProviderNotConfigured) as refused:
         get_provider("email")

@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels.models import WebhookDelivery, WebhookSubscription
+from channels.models import MessageStatusChange, WebhookDelivery, WebhookSubscription
+from channels.services.delivery import messages_deliver
+from channels.services.messages import message_send
 from channels.services.webhooks_out import (
     BACKOFF,
     MAX_ATTEMPTS,
@@ -264,3 +266,53 @@ def test_the_sweeper_sends_the_due_deliveries(subscribe, httpserver, eager_celer
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, later.status) == ("delivered", "pending")
+
+
+def test_a_delivered_batch_reports_each_send_as_message_status_naming_the_customer(
+    subscribe, sandbox, reachable_customer
+):
+    subscribe(["message.status"])
+    customers = [reachable_customer("email", external_id=f"crm-{n}") for n in range(3)]
+    messages = [
+        message_send(
+            customer=c,
+            channel="email",
+            subject="Hi",
+            body="Hello",
+            category="transactional",
+            source="api",
+        )
+        for c in customers
+    ]
+    assert messages_deliver([m.pk for m in messages]).sent == 3
+    deliveries = WebhookDelivery.objects.filter(event_type="message.status").order_by("pk")
+    assert [(d.payload["data"]["customer"], d.payload["data"]["status"]) for d in deliveries] == [
+        ("crm-0", "sent"),
+        ("crm-1", "sent"),
+        ("crm-2", "sent"),
+    ]
+    assert deliveries[0].payload["data"]["message_id"] == messages[0].pk
+    assert deliveries[0].payload["data"]["provider"] == "sandbox"
+
+
+def test_a_delivered_batch_logs_one_sent_status_change_per_message(sandbox, reachable_customer):
+    customers = [reachable_customer("email") for _ in range(3)]
+    messages = [
+        message_send(
+            customer=c,
+            channel="email",
+            subject="Hi",
+            body="Hello",
+            category="transactional",
+            source="api",
+        )
+        for c in customers
+    ]
+    sent_before = timezone.now()
+    messages_deliver([m.pk for m in messages])
+    changes = MessageStatusChange.objects.filter(status="sent").order_by("message_id")
+    assert [(c.message_id, c.source, c.reason) for c in changes] == [
+        (m.pk, "send:sandbox", "") for m in messages
+    ]
+    assert all(c.occurred_at >= sent_before for c in changes)
+    assert not WebhookDelivery.objects.exists()  # nobody subscribed: no payloads built
