@@ -45,6 +45,7 @@ from channels.providers.base import (
     SendOutcome,
     SendResult,
 )
+from channels.providers.smtp import KaskadEmail
 from channels.tracking.tokens import unsubscribe_url
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class EmailProvider(Provider):
         return SendResult(provider_message_id=_provider_message_id(email))
 
 
-def email_build(message: Message, *, connection=None) -> EmailMultiAlternatives:
+def email_build(message: Message, *, connection=None) -> KaskadEmail:
     """The EmailMultiAlternatives for a message: text body, HTML alternative, our Message-ID,
     and the one-click unsubscribe headers on marketing email."""
     from_email = message.payload.get("from") or settings.DEFAULT_FROM_EMAIL
@@ -134,7 +135,7 @@ def email_build(message: Message, *, connection=None) -> EmailMultiAlternatives:
         headers["List-Unsubscribe"] = ", ".join(targets)
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     reply_to = message.payload.get("reply_to")
-    email = EmailMultiAlternatives(
+    email = KaskadEmail(
         subject=message.subject,
         # An HTML-only message still gets a text part: spam filters distrust HTML-only mail.
         body=message.body or strip_tags(message.html),

@@ -47,6 +47,20 @@ logger = logging.getLogger(__name__)
 BACKOFF_SECONDS = (10, 60, 300, 900)  # before the 2nd, 3rd, 4th, 5th attempt
 SWEEP_STALE_SECONDS = 60  # a queued row untouched this long was never (or no longer) enqueued
 SWEEP_BATCH = 5000
+# Message fields a send never reads (the status timestamps, bookkeeping); a claim leaves them out.
+CLAIM_DEFERRED_FIELDS = (
+    "conversation",
+    "idempotency_key",
+    "send_after",
+    "claimed_until",
+    "queued_at",
+    "sent_at",
+    "delivered_at",
+    "opened_at",
+    "clicked_at",
+    "failed_at",
+    "updated_at",
+)
 
 
 @dataclass
@@ -88,6 +102,8 @@ def _claim(message_ids: list[int], now: datetime) -> list[Message]:
     with transaction.atomic():
         messages = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
+            # Sending needs none of these; loading them was a tenth of a worker's CPU.
+            .defer(*CLAIM_DEFERRED_FIELDS)
             .filter(pk__in=message_ids, status=MessageStatus.QUEUED)
             .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))

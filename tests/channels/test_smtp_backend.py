@@ -13,20 +13,21 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from channels.providers.smtp import REMEMBERING_COMPAT32, mime_prepare
+from channels.providers.smtp import REMEMBERING_COMPAT32, KaskadEmail, mime_prepare
 from tests.channels.test_email import RecordingHandler, free_port
 
 SUBJECT = "Весенняя распродажа: −20 % на всё до воскресенья, и ещё кое-что длинное"
 FROM = "Каскад — магазин <news@kaskad.example>"
 
 
-def an_email(**kwargs) -> EmailMultiAlternatives:
-    email_message = EmailMultiAlternatives(
+def an_email(email_class=EmailMultiAlternatives, **kwargs) -> EmailMultiAlternatives:
+    email_message = email_class(
         subject=kwargs.pop("subject", SUBJECT),
         body=kwargs.pop("body", "Здравствуйте!\n\nСкидка 20 % до воскресенья.\n"),
         from_email=kwargs.pop("from_email", FROM),
         to=kwargs.pop("to", ["anna@example.com"]),
-        headers={
+        headers=kwargs.pop("headers", {})
+        | {
             "Message-ID": "<kaskad.1.ab12@kaskad.example>",
             "Date": "Wed, 25 Nov 2026 10:00:00 -0000",
             "List-Unsubscribe": "<https://kaskad.example/u/MQ:a-signed-token-that-is-long>, "
@@ -102,11 +103,38 @@ def test_short_values_written_as_they_are_match_the_stdlib_on_random_values():
         assert policy.fold_binary(name, value) == stdlib.fold_binary(name, value), (name, value)
 
 
-def test_a_header_with_a_newline_is_still_refused():
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"subject": "Plain ASCII subject", "from_email": "news@kaskad.example"},
+        {"headers": {"From": "Someone Else <else@kaskad.example>"}},
+        {"subject": ""},
+    ],
+)
+def test_kaskad_email_writes_the_same_mime_message_as_django(changes):
+    ours = an_email(KaskadEmail, **changes).message()
+    django = an_email(EmailMultiAlternatives, **changes).message()
+    for message in (ours, django):
+        message.set_boundary("BOUNDARY")
+    assert ours.as_bytes(linesep="\r\n") == django.as_bytes(linesep="\r\n")
+    again = an_email(KaskadEmail, **changes).message()  # the encodings come from the cache now
+    again.set_boundary("BOUNDARY")
+    assert again.as_bytes(linesep="\r\n") == django.as_bytes(linesep="\r\n")
+
+
+@pytest.mark.parametrize("email_class", [EmailMultiAlternatives, KaskadEmail])
+@pytest.mark.parametrize(
+    "changes",
+    [{"subject": "Hi\nBcc: victim@example.com"}, {"from_email": "a@b.example\nBcc: c@d.example"}],
+)
+def test_a_header_with_a_newline_is_still_refused(email_class, changes):
     from django.core.mail import BadHeaderError
 
+    email_message = an_email(email_class, **changes)
     with pytest.raises(BadHeaderError):
-        an_email(subject="Hi\nBcc: victim@example.com").message()
+        email_message.message()
+    assert email_message.subject == changes.get("subject", SUBJECT)  # left as it was
 
 
 @pytest.fixture
@@ -131,7 +159,7 @@ def test_emails_sent_through_a_real_smtp_server_read_back_as_written(smtp_server
         use_ssl=False,
         timeout=5,
     )
-    emails = [an_email(to=[f"reader{n}@example.com"]) for n in range(3)]
+    emails = [an_email(KaskadEmail, to=[f"reader{n}@example.com"]) for n in range(3)]
 
     assert connection.send_messages(emails) == 3
 

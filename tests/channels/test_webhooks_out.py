@@ -7,6 +7,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from channels.models import MessageStatusChange, WebhookDelivery, WebhookSubscription
@@ -316,3 +318,31 @@ def test_a_delivered_batch_logs_one_sent_status_change_per_message(sandbox, reac
     ]
     assert all(c.occurred_at >= sent_before for c in changes)
     assert not WebhookDelivery.objects.exists()  # nobody subscribed: no payloads built
+
+
+@pytest.mark.parametrize("subscribed", [False, True])
+def test_delivering_a_batch_costs_the_same_queries_for_three_messages_as_for_one(
+    subscribe, sandbox, reachable_customer, django_assert_num_queries, subscribed
+):
+    if subscribed:
+        subscribe(["message.status"])
+
+    def batch(size):
+        return [
+            message_send(
+                customer=reachable_customer("email"),
+                channel="email",
+                subject="Hi",
+                body="Hello",
+                category="transactional",
+                source="api",
+            ).pk
+            for _ in range(size)
+        ]
+
+    messages_deliver(batch(1))  # warms the providers and subscriptions caches
+    one, three = batch(1), batch(3)
+    with CaptureQueriesContext(connection) as for_one:
+        assert messages_deliver(one).sent == 1
+    with django_assert_num_queries(len(for_one)):
+        assert messages_deliver(three).sent == 3
