@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from channels.models import DeliverySettings, Message, MessageStatus, SandboxMessage
+from channels.providers import get_provider
 from channels.services.delivery import messages_deliver, messages_sweep
 from channels.services.messages import message_send
 from customers.models import ConsentStatus
@@ -197,3 +198,32 @@ def test_a_consent_change_through_the_api_is_sent_to_subscribed_crms(api, reacha
     assert delivery.event_type == "consent.changed"
     assert delivery.payload["data"]["customer"] == customer.external_id
     assert delivery.payload["data"]["status"] == "opted_out"
+
+
+def test_a_row_another_worker_sent_meanwhile_is_left_as_that_worker_wrote_it(
+    reachable_customer, sandbox, monkeypatch
+):
+    ours, theirs = (send(reachable_customer("email"), category="transactional") for _ in range(2))
+    provider = get_provider("sandbox")
+    send_many = provider.send_many
+
+    def slow_send_many(messages):
+        # Our claim expired while the gateway was slow; another worker claimed and sent `theirs`.
+        Message.objects.filter(pk=theirs.pk).update(
+            status=MessageStatus.SENT, provider_message_id="other-worker"
+        )
+        return send_many(messages)
+
+    monkeypatch.setattr(provider, "send_many", slow_send_many)
+
+    messages_deliver([ours.pk, theirs.pk])
+
+    theirs.refresh_from_db()
+    assert theirs.provider_message_id == "other-worker"
+    assert not theirs.status_changes.filter(source="send:sandbox").exists()
+    ours.refresh_from_db()
+    assert ours.status == MessageStatus.SENT
+    assert ours.provider_message_id.startswith("sandbox-")
+    assert list(ours.status_changes.filter(status="sent").values_list("source", flat=True)) == [
+        "send:sandbox"
+    ]
