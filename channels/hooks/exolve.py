@@ -8,7 +8,8 @@ header `X-Webhook-Secret`. Without a configured secret every callback is refused
 - `POST /hooks/exolve/status`: JSON `{"message_id", "status", "date"?, "error"?}`; the status is
   mapped to Kaskad's (delivered, failed, sent) and applied forward-only.
 - `POST /hooks/exolve/inbound`: JSON `{"message_id", "sender", "receiver"?, "text", "date"?}`;
-  handed to `inbound_receive`, which dedupes on the message id.
+  handed to `inbound_receive`, which dedupes on the message id. A message from an alphanumeric
+  sender (a service notice, which nobody can answer) is acknowledged and not stored.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from channels.services.status import message_status_apply_by_provider_id
 
 PROVIDER = "exolve"
 SECRET_HEADER = "X-Webhook-Secret"
+# What may surround the digits of a phone number as a gateway writes it: "+7 (916) 123-45-67".
+PHONE_PUNCTUATION = frozenset("+ ()-")
 
 # Exolve's delivery states (and the SMPP receipt words some routes pass through) → Kaskad's.
 # States before the handset (queued, sending) change nothing: the message is already `sent`.
@@ -125,16 +128,23 @@ def status_callback(request: HttpRequest) -> JsonResponse:
 @exolve_callback
 def inbound_callback(request: HttpRequest) -> JsonResponse:
     data, message_id = _callback(request)
-    sender = "".join(ch for ch in _text(data.get("sender")) if ch.isdigit())
+    sender = _text(data.get("sender"))
     if not sender:
-        raise Malformed("sender", "sender must be a phone number")
+        raise Malformed("sender", "sender is required")
+    digits = "".join(ch for ch in sender if ch not in PHONE_PUNCTUATION)
+    if not digits.isdigit():
+        # An alphanumeric sender ("MTS", "Bank24"): a service notice to our number, which nobody
+        # can answer. Acknowledged, so Exolve does not send it again, and not stored.
+        return JsonResponse(
+            {"received": False, "reason": f"sender {sender!r} is a name, not a phone number"}
+        )
     # Imported here: the inbound service belongs to the conversations part of channels.
     from channels.services.inbound import inbound_receive
 
     inbound = inbound_receive(
         channel="sms",
         provider=PROVIDER,
-        address=f"+{sender}",
+        address=f"+{digits}",
         body=_text(data.get("text")),
         provider_message_id=message_id,
         payload=data,

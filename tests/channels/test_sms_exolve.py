@@ -17,6 +17,7 @@ from channels.providers import reset_providers
 from channels.providers.exolve import exolve_number
 from channels.services.delivery import messages_deliver
 from channels.services.messages import message_send
+from customers.models import Customer
 
 pytestmark = pytest.mark.django_db
 
@@ -420,3 +421,49 @@ def test_a_forged_inbound_sms_gets_403_and_nothing_is_stored(exolve, client, rea
 
     assert response.status_code == 403
     assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize("sender", ["+7 (916) 123-45-67", "79161234567", "+79161234567"])
+def test_an_inbound_sender_written_with_punctuation_is_the_same_number(
+    exolve, client, reachable_customer, sender
+):
+    customer = reachable_customer("sms", address=PHONE, phone=PHONE)
+
+    response = client.post(
+        "/hooks/exolve/inbound?secret=hook-secret-xyz",
+        {"message_id": "500101", "sender": sender, "text": "Здравствуйте"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert InboundMessage.objects.get().customer == customer
+
+
+@pytest.mark.parametrize("sender", ["MTS", "Bank24", "7916-SALE"])
+def test_an_inbound_sms_from_an_alphanumeric_sender_is_acknowledged_and_not_stored(
+    exolve, client, db, sender
+):
+    response = client.post(
+        "/hooks/exolve/inbound?secret=hook-secret-xyz",
+        {"message_id": "500102", "sender": sender, "text": "Баланс: 100 ₽"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "received": False,
+        "reason": f"sender {sender!r} is a name, not a phone number",
+    }
+    assert not InboundMessage.objects.exists()
+    assert not Customer.objects.exists()
+
+
+def test_an_inbound_sms_without_a_sender_gets_400_naming_the_field(exolve, client, db):
+    response = client.post(
+        "/hooks/exolve/inbound?secret=hook-secret-xyz",
+        {"message_id": "500103", "text": "?"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "sender"
