@@ -14,7 +14,7 @@ from channels.models import Message, MessageStatus
 from channels.services.status import message_status_apply, message_status_apply_by_provider_id
 from channels.tracking.links import tracked_content
 from customers.models import Channel, ChannelIdentity, ConsentStatus, Customer
-from customers.services.consents import consent_set
+from customers.services.consents import consent_set, consents_set
 
 logger = logging.getLogger(__name__)
 
@@ -127,21 +127,15 @@ def preferences_save(*, customer: Customer, opted_in: set[str]) -> list[str]:
     """Apply the preference form: ticked channels become opted in, channels the customer untick
     become opted out. An unticked channel that was never opted in stays as it was: leaving a box
     empty is not a refusal of transactional messages on a channel nobody asked about.
-    Returns the channels that changed."""
-    changed = []
+    All channels change together or none do. Returns the channels that changed."""
+    statuses = {}
     for pref in customer_preferences(customer):
         wants = pref.channel in opted_in
         if wants and not pref.opted_in:
-            status = ConsentStatus.OPTED_IN
+            statuses[pref.channel] = ConsentStatus.OPTED_IN
         elif not wants and pref.opted_in:
-            status = ConsentStatus.OPTED_OUT
-        else:
-            continue
-        consent_set(
-            customer=customer, channel=pref.channel, status=status, source=PREFERENCE_PAGE_SOURCE
-        )
-        changed.append(pref.channel)
-    return changed
+            statuses[pref.channel] = ConsentStatus.OPTED_OUT
+    return consents_set(customer=customer, statuses=statuses, source=PREFERENCE_PAGE_SOURCE)
 
 
 def esp_tracking_event_apply(

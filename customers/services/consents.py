@@ -87,10 +87,24 @@ def consents_apply(*, updates: list[ConsentUpdate], now: datetime) -> list[Conse
 @transaction.atomic
 def consent_set(*, customer: Customer, channel: str, status: str, source: str) -> Consent:
     """Set one channel's consent for a customer, logging the change if there is one."""
+    consents_set(customer=customer, statuses={channel: status}, source=source)
+    consent = Consent.objects.filter(customer=customer, channel=channel).first()
+    return consent or Consent(customer=customer, channel=channel, status=status, source=source)
+
+
+@transaction.atomic
+def consents_set(*, customer: Customer, statuses: dict[str, str], source: str) -> list[str]:
+    """Set several channels' consents for a customer at once (a preference form), all or none,
+    logging each change. Returns the channels that changed."""
     now = timezone.now()
-    changed = consents_apply(updates=[ConsentUpdate(customer.pk, channel, status, source)], now=now)
+    changed = consents_apply(
+        updates=[
+            ConsentUpdate(customer.pk, channel, status, source)
+            for channel, status in statuses.items()
+        ],
+        now=now,
+    )
     if changed:
         Customer.objects.filter(pk=customer.pk).update(updated_at=now)
         segments_refresh_enqueue_for_customers(customer_ids=[customer.pk], kinds={"consent"})
-    consent = Consent.objects.filter(customer=customer, channel=channel).first()
-    return consent or Consent(customer=customer, channel=channel, status=status, source=source)
+    return [u.channel for u in changed]
