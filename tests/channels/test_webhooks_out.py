@@ -270,22 +270,23 @@ def test_the_sweeper_sends_the_due_deliveries(subscribe, httpserver, eager_celer
     assert (due.status, later.status) == ("delivered", "pending")
 
 
+def email_queued(customer):
+    return message_send(
+        customer=customer,
+        channel="email",
+        subject="Hi",
+        body="Hello",
+        category="transactional",
+        source="api",
+    )
+
+
 def test_a_delivered_batch_reports_each_send_as_message_status_naming_the_customer(
     subscribe, sandbox, reachable_customer
 ):
     subscribe(["message.status"])
     customers = [reachable_customer("email", external_id=f"crm-{n}") for n in range(3)]
-    messages = [
-        message_send(
-            customer=c,
-            channel="email",
-            subject="Hi",
-            body="Hello",
-            category="transactional",
-            source="api",
-        )
-        for c in customers
-    ]
+    messages = [email_queued(c) for c in customers]
     assert messages_deliver([m.pk for m in messages]).sent == 3
     deliveries = WebhookDelivery.objects.filter(event_type="message.status").order_by("pk")
     assert [(d.payload["data"]["customer"], d.payload["data"]["status"]) for d in deliveries] == [
@@ -299,17 +300,7 @@ def test_a_delivered_batch_reports_each_send_as_message_status_naming_the_custom
 
 def test_a_delivered_batch_logs_one_sent_status_change_per_message(sandbox, reachable_customer):
     customers = [reachable_customer("email") for _ in range(3)]
-    messages = [
-        message_send(
-            customer=c,
-            channel="email",
-            subject="Hi",
-            body="Hello",
-            category="transactional",
-            source="api",
-        )
-        for c in customers
-    ]
+    messages = [email_queued(c) for c in customers]
     sent_before = timezone.now()
     messages_deliver([m.pk for m in messages])
     changes = MessageStatusChange.objects.filter(status="sent").order_by("message_id")
@@ -328,17 +319,7 @@ def test_delivering_a_batch_costs_the_same_queries_for_three_messages_as_for_one
         subscribe(["message.status"])
 
     def batch(size):
-        return [
-            message_send(
-                customer=reachable_customer("email"),
-                channel="email",
-                subject="Hi",
-                body="Hello",
-                category="transactional",
-                source="api",
-            ).pk
-            for _ in range(size)
-        ]
+        return [email_queued(reachable_customer("email")).pk for _ in range(size)]
 
     messages_deliver(batch(1))  # warms the providers and subscriptions caches
     one, three = batch(1), batch(3)
