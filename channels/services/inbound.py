@@ -28,6 +28,8 @@ from channels.services.webhooks_out import webhook_event_emit
 from customers.models import Channel, ChannelIdentity, ConsentStatus, Customer
 from customers.normalize import normalize_address
 from customers.services.consents import consent_set
+from customers.services.identities import identity_bind
+from customers.services.segments import segments_refresh_enqueue_for_customers
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +194,7 @@ def _customer_for(channel: str, address: str, at: datetime) -> Customer:
             Customer.objects.filter(phone=address, erased_at__isnull=True).order_by("pk").first()
         )
     if customer is None:
-        customer, _ = Customer.objects.get_or_create(
+        customer, created = Customer.objects.get_or_create(
             external_id=f"{channel}:{address}",
             defaults={
                 "phone": address if channel in PHONE_LOOKUP_CHANNELS else "",
@@ -202,15 +204,12 @@ def _customer_for(channel: str, address: str, at: datetime) -> Customer:
                 "attributes": {},
             },
         )
-    # Replies and later lookups find the customer by this identity. A concurrent message from
-    # the same address may add it first; the savepoint keeps our transaction usable then.
-    try:
-        with transaction.atomic():
-            ChannelIdentity.objects.get_or_create(
-                channel=channel, address=address, defaults={"customer": customer}
-            )
-    except IntegrityError:
-        pass
+        if created:
+            # A new customer may match profile rules ("created in the last…", "phone is set").
+            segments_refresh_enqueue_for_customers(customer_ids=[customer.pk], kinds={"profile"})
+    # Replies and later lookups find the customer by this identity. If a concurrent message or a
+    # CRM sync binds the address first, it stays where they put it (move=False).
+    identity_bind(customer=customer, channel=channel, address=address, move=False)
     return customer
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from channels.models import PushSubscription
 from customers.models import Channel, ChannelIdentity, Customer
+from customers.services.identities import identity_bind
 
 
 @dataclass(frozen=True)
@@ -51,20 +52,9 @@ def push_subscription_add(
 
 
 def _add(customer: Customer, kind: str, address: str, keys: dict[str, str]):
-    identity = (
-        ChannelIdentity.objects.select_for_update()
-        .filter(channel=Channel.PUSH, address=address)
-        .first()
-    )
-    created = identity is None
-    if identity is None:
-        identity = ChannelIdentity.objects.create(
-            customer=customer, channel=Channel.PUSH, address=address
-        )
-    elif identity.customer_id != customer.pk:
-        identity.customer = customer
-        identity.save(update_fields=["customer"])
-        created = True  # new to this customer
+    binding = identity_bind(customer=customer, channel=Channel.PUSH, address=address)
+    identity = binding.identity
+    created = binding.created or binding.moved_from is not None  # new to this customer
     subscription = PushSubscription.objects.filter(identity=identity).first()
     if subscription is None:
         subscription = PushSubscription.objects.create(identity=identity, kind=kind, **keys)

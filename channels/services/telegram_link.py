@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 
-from customers.models import Channel, ChannelIdentity, ConsentStatus, Customer
+from customers.models import Channel, ConsentStatus, Customer
 from customers.services.consents import consent_set
-from customers.services.segments import segments_refresh_enqueue_for_customers
+from customers.services.identities import identity_bind
 
 SALT = "telegram-link"
 CONSENT_SOURCE = "telegram:/start"
@@ -79,36 +79,11 @@ def telegram_link_bind(*, token: str, chat_id: int | str) -> Customer | None:
     customer = Customer.objects.filter(pk=customer_id, erased_at__isnull=True).first()
     if customer is None:
         return None
-    address = str(chat_id)
-    identity = (
-        ChannelIdentity.objects.select_for_update()
-        .filter(channel=Channel.TELEGRAM, address=address)
-        .first()
-    )
-    changed_customers: set[int] = set()
-    if identity is None:
-        try:
-            with transaction.atomic():
-                ChannelIdentity.objects.create(
-                    customer=customer, channel=Channel.TELEGRAM, address=address
-                )
-        except IntegrityError:
-            # A concurrent /start for the same chat created it first; move it like any other.
-            identity = ChannelIdentity.objects.select_for_update().get(
-                channel=Channel.TELEGRAM, address=address
-            )
-        else:
-            changed_customers.add(customer.pk)
-    if identity is not None and identity.customer_id != customer.pk:
-        changed_customers |= {identity.customer_id, customer.pk}
-        identity.customer = customer
-        identity.save(update_fields=["customer"])
+    identity_bind(customer=customer, channel=Channel.TELEGRAM, address=str(chat_id))
     consent_set(
         customer=customer,
         channel=Channel.TELEGRAM,
         status=ConsentStatus.OPTED_IN,
         source=CONSENT_SOURCE,
     )
-    if changed_customers:
-        segments_refresh_enqueue_for_customers(customer_ids=changed_customers, kinds={"identities"})
     return customer

@@ -17,9 +17,16 @@ from channels.models import (
 )
 from channels.services.inbound import inbound_receive
 from channels.services.webhooks_out import forget_webhook_subscriptions
-from customers.models import ChannelIdentity, Consent, ConsentChange, ConsentStatus, Customer
+from customers.models import (
+    ChannelIdentity,
+    Consent,
+    ConsentChange,
+    ConsentStatus,
+    Customer,
+    SegmentMembership,
+)
 from customers.timeline import customer_timeline
-from tests.factories import ChannelIdentityFactory, CustomerFactory
+from tests.factories import ChannelIdentityFactory, CustomerFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +70,20 @@ def test_a_message_from_an_unknown_number_creates_a_customer_with_that_identity(
         "Здравствуйте",
         {"raw": "Здравствуйте"},
     )
+
+
+def test_a_new_sender_enters_the_segments_that_read_identities_and_profiles_at_once(
+    eager_celery, django_capture_on_commit_callbacks
+):
+    on_sms = SegmentFactory(rules={"identity": "sms"})  # refreshed for "identities" only
+    with_phone = SegmentFactory(rules={"field": "phone", "op": "is_set"})  # for "profile" only
+
+    with django_capture_on_commit_callbacks(execute=True):
+        customer = receive("Здравствуйте", address="+79161234567").customer
+
+    for segment in (on_sms, with_phone):
+        members = SegmentMembership.objects.filter(segment=segment)
+        assert list(members.values_list("customer", flat=True)) == [customer.pk], segment.rules
 
 
 def test_a_message_from_a_known_identity_is_filed_under_that_customer():
