@@ -4,6 +4,8 @@ A provider turns a queued `Message` into a request to its gateway. `send()` retu
 id for the message, or raises `ProviderError`: `permanent=True` fails the message at once with the
 gateway's reason (an invalid number, a blocked recipient); otherwise the send is retried with
 backoff and, after the last retry, handed to the channel's failover provider (5xx, timeouts, 429).
+An error raised for a gateway's HTTP answer carries that answer as `response`, so a provider can
+read the gateway's own error code from its body instead of parsing the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    import requests
+
     from channels.models import Message
 
 
@@ -24,12 +28,16 @@ class ProviderError(Exception):
         permanent: bool,
         code: str = "",
         retry_after: float | None = None,
+        response: requests.Response | None = None,
     ) -> None:
         super().__init__(reason)
         self.reason = reason[:500]
         self.permanent = permanent
         self.code = code
         self.retry_after = retry_after  # seconds the gateway asked us to wait (429 Retry-After)
+        # The gateway's non-2xx answer, when there was one (None for timeouts, refused
+        # connections and errors a provider finds in a 2xx answer).
+        self.response = response
 
 
 class ProviderNotConfigured(Exception):

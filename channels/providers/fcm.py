@@ -15,6 +15,8 @@ Errors, by the `errorCode` FCM puts in `error.details` (falling back to `error.s
   forgotten like a dead web push subscription.
 - INVALID_ARGUMENT (400), SENDER_ID_MISMATCH (403), THIRD_PARTY_AUTH_ERROR (401): permanent.
 - QUOTA_EXCEEDED (429, with Retry-After), UNAVAILABLE (503), INTERNAL (500): temporary.
+- Any other answer: as channels/providers/http.py classifies its status (429, 408, 425 and 5xx
+  temporary, other 4xx permanent).
 - A 401 with our own token (revoked or expired early): the token is renewed and the send tried
   once more before it counts as a failure.
 """
@@ -32,7 +34,7 @@ from google.auth.transport.requests import Request as GoogleAuthRequest
 from google.oauth2 import service_account
 
 from channels.providers.base import Provider, ProviderError, ProviderNotConfigured, SendResult
-from channels.providers.http import pooled_session, retry_after_seconds
+from channels.providers.http import json_object, pooled_session, request, retry_after_seconds
 
 if TYPE_CHECKING:
     from channels.models import Message
@@ -81,58 +83,59 @@ class FcmProvider(Provider):
             return self.credentials.token
 
     def send(self, message: Message) -> SendResult:
-        body = {"message": fcm_message(message)}
-        response = self._post(body, self.access_token())
-        if response.status_code == 401 and _error_code(response) not in PERMANENT_CODES:
-            response = self._post(body, self.access_token(renew=True))
-        if response.ok:
-            name = _json(response).get("name")
-            if not name:
-                raise ProviderError(
-                    f"FCM accepted the message but gave no name: {response.text[:200]}",
-                    permanent=True,
-                    code="no_name",
-                )
-            return SendResult(provider_message_id=str(name)[:255])
-        raise self._error(response, message)
-
-    def _post(self, body: dict[str, Any], token: str) -> requests.Response:
         try:
-            return self.session.post(
-                self.url,
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=settings.PROVIDER_HTTP_TIMEOUT,
-            )
-        except requests.Timeout as exc:
-            raise ProviderError(f"timed out: {exc}", permanent=False, code="timeout") from exc
-        except requests.ConnectionError as exc:
+            response = self._post({"message": fcm_message(message)})
+        except ProviderError as exc:
+            if exc.response is None:  # a timeout, a refused connection, no access token
+                raise
+            raise self._error(exc, message) from exc
+        name = json_object(response).get("name")
+        if not name:
             raise ProviderError(
-                f"connection failed: {exc}", permanent=False, code="connection"
-            ) from exc
+                f"FCM accepted the message but gave no name: {response.text[:200]}",
+                permanent=True,
+                code="no_name",
+            )
+        return SendResult(provider_message_id=str(name)[:255])
 
-    def _error(self, response: requests.Response, message: Message) -> ProviderError:
+    def _post(self, body: dict[str, Any]) -> requests.Response:
+        """POST the message with our access token. A 401 that is not about the message means FCM
+        no longer takes our token (revoked, or expired early): renew it and try once more."""
+        try:
+            return request(self.session, "POST", self.url, json=body, headers=self._auth())
+        except ProviderError as exc:
+            rejected = exc.response is not None and exc.response.status_code == 401
+            if not rejected or _error_code(exc.response) in PERMANENT_CODES:
+                raise
+        return request(self.session, "POST", self.url, json=body, headers=self._auth(renew=True))
+
+    def _auth(self, *, renew: bool = False) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token(renew=renew)}"}
+
+    def _error(self, exc: ProviderError, message: Message) -> ProviderError:
+        """Classify an error answer by FCM's own errorCode; an unknown one as http.request did."""
         from channels.services.push import push_subscription_forget
 
+        response = exc.response
         code = _error_code(response)
-        error = _json(response).get("error") or {}
+        error = json_object(response).get("error") or {}
         text = error.get("message") if isinstance(error, dict) else None
         reason = f"HTTP {response.status_code} {code or ''}: {text or response.text[:300]}"
         if code in FORGET_CODES:
             push_subscription_forget(address=message.address)
             reason += "; removed the token"
-        status = response.status_code
         if code in PERMANENT_CODES:
             permanent = True
-        elif code in TEMPORARY_CODES or status == 429 or status >= 500:
+        elif code in TEMPORARY_CODES:
             permanent = False
         else:
-            permanent = status < 500
+            permanent = exc.permanent
         return ProviderError(
             reason,
             permanent=permanent,
-            code=code or str(status),
+            code=code or str(response.status_code),
             retry_after=retry_after_seconds(response) if not permanent else None,
+            response=response,
         )
 
     def close(self) -> None:
@@ -167,17 +170,9 @@ def fcm_message(message: Message) -> dict[str, Any]:
     return {"token": message.address, "notification": notification, "data": data}
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _error_code(response: requests.Response) -> str:
+def _error_code(response: requests.Response | None) -> str:
     """FCM's own errorCode from `error.details`, else the google.rpc status name."""
-    error = _json(response).get("error")
+    error = json_object(response).get("error")
     if not isinstance(error, dict):
         return ""
     for detail in error.get("details") or []:

@@ -1,7 +1,9 @@
 """A pooled HTTP session for JSON gateways, and how their answers map to ProviderError.
 
-429 and 5xx answers, timeouts and connection errors are temporary (retried, then failover);
-other 4xx answers are permanent and carry the gateway's own reason.
+429, 408 (request timeout), 425 (too early) and 5xx answers, timeouts and connection errors
+are temporary (retried, then failover); other 4xx answers are permanent and carry the gateway's own
+reason. The ProviderError raised for an answer carries it as `error.response`, so a provider can
+reclassify by the gateway's own error code (`json_object(error.response)`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from requests.adapters import HTTPAdapter
 from channels.providers.base import ProviderError
 
 POOL_SIZE = 20
+# 4xx answers that say "not now" rather than "never": a retry can succeed.
+TEMPORARY_CLIENT_STATUSES = frozenset({408, 425, 429})
 
 
 def pooled_session(*, headers: dict[str, str] | None = None) -> requests.Session:
@@ -37,7 +41,8 @@ def request(
 ) -> requests.Response:
     """Send a request; raise ProviderError unless the answer is 2xx.
 
-    `describe_error(response)` extracts the gateway's reason from an error body.
+    `describe_error(response)` extracts the gateway's reason from an error body. The error raised
+    for a non-2xx answer carries it as `response`; timeouts and connection errors carry None.
     """
     kwargs.setdefault("timeout", settings.PROVIDER_HTTP_TIMEOUT)
     try:
@@ -50,19 +55,34 @@ def request(
         ) from exc
     if response.ok:
         return response
+    status = response.status_code
     reason = _reason(response, describe_error)
-    if response.status_code == 429:
+    if status == 429:
         raise ProviderError(
             f"rate limited (429): {reason}",
             permanent=False,
             code="429",
             retry_after=retry_after_seconds(response),
+            response=response,
         )
     raise ProviderError(
-        f"HTTP {response.status_code}: {reason}",
-        permanent=response.status_code < 500 and response.status_code not in (408, 425),
-        code=str(response.status_code),
+        f"HTTP {status}: {reason}",
+        permanent=status < 500 and status not in TEMPORARY_CLIENT_STATUSES,
+        code=str(status),
+        response=response,
     )
+
+
+def json_object(response: requests.Response | None) -> dict[str, Any]:
+    """The answer's body as a JSON object, or {} when there is none (no answer, not JSON, or JSON
+    that is not an object), so error codes can be looked up without guarding every step."""
+    if response is None:
+        return {}
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def retry_after_seconds(response: requests.Response) -> float | None:

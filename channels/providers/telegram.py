@@ -14,7 +14,7 @@ import requests
 
 from channels.models import Message
 from channels.providers.base import Provider, ProviderError, SendResult
-from channels.providers.http import pooled_session, request
+from channels.providers.http import json_object, pooled_session, request
 
 PARSE_MODES = ("HTML", "MarkdownV2", "Markdown")
 
@@ -31,23 +31,26 @@ class TelegramProvider(Provider):
         self.session = pooled_session()
 
     def send(self, message: Message) -> SendResult:
-        answer: dict[str, Any] = {}
         try:
             response = request(
                 self.session,
                 "POST",
                 self.url,
                 json=telegram_request_body(message),
-                describe_error=lambda r: _describe_error(r, answer),
+                describe_error=_describe_error,
             )
         except ProviderError as exc:
-            retry_after = (answer.get("parameters") or {}).get("retry_after")
-            if retry_after is not None and not exc.permanent:
-                raise ProviderError(
-                    exc.reason, permanent=False, code=exc.code, retry_after=float(retry_after)
-                ) from exc
-            raise
-        data = _json(response)
+            retry_after = _retry_after(exc.response)
+            if retry_after is None or exc.permanent:
+                raise
+            raise ProviderError(
+                exc.reason,
+                permanent=False,
+                code=exc.code,
+                retry_after=retry_after,
+                response=exc.response,
+            ) from exc
+        data = json_object(response)
         if not data.get("ok"):
             raise ProviderError(
                 f"not ok: {data.get('description') or response.text[:200]}",
@@ -93,17 +96,13 @@ def _keyboard(buttons: list) -> list[list[dict[str, Any]]]:
     return [row if isinstance(row, list) else [row] for row in buttons]
 
 
-def _describe_error(response: requests.Response, answer: dict[str, Any]) -> str:
-    data = response.json()
-    if not isinstance(data, dict):
-        return ""
-    answer.update(data)
-    return str(data.get("description") or "")
+def _describe_error(response: requests.Response) -> str:
+    return str(json_object(response).get("description") or "")
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+def _retry_after(response: requests.Response | None) -> float | None:
+    """`parameters.retry_after` of an error answer: Telegram says how long to wait in the body."""
+    parameters = json_object(response).get("parameters")
+    if isinstance(parameters, dict) and parameters.get("retry_after") is not None:
+        return float(parameters["retry_after"])
+    return None

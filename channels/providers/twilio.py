@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 
 from channels.providers.base import Provider, ProviderError, SendResult
-from channels.providers.http import pooled_session, request
+from channels.providers.http import json_object, pooled_session, request
 from channels.sms_encoding import sms_size
 
 if TYPE_CHECKING:
@@ -72,14 +72,6 @@ class TwilioSmsProvider(Provider):
         self.session.auth = (sid, config["TWILIO_AUTH_TOKEN"])
 
     def send(self, message: Message) -> SendResult:
-        codes: list[int] = []
-
-        def describe(response: requests.Response) -> str | None:
-            data = response.json()
-            if isinstance(data, dict) and isinstance(data.get("code"), int):
-                codes.append(data["code"])
-            return twilio_error(response)
-
         try:
             response = request(
                 self.session,
@@ -91,17 +83,19 @@ class TwilioSmsProvider(Provider):
                     "Body": message.body,
                     "StatusCallback": self.status_callback,
                 },
-                describe_error=describe,
+                describe_error=twilio_error,
             )
         except ProviderError as exc:
-            if not codes:
+            code = json_object(exc.response).get("code")
+            if not isinstance(code, int):
                 raise
             # Twilio's own code is more telling than the HTTP status, and decides a few retries.
             raise ProviderError(
                 exc.reason,
-                permanent=exc.permanent and codes[0] not in TEMPORARY_CODES,
-                code=str(codes[0]),
+                permanent=exc.permanent and code not in TEMPORARY_CODES,
+                code=str(code),
                 retry_after=exc.retry_after,
+                response=exc.response,
             ) from exc
         try:
             sid = response.json().get("sid")

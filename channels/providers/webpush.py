@@ -1,15 +1,16 @@
 """Web push (RFC 8030) to browsers, encrypted (RFC 8291, aes128gcm) and signed with VAPID (RFC 8292).
 
-pywebpush encrypts the payload for the subscription's keys and posts it to the endpoint the
-browser gave us, over our pooled session. The VAPID JWT is signed once per push service origin and
-reused until an hour before it expires (12 hours), so a batch to one service signs once.
+pywebpush encrypts the payload for the subscription's keys, and channels/providers/http.request
+posts it to the endpoint the browser gave us, over our pooled session. A batch reads the
+subscriptions of all its messages in one query. The VAPID JWT is signed once per push service
+origin and reused until an hour before it expires (12 hours), so a batch to one service signs once.
 
-Answers from the push service:
-- 201 (or 200/202): accepted; the `Location` header names the push message resource and is kept as
+Answers from the push service, classified by http.request except the first two:
+- 201 (any 2xx): accepted; the `Location` header names the push message resource and is kept as
   the provider id (a generated id when there is none).
 - 404 / 410: the subscription has expired or was revoked, permanently. The message fails and the
   subscription is forgotten (see channels/services/push.py).
-- 429 (with Retry-After) and 5xx, timeouts: temporary, retried by delivery.
+- 429 (with Retry-After), 408, 425 and 5xx, timeouts: temporary, retried by delivery.
 - other 4xx (400 bad request, 403 VAPID key mismatch, 413 payload too large): permanent.
 
 Settings: VAPID_PRIVATE_KEY (base64url raw 32-byte key, base64url DER, or PEM), VAPID_SUBJECT
@@ -24,6 +25,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -33,8 +35,16 @@ from django.conf import settings
 from py_vapid import Vapid
 from pywebpush import WebPusher, WebPushException
 
-from channels.providers.base import Provider, ProviderError, ProviderNotConfigured, SendResult
-from channels.providers.http import pooled_session, retry_after_seconds
+from channels.models import PushSubscription
+from channels.providers.base import (
+    Provider,
+    ProviderError,
+    ProviderNotConfigured,
+    SendOutcome,
+    SendResult,
+)
+from channels.providers.http import pooled_session, request
+from customers.models import Channel
 
 if TYPE_CHECKING:
     from channels.models import Message
@@ -81,9 +91,26 @@ class WebPushProvider(Provider):
         return provider
 
     def send(self, message: Message) -> SendResult:
-        from channels.services.push import push_subscription_for_address, push_subscription_forget
+        subscriptions = web_push_subscriptions([message.address])
+        return self._push(message, subscriptions.get(message.address))
 
-        subscription = push_subscription_for_address(message.address)
+    def send_many(self, messages: Iterable[Message]) -> list[SendOutcome]:
+        """Send a batch over the pooled session, reading all its subscriptions in one query."""
+        messages = list(messages)
+        subscriptions = web_push_subscriptions({message.address for message in messages})
+        outcomes = []
+        for message in messages:
+            try:
+                result = self._push(message, subscriptions.get(message.address))
+            except ProviderError as exc:
+                outcomes.append(SendOutcome(message.pk, error=exc))
+            else:
+                outcomes.append(SendOutcome(message.pk, result=result))
+        return outcomes
+
+    def _push(self, message: Message, subscription: PushSubscription | None) -> SendResult:
+        from channels.services.push import push_subscription_forget
+
         if subscription is None or not (subscription.p256dh and subscription.auth):
             raise ProviderError(
                 "no web push subscription for this address (unsubscribed?)",
@@ -91,49 +118,26 @@ class WebPushProvider(Provider):
                 code="no_subscription",
             )
         endpoint = message.address
-        pusher = WebPusher(
-            {
-                "endpoint": endpoint,
-                "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
-            },
-            requests_session=self.session,
-        )
-        headers = {**self._vapid_headers(endpoint), "Urgency": _urgency(message)}
+        body = _encrypt(notification_payload(message), subscription)
+        headers = {
+            **self._vapid_headers(endpoint),
+            "Content-Encoding": "aes128gcm",
+            "TTL": str(_ttl(message)),
+            "Urgency": _urgency(message),
+        }
         try:
-            response = pusher.send(
-                json.dumps(notification_payload(message), ensure_ascii=False).encode(),
-                headers,
-                ttl=_ttl(message),
-                content_encoding="aes128gcm",
-                timeout=settings.PROVIDER_HTTP_TIMEOUT,
-            )
-        except requests.Timeout as exc:
-            raise ProviderError(f"timed out: {exc}", permanent=False, code="timeout") from exc
-        except requests.ConnectionError as exc:
-            raise ProviderError(
-                f"connection failed: {exc}", permanent=False, code="connection"
-            ) from exc
-        except WebPushException as exc:  # the subscription's keys cannot be used
-            raise ProviderError(exc.message, permanent=True, code="invalid_keys") from exc
-        status = response.status_code
-        if status in (200, 201, 202):
-            return SendResult(provider_message_id=_provider_id(response))
-        reason = f"HTTP {status}: {(response.text or response.reason or '')[:300]}"
-        if status in GONE_STATUSES:
+            response = request(self.session, "POST", endpoint, data=body, headers=headers)
+        except ProviderError as exc:
+            if exc.response is None or exc.response.status_code not in GONE_STATUSES:
+                raise
             push_subscription_forget(address=endpoint)
             raise ProviderError(
-                f"subscription expired or unsubscribed ({reason}); removed it",
+                f"subscription expired or unsubscribed ({exc.reason}); removed it",
                 permanent=True,
-                code=str(status),
-            )
-        if status == 429:
-            raise ProviderError(
-                f"rate limited ({reason})",
-                permanent=False,
-                code="429",
-                retry_after=retry_after_seconds(response),
-            )
-        raise ProviderError(reason, permanent=status < 500, code=str(status))
+                code=exc.code,
+                response=exc.response,
+            ) from exc
+        return SendResult(provider_message_id=_provider_id(response))
 
     def _vapid_headers(self, endpoint: str) -> dict[str, str]:
         """`Authorization: vapid t=<JWT>,k=<public key>` for the endpoint's origin, cached."""
@@ -160,6 +164,29 @@ def notification_payload(message: Message) -> dict:
         if value:
             payload[field] = value
     return payload
+
+
+def web_push_subscriptions(addresses: Iterable[str]) -> dict[str, PushSubscription]:
+    """The push subscriptions of these endpoints, by endpoint, in one query."""
+    subscriptions = PushSubscription.objects.select_related("identity").filter(
+        identity__channel=Channel.PUSH, identity__address__in=list(addresses)
+    )
+    return {subscription.identity.address: subscription for subscription in subscriptions}
+
+
+def _encrypt(payload: dict, subscription: PushSubscription) -> bytes:
+    """The payload encrypted for the browser's keys (RFC 8291, aes128gcm)."""
+    keys = {"p256dh": subscription.p256dh, "auth": subscription.auth}
+    try:
+        pusher = WebPusher({"endpoint": subscription.identity.address, "keys": keys})
+        return pusher.encode(json.dumps(payload, ensure_ascii=False).encode(), "aes128gcm")["body"]
+    except Exception as exc:  # pywebpush, base64 and cryptography raise several kinds for bad keys
+        reason = exc.message if isinstance(exc, WebPushException) else f"{exc!r}"
+        raise ProviderError(
+            f"cannot encrypt for this subscription's keys: {reason}",
+            permanent=True,
+            code="invalid_keys",
+        ) from exc
 
 
 def _ttl(message: Message) -> int:

@@ -19,7 +19,7 @@ import requests
 
 from channels.models import Message
 from channels.providers.base import Provider, ProviderError, SendResult
-from channels.providers.http import pooled_session, request
+from channels.providers.http import json_object, pooled_session, request
 
 # Graph / Cloud API error codes worth retrying: rate limits (app, WABA, phone number throughput,
 # spam rate, business-user pair) and Meta's own temporary failures.
@@ -53,17 +53,25 @@ class WhatsAppProvider(Provider):
         )
 
     def send(self, message: Message) -> SendResult:
-        graph_error: dict[str, Any] = {}
         try:
             response = request(
                 self.session,
                 "POST",
                 self.url,
                 json=whatsapp_request_body(message),
-                describe_error=lambda r: _describe_error(r, graph_error),
+                describe_error=_describe_error,
             )
         except ProviderError as exc:
-            raise _classified(exc, graph_error) from exc
+            code = _graph_error(exc.response).get("code")
+            if code is None:
+                raise
+            raise ProviderError(
+                exc.reason,
+                permanent=exc.permanent and code not in TEMPORARY_ERROR_CODES,
+                code=str(code),
+                retry_after=exc.retry_after,
+                response=exc.response,
+            ) from exc
         try:
             return SendResult(provider_message_id=str(response.json()["messages"][0]["id"]))
         except (ValueError, KeyError, IndexError, TypeError) as exc:
@@ -122,23 +130,16 @@ def _template(template: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _describe_error(response: requests.Response, graph_error: dict[str, Any]) -> str:
-    data = response.json()
-    error = data.get("error") if isinstance(data, dict) else None
-    if not isinstance(error, dict):
+def _graph_error(response: requests.Response | None) -> dict[str, Any]:
+    """The `error` object of a Graph API error answer ({} when there is none)."""
+    error = json_object(response).get("error")
+    return error if isinstance(error, dict) else {}
+
+
+def _describe_error(response: requests.Response) -> str:
+    error = _graph_error(response)
+    if not error:
         return ""
-    graph_error.update(error)
     details = (error.get("error_data") or {}).get("details", "")
     reason = f"{error.get('message', '')} (code {error.get('code')})"
     return f"{reason}: {details}" if details else reason
-
-
-def _classified(exc: ProviderError, graph_error: dict[str, Any]) -> ProviderError:
-    code = graph_error.get("code")
-    if code in TEMPORARY_ERROR_CODES and exc.permanent:
-        return ProviderError(exc.reason, permanent=False, code=str(code))
-    if code is not None:
-        return ProviderError(
-            exc.reason, permanent=exc.permanent, code=str(code), retry_after=exc.retry_after
-        )
-    return exc

@@ -26,8 +26,8 @@ from channels.providers import ProviderNotConfigured, get_provider
 from channels.services.delivery import messages_deliver
 from channels.services.messages import message_send
 from channels.services.push import push_subscription_add
-from customers.models import ChannelIdentity, ConsentStatus
-from tests.factories import ConsentFactory, CustomerFactory
+from customers.models import ChannelIdentity, ConsentStatus, SegmentMembership
+from tests.factories import ConsentFactory, CustomerFactory, SegmentFactory
 
 # Eager Celery: a retry re-enqueues in-process instead of into the embedded broker's folder.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
@@ -496,6 +496,25 @@ def test_an_endpoint_subscribed_by_another_customer_moves_to_them(api):
     assert ChannelIdentity.objects.get(channel="push", address=ENDPOINT).customer == second
 
 
+def test_subscribing_refreshes_the_segments_of_the_new_owner_and_of_the_one_it_moved_from(
+    api, django_capture_on_commit_callbacks
+):
+    with_push = SegmentFactory(rules={"identity": "push"})
+    first, second = CustomerFactory(), CustomerFactory()
+
+    def members():
+        memberships = SegmentMembership.objects.filter(segment=with_push)
+        return set(memberships.values_list("customer_id", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(url(first), web_subscription())
+    assert members() == {first.pk}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(url(second), web_subscription())
+    assert members() == {second.pk}
+
+
 def test_an_app_token_is_stored_as_an_fcm_subscription(api):
     customer = CustomerFactory()
     response = api.post(url(customer), {"kind": "fcm", "token": FCM_TOKEN})
@@ -574,3 +593,53 @@ def test_unsubscribing_without_naming_the_subscription_is_400(api):
     response = api.delete(url(CustomerFactory()))
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "endpoint"
+
+
+# --- web push batches and temporary statuses ----------------------------------------------
+
+
+def test_a_batch_of_web_pushes_reads_its_subscriptions_in_one_query(
+    vapid, httpserver, django_assert_max_num_queries
+):
+    httpserver.expect_request("/wpush/v2/batch", method="POST").respond_with_data("", status=201)
+    browsers = [Browser(httpserver.url_for(f"/wpush/v2/batch?s={n}")) for n in range(5)]
+    first, *batch = [send_push(subscribed_customer(b), "transactional") for b in browsers]
+    messages_deliver([first.pk])  # builds the provider and fills the per-process caches
+    one, three = batch[:1], batch[1:]
+
+    with django_assert_max_num_queries(100) as one_costs:
+        messages_deliver([m.pk for m in one])
+    with django_assert_max_num_queries(len(one_costs)):
+        messages_deliver([m.pk for m in three])
+
+    assert Message.objects.filter(status=MessageStatus.SENT).count() == 5
+    assert len(httpserver.log) == 5
+
+
+@pytest.mark.parametrize("status", [408, 425])
+def test_a_request_timeout_or_too_early_answer_is_retried(vapid, httpserver, browser, status):
+    endpoint = "/wpush/v2/gAAAAABsubscription"
+    httpserver.expect_ordered_request(endpoint).respond_with_data("try later", status=status)
+    httpserver.expect_ordered_request(endpoint).respond_with_data("", status=201)
+    message = send_push(subscribed_customer(browser))
+
+    deliver(message)
+    assert message.status == MessageStatus.QUEUED
+    assert message.status_reason.startswith(f"retrying after webpush: HTTP {status}")
+
+    deliver(message, now=message.send_after + timedelta(seconds=1))
+    assert message.status == MessageStatus.SENT
+    assert PushSubscription.objects.exists()
+
+
+def test_a_single_web_push_is_sent_by_send_too(vapid, httpserver, browser):
+    httpserver.expect_request("/wpush/v2/gAAAAABsubscription").respond_with_data(
+        "", status=201, headers={"Location": httpserver.url_for("/wpush/m/one")}
+    )
+    message = send_push(subscribed_customer(browser))
+
+    result = get_provider("webpush").send(message)
+
+    assert result.provider_message_id == httpserver.url_for("/wpush/m/one")
+    request, _ = httpserver.log[0]
+    assert browser.decrypt(request.get_data())["message_id"] == message.pk
