@@ -95,13 +95,30 @@ def consent_refusal(customer: Customer, channel: str, category: str, source: str
     return ""
 
 
+# Marketing that reached the customer, or is on its way (queued, also while quiet hours hold it).
+# A suppressed send never left and a failed or bounced one never arrived, so neither uses up the
+# cap: a cascade's SMS after a bounced email still goes out.
+CAPPED_STATUSES = (
+    MessageStatus.QUEUED,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.OPENED,
+    MessageStatus.CLICKED,
+)
+
+
 def frequency_refusal(customer: Customer, now: datetime) -> str:
+    """Refuse marketing past the caps: all channels together, by when messages were queued, over
+    the 24 hours and the 7 × 24 hours before `now`. Rolling windows, so no time zone enters and
+    a customer never gets a day's cap twice around midnight.
+    """
     rules = delivery_settings()
     recent = Message.objects.filter(
         customer=customer,
         category=MessageCategory.MARKETING,
+        status__in=CAPPED_STATUSES,
         queued_at__gte=now - timedelta(days=7),
-    ).exclude(status=MessageStatus.SUPPRESSED)
+    )
     if rules.marketing_per_week and recent.count() >= rules.marketing_per_week:
         return f"frequency cap: {rules.marketing_per_week} marketing messages per 7 days"
     if rules.marketing_per_day:

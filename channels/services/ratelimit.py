@@ -3,8 +3,15 @@
 A fixed one-second window per provider: `rate_limit_take(provider, n)` grants up to n sends in the
 current second and says how long to wait for the rest. With the default local-memory cache the
 count is per process, so production must set CACHE_URL to Redis (the README says so).
+
+A second's counter holds every send asked for in it, granted or not, so it is a queue: the rest of
+a caller who finds the second full waits for the second its place in that queue comes round. (Told
+only "next second", every chunk of a broadcast held back would come back together, one would get
+through and the others would be deferred again, each second: claims and updates that grow with
+the square of the backlog.)
 """
 
+import math
 import time
 
 from django.conf import settings
@@ -29,7 +36,13 @@ def rate_limit_take(provider: str, wanted: int) -> tuple[int, float]:
         used = wanted
     before = used - wanted
     granted = max(0, min(wanted, limit - before))
-    if granted < wanted:
-        wait = (window + 1) * WINDOW_SECONDS - now
-        return granted, max(wait, 0.01)
-    return granted, 0.0
+    if granted == wanted:
+        return granted, 0.0
+    # The first send held back is number `before + granted` (counting from 0) in this second's
+    # queue; `limit` of them go per window, starting with the next one.
+    windows_ahead = (before + granted) // limit
+    wait = (window + windows_ahead) * WINDOW_SECONDS - now
+    # Rounded up to a tenth of a second: delivery enqueues the rest with a countdown in tenths,
+    # and a task that arrived before the messages' send_after would skip them, leaving them to
+    # the sweeper (every 30 s).
+    return granted, math.ceil(wait * 10) / 10
