@@ -44,7 +44,6 @@ from channels.providers.base import (
     SendResult,
 )
 from channels.providers.http import pooled_session, request
-from customers.models import Channel
 
 if TYPE_CHECKING:
     from channels.models import Message
@@ -91,13 +90,13 @@ class WebPushProvider(Provider):
         return provider
 
     def send(self, message: Message) -> SendResult:
-        subscriptions = web_push_subscriptions([message.address])
+        subscriptions = _subscriptions([message.address])
         return self._push(message, subscriptions.get(message.address))
 
     def send_many(self, messages: Iterable[Message]) -> list[SendOutcome]:
         """Send a batch over the pooled session, reading all its subscriptions in one query."""
         messages = list(messages)
-        subscriptions = web_push_subscriptions({message.address for message in messages})
+        subscriptions = _subscriptions({message.address for message in messages})
         outcomes = []
         for message in messages:
             try:
@@ -166,12 +165,11 @@ def notification_payload(message: Message) -> dict:
     return payload
 
 
-def web_push_subscriptions(addresses: Iterable[str]) -> dict[str, PushSubscription]:
-    """The push subscriptions of these endpoints, by endpoint, in one query."""
-    subscriptions = PushSubscription.objects.select_related("identity").filter(
-        identity__channel=Channel.PUSH, identity__address__in=list(addresses)
-    )
-    return {subscription.identity.address: subscription for subscription in subscriptions}
+def _subscriptions(addresses: Iterable[str]) -> dict[str, PushSubscription]:
+    # Imported here: services import the providers registry.
+    from channels.services.push import push_subscriptions_for_addresses
+
+    return push_subscriptions_for_addresses(addresses)
 
 
 def _encrypt(payload: dict, subscription: PushSubscription) -> bytes:

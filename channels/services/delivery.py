@@ -18,6 +18,7 @@ the sweeper sends them again.
 from __future__ import annotations
 
 import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -311,7 +312,8 @@ def _enqueue_later(later: dict[int, float]) -> None:
 
     by_delay: dict[float, list[int]] = defaultdict(list)
     for message_id, seconds in later.items():
-        by_delay[round(seconds, 1)].append(message_id)
+        # Rounded up: a task that arrives before the message's send_after would find it not due.
+        by_delay[math.ceil(seconds * 10) / 10].append(message_id)
     for seconds, ids in by_delay.items():
         # Celery's countdown is fine for minutes; the sweeper catches anything lost meanwhile.
         messages_enqueue(ids, countdown=seconds or None)

@@ -14,6 +14,7 @@ Sent messages keep the address they went to, so history is not lost.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -84,9 +85,9 @@ def push_subscription_forget(*, address: str) -> bool:
     return deleted > 0
 
 
-def push_subscription_for_address(address: str) -> PushSubscription | None:
-    return (
-        PushSubscription.objects.select_related("identity")
-        .filter(identity__channel=Channel.PUSH, identity__address=address)
-        .first()
+def push_subscriptions_for_addresses(addresses: Iterable[str]) -> dict[str, PushSubscription]:
+    """The push subscriptions of these endpoints, by endpoint, in one query (a send batch)."""
+    subscriptions = PushSubscription.objects.select_related("identity").filter(
+        identity__channel=Channel.PUSH, identity__address__in=list(addresses)
     )
+    return {subscription.identity.address: subscription for subscription in subscriptions}
