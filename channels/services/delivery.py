@@ -17,6 +17,7 @@ the sweeper sends them again.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections import defaultdict
@@ -102,10 +103,14 @@ def _first_provider(message: Message) -> str:
 
 
 def _claim(message_ids: list[int], now: datetime) -> list[Message]:
+    """Lock and claim the given messages that are queued, due and not claimed by someone else,
+    counting an attempt for each. Rows another worker holds are skipped, not waited for."""
+    claimed_until = now + timedelta(seconds=settings.SEND_CLAIM_SECONDS)
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(message_ids, now, claimed_until)
     with transaction.atomic():
         messages = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
-            # Sending needs none of these; loading them was a tenth of a worker's CPU.
             .defer(*CLAIM_DEFERRED_FIELDS)
             .filter(pk__in=message_ids, status=MessageStatus.QUEUED)
             .filter(Q(send_after__isnull=True) | Q(send_after__lte=now))
@@ -114,12 +119,53 @@ def _claim(message_ids: list[int], now: datetime) -> list[Message]:
         )
         if messages:
             Message.objects.filter(pk__in=[m.pk for m in messages]).update(
-                claimed_until=now + timedelta(seconds=settings.SEND_CLAIM_SECONDS),
-                attempts=F("attempts") + 1,
+                claimed_until=claimed_until, attempts=F("attempts") + 1
             )
     for message in messages:
         message.attempts += 1
     return messages
+
+
+def _claim_postgresql(message_ids: list[int], now: datetime, claimed_until: datetime):
+    # One statement with the ids as one array parameter: the ORM's version (a SELECT … FOR UPDATE
+    # and an UPDATE, each with an IN list psycopg parses afresh above 50 parameters) cost a tenth
+    # of a worker's CPU.
+    columns = ", ".join(f"m.{column}" for column in _claim_columns())
+    return list(
+        Message.objects.raw(
+            f"""
+            WITH claimed AS (
+                UPDATE {MESSAGES} AS m
+                SET claimed_until = %(claimed_until)s, attempts = m.attempts + 1
+                WHERE m.id IN (
+                    SELECT id FROM {MESSAGES}
+                    WHERE id = ANY(%(ids)s::bigint[]) AND status = %(queued)s
+                        AND (send_after IS NULL OR send_after <= %(now)s)
+                        AND (claimed_until IS NULL OR claimed_until < %(now)s)
+                    FOR UPDATE SKIP LOCKED
+                )
+                RETURNING {columns}
+            )
+            SELECT * FROM claimed ORDER BY id
+            """,
+            {
+                "ids": list(message_ids),
+                "queued": MessageStatus.QUEUED,
+                "now": now,
+                "claimed_until": claimed_until,
+            },
+        )
+    )
+
+
+@functools.cache
+def _claim_columns() -> list[str]:
+    # Sending needs none of the deferred fields; loading them was a tenth of a worker's CPU.
+    return [
+        field.column
+        for field in Message._meta.concrete_fields
+        if field.name not in CLAIM_DEFERRED_FIELDS
+    ]
 
 
 def _deliver_with(name: str, messages: list[Message], now: datetime, report: DeliveryReport):
