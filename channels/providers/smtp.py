@@ -4,7 +4,7 @@ Django's MIME classes build on Python's `email` package, which folds every heade
 from scratch and scans each multipart body for a boundary string that does not occur in it. For a
 campaign that was most of the CPU an email cost (more than the SMTP conversation), although the
 sender, the subject and every part header are the same on each email. This backend sends exactly
-what Django's would, with three savings:
+what Django's would, with four savings:
 
 - Headers are folded by `RememberingCompat32`: the `compat32` policy Django's classes use, which
   remembers the folded form of the last few thousand header values it has seen. A campaign's
@@ -16,7 +16,8 @@ what Django's would, with three savings:
 - The envelope sender, the same on every email, is parsed and encoded once.
 - `KaskadEmail` encodes its Subject and From headers through a cache too.
 
-The bytes on the wire are Django's, except for the boundary string. `benchmarks/send` measures
+The bytes on the wire are Django's, except for the boundary string (and the Content-Type line it
+no longer needs to fold); tests/channels/test_smtp_backend.py checks that. `benchmarks/send` measures
 the difference (`python -m benchmarks.send --only email --email-backend
 django.core.mail.backends.smtp.EmailBackend` runs it with Django's stock backend).
 """
