@@ -53,6 +53,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_SMTP_BACKEND = "channels.providers.smtp.EmailBackend"
 # Backends that send to EMAIL_HOST, which means localhost:25 when EMAIL_URL is not set.
 SMTP_BACKENDS = frozenset({DEFAULT_SMTP_BACKEND, "django.core.mail.backends.smtp.EmailBackend"})
+# Django's backends that print, store or drop email instead of sending it.
+NON_SENDING_BACKENDS = frozenset(
+    f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("console", "filebased", "locmem", "dummy")
+)
 CONNECTION_ERROR = "connection"
 
 
@@ -64,11 +69,18 @@ class EmailProvider(Provider):
     def from_settings(cls) -> EmailProvider:
         """Configured when EMAIL_URL names an SMTP server, or EMAIL_BACKEND is anything but an
         SMTP backend (an anymail ESP, or the console backend on a laptop). An SMTP backend
-        without EMAIL_URL would send to localhost:25, which nobody means to."""
+        without EMAIL_URL would send to localhost:25, which nobody means to. Django's backends
+        that send nothing (console, file, memory, dummy) count only with DEBUG on: in production
+        they would mark every email sent while none leaves."""
         url = getattr(settings, "EMAIL_URL", "") or ""
         backend = getattr(settings, "EMAIL_BACKEND", "") or DEFAULT_SMTP_BACKEND
         if not url and backend in SMTP_BACKENDS:
             raise ProviderNotConfigured("email is not configured: set EMAIL_URL or EMAIL_BACKEND")
+        if backend in NON_SENDING_BACKENDS and not settings.DEBUG:
+            raise ProviderNotConfigured(
+                f"email is not configured: {backend} sends nothing, so it is refused "
+                "without DEBUG (MESSAGING_SANDBOX keeps what would have been sent)"
+            )
         return cls({"EMAIL_URL": url, "EMAIL_BACKEND": backend})
 
     def send(self, message: Message) -> SendResult:

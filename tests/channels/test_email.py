@@ -546,3 +546,23 @@ def test_sending_one_email_raises_the_servers_refusal(smtp, reachable_customer):
         get_provider("email").send(message)
 
     assert (refused.value.permanent, refused.value.reason) == (True, "550 5.7.1 Relaying denied")
+
+
+@pytest.mark.parametrize("name", ["console", "filebased", "locmem", "dummy"])
+def test_a_backend_that_sends_nothing_is_refused_without_debug(settings, name):
+    settings.EMAIL_URL = ""
+    settings.EMAIL_BACKEND = f"django.core.mail.backends.{name}.EmailBackend"
+    settings.DEBUG = False
+
+    with pytest.raises(ProviderNotConfigured) as refused:
+        get_provider("email")
+
+    assert "sends nothing" in str(refused.value)
+
+
+def test_the_console_backend_serves_a_laptop_with_debug_on(settings):
+    settings.EMAIL_URL = ""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.DEBUG = True
+
+    assert get_provider("email").config["EMAIL_BACKEND"] == settings.EMAIL_BACKEND
