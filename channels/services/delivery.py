@@ -39,7 +39,6 @@ from channels.providers import (
 from channels.services.ratelimit import rate_limit_take
 from channels.services.status import message_status_event
 from channels.services.webhooks_out import (
-    webhook_event_emit,
     webhook_events_emit,
     webhooks_wanted,
 )
@@ -85,7 +84,7 @@ def messages_deliver(message_ids: list[int], *, now: datetime | None = None) -> 
     for message in claimed:
         name = message.provider or _first_provider(message)
         if not name:
-            _finish(message, MessageStatus.SUPPRESSED, f"no provider for {message.channel}", now)
+            _finish([message], MessageStatus.SUPPRESSED, f"no provider for {message.channel}", now)
             report.suppressed += 1
             continue
         message.provider = name
@@ -172,15 +171,15 @@ def _deliver_with(name: str, messages: list[Message], now: datetime, report: Del
     try:
         provider = get_provider(name)
     except ProviderNotConfigured as exc:
-        for message in messages:
-            _finish(message, MessageStatus.SUPPRESSED, str(exc), now)
+        _finish(messages, MessageStatus.SUPPRESSED, str(exc), now)
         report.suppressed += len(messages)
         return
     granted, wait = rate_limit_take(name, len(messages))
-    for message in messages[granted:]:
+    held = messages[granted:]
+    if held:
         # Not an attempt: the provider was never called.
-        _defer(message, wait, "rate limit", now, count_attempt=False)
-        report.later[message.pk] = wait
+        _defer(held, wait, "rate limit", now, count_attempt=False)
+        report.later.update(dict.fromkeys((m.pk for m in held), wait))
     messages = messages[:granted]
     if not messages:
         return
@@ -213,7 +212,7 @@ def _handle_error(
     message: Message, name: str, error: ProviderError, now: datetime, report: DeliveryReport
 ) -> None:
     if error.permanent:
-        _finish(message, MessageStatus.FAILED, f"{name}: {error.reason}", now)
+        _finish([message], MessageStatus.FAILED, f"{name}: {error.reason}", now)
         report.failed += 1
         return
     chain = provider_chain(message.channel, push_kind=message.payload.get("push_kind", "web"))
@@ -224,22 +223,23 @@ def _handle_error(
         delay = error.retry_after
         if delay is None:
             delay = BACKOFF_SECONDS[min(tries_here - 1, len(BACKOFF_SECONDS) - 1)]
-        _defer(message, delay, f"retrying after {name}: {error.reason}", now)
+        _defer([message], delay, f"retrying after {name}: {error.reason}", now)
         report.later[message.pk] = delay
     elif position + 1 < len(chain):
         failover = chain[position + 1]
         message.provider = failover
-        _defer(message, 0, f"failover from {name} to {failover}: {error.reason}", now)
+        _defer([message], 0, f"failover from {name} to {failover}: {error.reason}", now)
         report.later[message.pk] = 0
     else:
         reason = f"{name}: {error.reason} (gave up after {message.attempts} attempts)"
-        _finish(message, MessageStatus.FAILED, reason, now)
+        _finish([message], MessageStatus.FAILED, reason, now)
         report.failed += 1
 
 
-def _defer(message: Message, seconds: float, reason: str, now: datetime, count_attempt=True):
+def _defer(messages: list[Message], seconds: float, reason: str, now: datetime, count_attempt=True):
+    """Put messages of one provider back in the queue until `seconds` from now, with one UPDATE."""
     updates = {
-        "provider": message.provider,
+        "provider": messages[0].provider,
         "send_after": now + timedelta(seconds=seconds),
         "claimed_until": None,
         "status_reason": reason[:500],
@@ -247,7 +247,9 @@ def _defer(message: Message, seconds: float, reason: str, now: datetime, count_a
     }
     if not count_attempt:
         updates["attempts"] = F("attempts") - 1
-    Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(**updates)
+    Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.QUEUED).update(
+        **updates
+    )
 
 
 def _mark_sent(messages: list[Message], provider: str, sent_at: datetime) -> None:
@@ -334,23 +336,38 @@ def _mark_sent_portable(cursor, messages: list[Message], provider: str, at: date
     return updated
 
 
-def _finish(message: Message, status: str, reason: str, now: datetime) -> None:
+def _finish(messages: list[Message], status: str, reason: str, now: datetime) -> None:
+    """Fail or suppress messages of one provider that are still queued, logging each change:
+    a few statements however many there are."""
+    reason = reason[:500]
     with transaction.atomic():
-        updated = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+        still_queued = set(
+            Message.objects.select_for_update(of=("self",))
+            .filter(pk__in=[m.pk for m in messages], status=MessageStatus.QUEUED)
+            .values_list("pk", flat=True)
+        )
+        if not still_queued:
+            return
+        Message.objects.filter(pk__in=still_queued).update(
             status=status,
-            status_reason=reason[:500],
-            provider=message.provider,
+            status_reason=reason,
+            provider=messages[0].provider,
             failed_at=now,
             claimed_until=None,
             updated_at=now,
         )
-        if not updated:
-            return
-        message.status, message.status_reason = status, reason[:500]
-        MessageStatusChange.objects.create(
-            message=message, status=status, reason=reason[:500], source="send", occurred_at=now
+        finished = [m for m in messages if m.pk in still_queued]
+        for message in finished:
+            message.status, message.status_reason = status, reason
+        MessageStatusChange.objects.bulk_create(
+            MessageStatusChange(
+                message=m, status=status, reason=reason, source="send", occurred_at=now
+            )
+            for m in finished
         )
-        webhook_event_emit(event_type="message.status", data=message_status_event(message))
+        if webhooks_wanted("message.status"):
+            prefetch_related_objects(finished, "customer")  # the payload names the customer
+            webhook_events_emit([("message.status", message_status_event(m)) for m in finished])
 
 
 def _enqueue_later(later: dict[int, float]) -> None:

@@ -4,11 +4,18 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from channels.models import DeliverySettings, Message, MessageStatus, SandboxMessage
+from channels.models import (
+    DeliverySettings,
+    Message,
+    MessageStatus,
+    MessageStatusChange,
+    SandboxMessage,
+)
 from channels.providers import get_provider
 from channels.services.delivery import messages_deliver, messages_sweep
 from channels.services.messages import message_send
 from customers.models import ConsentStatus
+from tests.factories import ChannelIdentityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -227,3 +234,24 @@ def test_a_row_another_worker_sent_meanwhile_is_left_as_that_worker_wrote_it(
     assert list(ours.status_changes.filter(status="sent").values_list("source", flat=True)) == [
         "send:sandbox"
     ]
+
+
+def test_a_batch_for_an_unconfigured_provider_is_suppressed_in_a_few_statements(
+    reachable_customer, settings, django_assert_max_num_queries
+):
+    settings.MESSAGING_SANDBOX = False
+    settings.TELEGRAM_BOT_TOKEN = ""
+    messages = []
+    for n in range(5):
+        customer = reachable_customer("email")
+        ChannelIdentityFactory(customer=customer, channel="telegram", address=f"12345{n}")
+        messages.append(send(customer, channel="telegram", category="transactional"))
+
+    # The claim (select, update) and the suppression (lock, update, status changes, webhook
+    # subscriptions), with their savepoints: one message at a time would be 30 or more.
+    with django_assert_max_num_queries(10):
+        report = messages_deliver([m.pk for m in messages])
+
+    assert report.suppressed == 5
+    assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SUPPRESSED}
+    assert MessageStatusChange.objects.filter(status="suppressed").count() == 5
