@@ -288,8 +288,9 @@ TELEPHONY_WEBHOOK_SECRET = env.str("TELEPHONY_WEBHOOK_SECRET", default="")
 # Delivery: timeouts, retries, and per-provider rate limits (messages per second, all workers).
 PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=10.0)
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=4)  # per provider, before failover
-# How long a worker holds the messages it is sending; a killed worker's rows return after it.
-SEND_CLAIM_SECONDS = env.int("SEND_CLAIM_SECONDS", default=300)
+# How long a worker holds the messages it is sending; a killed worker's rows return after it. It
+# must outlast the slowest chunk: 100 sends that each run into PROVIDER_HTTP_TIMEOUT take 1,000 s.
+SEND_CLAIM_SECONDS = env.int("SEND_CLAIM_SECONDS", default=1200)
 PROVIDER_RATE_LIMITS = env.json(
     "PROVIDER_RATE_LIMITS",
     default={"exolve": 100, "twilio": 100, "whatsapp": 80, "telegram": 30, "viber": 50},

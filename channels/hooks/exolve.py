@@ -14,6 +14,7 @@ header `X-Webhook-Secret`. Without a configured secret every callback is refused
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -25,10 +26,13 @@ from channels.hooks.common import Malformed, json_object, secret_matches, signed
 from channels.models import MessageStatus
 from channels.services.status import message_status_apply_by_provider_id
 
+logger = logging.getLogger(__name__)
+
 PROVIDER = "exolve"
 SECRET_HEADER = "X-Webhook-Secret"
-# What may surround the digits of a phone number as a gateway writes it: "+7 (916) 123-45-67".
-PHONE_PUNCTUATION = frozenset("+ ()-")
+# What may surround the digits of a phone number as a gateway writes it: "+7 (916) 123-45-67",
+# "7.916.123.45.67", with any kind of space.
+PHONE_PUNCTUATION = frozenset("+()-.\t\u00a0\u2007\u202f ")
 
 # Exolve's delivery states (and the SMPP receipt words some routes pass through) → Kaskad's.
 # States before the handset (queued, sending) change nothing: the message is already `sent`.
@@ -131,10 +135,11 @@ def inbound_callback(request: HttpRequest) -> JsonResponse:
     sender = _text(data.get("sender"))
     if not sender:
         raise Malformed("sender", "sender is required")
-    digits = "".join(ch for ch in sender if ch not in PHONE_PUNCTUATION)
-    if not digits.isdigit():
+    digits = "".join(ch for ch in sender.removeprefix("tel:") if ch not in PHONE_PUNCTUATION)
+    if not (digits.isascii() and digits.isdigit()):
         # An alphanumeric sender ("MTS", "Bank24"): a service notice to our number, which nobody
         # can answer. Acknowledged, so Exolve does not send it again, and not stored.
+        logger.info("exolve inbound %s from the name %r: not stored", message_id, sender)
         return JsonResponse(
             {"received": False, "reason": f"sender {sender!r} is a name, not a phone number"}
         )

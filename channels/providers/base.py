@@ -10,6 +10,7 @@ read the gateway's own error code from its body instead of parsing the reason.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     import requests
 
     from channels.models import Message
+
+logger = logging.getLogger(__name__)
 
 
 class ProviderError(Exception):
@@ -91,6 +94,12 @@ class Provider:
                 outcomes.append(SendOutcome(message.pk, result=self.send(message)))
             except ProviderError as exc:
                 outcomes.append(SendOutcome(message.pk, error=exc))
+            except Exception as exc:
+                # A bug or an odd answer while sending one message must not lose the outcomes of
+                # the messages already sent in this batch: they would be sent again.
+                logger.exception("%s: unexpected error sending message %s", self.name, message.pk)
+                error = ProviderError(f"{type(exc).__name__}: {exc}", permanent=False)
+                outcomes.append(SendOutcome(message.pk, error=error))
         return outcomes
 
     def close(self) -> None:

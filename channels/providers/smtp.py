@@ -82,7 +82,8 @@ def mime_prepare(message) -> None:
     multiparts a random boundary."""
     message.policy = REMEMBERING_COMPAT32
     for part in message.walk():
-        if part.is_multipart() and part.get_boundary() is None:
+        # Not is_multipart(): that is also true of an attached message/rfc822, which has none.
+        if part.get_content_maintype() == "multipart" and part.get_boundary() is None:
             part.set_boundary(f"=_{secrets.token_hex(14)}")
 
 

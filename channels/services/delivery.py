@@ -12,7 +12,9 @@ each group through `Provider.send_many()` (one pooled connection), and writes th
 - provider without credentials → `suppressed` ("… is not configured").
 
 A worker killed mid-chunk leaves its rows claimed; the claim expires after SEND_CLAIM_SECONDS and
-the sweeper sends them again.
+the sweeper sends them again. The claim must outlast the slowest chunk (see config/settings.py):
+one that expired while its sends were still going on would let the sweeper hand messages already
+sent to another worker.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ logger = logging.getLogger(__name__)
 BACKOFF_SECONDS = (10, 60, 300, 900)  # before the 2nd, 3rd, 4th, 5th attempt
 SWEEP_STALE_SECONDS = 60  # a queued row untouched this long was never (or no longer) enqueued
 SWEEP_BATCH = 5000
+ENQUEUE_LATER_MAX_SECONDS = 120
 MESSAGES = Message._meta.db_table
 STATUS_CHANGES = MessageStatusChange._meta.db_table
 # Message fields a send never reads (the status timestamps, bookkeeping); a claim leaves them out.
@@ -196,7 +199,8 @@ def _deliver_with(name: str, messages: list[Message], now: datetime, report: Del
     sent = [m for m in messages if m.pk in results]
     for message in sent:
         result = results[message.pk]
-        message.provider_message_id = result.provider_message_id
+        # Bounded like the column: a gateway's odd id must not fail the batch's record.
+        message.provider_message_id = result.provider_message_id[:255]
         if result.parts is not None:
             message.parts = result.parts
     _mark_sent(sent, name, sent_at)
@@ -371,14 +375,21 @@ def _finish(messages: list[Message], status: str, reason: str, now: datetime) ->
 
 
 def _enqueue_later(later: dict[int, float]) -> None:
+    """Enqueue the messages to send again with a countdown, unless their wait is long.
+
+    A worker keeps a task with a countdown in memory, unacknowledged, until it is due; waits longer
+    than ENQUEUE_LATER_MAX_SECONDS (a long backoff, a deep rate-limit backlog) are left to the
+    sweeper, which enqueues rows whose `send_after` has passed every 30 s.
+    """
     from channels.services.messages import messages_enqueue
 
     by_delay: dict[float, list[int]] = defaultdict(list)
     for message_id, seconds in later.items():
+        if seconds > ENQUEUE_LATER_MAX_SECONDS:
+            continue
         # Rounded up: a task that arrives before the message's send_after would find it not due.
         by_delay[math.ceil(seconds * 10) / 10].append(message_id)
     for seconds, ids in by_delay.items():
-        # Celery's countdown is fine for minutes; the sweeper catches anything lost meanwhile.
         messages_enqueue(ids, countdown=seconds or None)
 
 

@@ -208,8 +208,11 @@ def _customer_for(channel: str, address: str, at: datetime) -> Customer:
             # A new customer may match profile rules ("created in the last…", "phone is set").
             segments_refresh_enqueue_for_customers(customer_ids=[customer.pk], kinds={"profile"})
     # Replies and later lookups find the customer by this identity. If a concurrent message or a
-    # CRM sync binds the address first, it stays where they put it (move=False).
-    identity_bind(customer=customer, channel=channel, address=address, move=False)
+    # CRM sync binds the address first, it stays where they put it (move=False), and the message
+    # belongs to that customer.
+    binding = identity_bind(customer=customer, channel=channel, address=address, move=False)
+    if binding.identity.customer_id != customer.pk:
+        return binding.identity.customer
     return customer
 
 

@@ -72,6 +72,28 @@ def test_a_message_from_an_unknown_number_creates_a_customer_with_that_identity(
     )
 
 
+def test_a_number_bound_to_a_customer_meanwhile_files_the_message_under_that_customer(
+    monkeypatch,
+):
+    from channels.services import inbound as inbound_module
+
+    crm_customer = CustomerFactory(external_id="crm-501")
+    bind = inbound_module.identity_bind
+
+    def crm_sync_first(**kwargs):
+        # A CRM sync binds the number between the lookup and our insert.
+        ChannelIdentityFactory(customer=crm_customer, channel="sms", address="+79161234567")
+        return bind(**kwargs)
+
+    monkeypatch.setattr(inbound_module, "identity_bind", crm_sync_first)
+
+    inbound = receive("Здравствуйте", address="+79161234567")
+
+    assert inbound.customer == crm_customer
+    identity = ChannelIdentity.objects.get(channel="sms", address="+79161234567")
+    assert identity.customer == crm_customer
+
+
 def test_a_new_sender_enters_the_segments_that_read_identities_and_profiles_at_once(
     eager_celery, django_capture_on_commit_callbacks
 ):

@@ -101,3 +101,28 @@ def test_a_provider_error_made_without_an_answer_keeps_its_old_arguments():
         3.0,
     )
     assert error.response is None
+
+
+def test_an_unexpected_error_on_one_message_keeps_the_outcomes_of_the_others():
+    from types import SimpleNamespace
+
+    from channels.providers.base import Provider, SendResult
+
+    class Flaky(Provider):
+        name = "flaky"
+        channel = "sms"
+
+        def send(self, message):
+            if message.pk == 2:
+                raise KeyError("message_id")  # an answer the plug-in did not expect
+            return SendResult(provider_message_id=f"id-{message.pk}")
+
+    outcomes = Flaky({}).send_many([SimpleNamespace(pk=n) for n in (1, 2, 3)])
+
+    assert [o.result.provider_message_id if o.result else None for o in outcomes] == [
+        "id-1",
+        None,
+        "id-3",
+    ]
+    assert outcomes[1].error.permanent is False
+    assert outcomes[1].error.reason == "KeyError: 'message_id'"

@@ -15,7 +15,7 @@ from werkzeug import Response
 from channels.models import InboundMessage, Message, MessageStatus, MessageStatusChange
 from channels.providers import reset_providers
 from channels.providers.exolve import exolve_number
-from channels.services.delivery import messages_deliver
+from channels.services.delivery import messages_deliver, messages_sweep
 from channels.services.messages import message_send
 from customers.models import Customer
 
@@ -190,6 +190,27 @@ def test_a_429_waits_as_long_as_retry_after_says(exolve, reachable_customer, enq
     assert messages_deliver([message.pk], now=now + timedelta(seconds=31)).sent == 1
     message.refresh_from_db()
     assert message.provider_message_id == "31"
+
+
+def test_a_long_retry_after_is_left_to_the_sweeper_instead_of_a_countdown(
+    exolve, reachable_customer, enqueued, now
+):
+    exolve.expect_ordered_request(SEND_PATH).respond_with_json(
+        {"error": {"message": "Daily quota exceeded"}}, status=429, headers={"Retry-After": "3600"}
+    )
+    exolve.expect_ordered_request(SEND_PATH).respond_with_json({"message_id": "32"})
+    message = queued_sms(reachable_customer)
+
+    messages_deliver([message.pk], now=now)
+
+    message.refresh_from_db()
+    assert close_to(message.send_after, now + timedelta(hours=1))
+    # A worker would hold an hour-long countdown in memory, unacknowledged: not enqueued.
+    assert enqueued == []
+    assert messages_sweep(now=now + timedelta(minutes=30)) == 0
+    assert messages_sweep(now=now + timedelta(seconds=3601)) == 1
+    assert enqueued == [([message.pk], None)]
+    assert messages_deliver([message.pk], now=now + timedelta(seconds=3601)).sent == 1
 
 
 def test_exolve_without_credentials_suppresses_the_sms_with_that_reason(
@@ -423,7 +444,17 @@ def test_a_forged_inbound_sms_gets_403_and_nothing_is_stored(exolve, client, rea
     assert not InboundMessage.objects.exists()
 
 
-@pytest.mark.parametrize("sender", ["+7 (916) 123-45-67", "79161234567", "+79161234567"])
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "+7 (916) 123-45-67",
+        "79161234567",
+        "+79161234567",
+        "7.916.123.45.67",
+        "+7\u00a0916\u00a01234567",
+        "tel:+79161234567",
+    ],
+)
 def test_an_inbound_sender_written_with_punctuation_is_the_same_number(
     exolve, client, reachable_customer, sender
 ):
@@ -439,7 +470,7 @@ def test_an_inbound_sender_written_with_punctuation_is_the_same_number(
     assert InboundMessage.objects.get().customer == customer
 
 
-@pytest.mark.parametrize("sender", ["MTS", "Bank24", "7916-SALE"])
+@pytest.mark.parametrize("sender", ["MTS", "Bank24", "7916-SALE", "+7916²"])
 def test_an_inbound_sms_from_an_alphanumeric_sender_is_acknowledged_and_not_stored(
     exolve, client, db, sender
 ):

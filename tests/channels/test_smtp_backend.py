@@ -64,6 +64,17 @@ def test_the_bytes_are_the_stock_ones_but_for_the_boundary(settings, with_attach
     assert len(set(re.findall(rb'boundary="([^"]+)"', ours))) == (2 if with_attachment else 1)
 
 
+def test_an_attached_email_gets_no_boundary_of_its_own():
+    outer = an_email()
+    outer.attach("forwarded.eml", an_email(subject="Forwarded"), "message/rfc822")
+    prepared = outer.message()
+    mime_prepare(prepared)
+
+    attached = next(p for p in prepared.walk() if p.get_content_type() == "message/rfc822")
+    assert attached.get_param("boundary") is None
+    assert prepared.get_boundary().startswith("=_")
+
+
 def test_each_email_gets_its_own_boundary():
     boundaries = set()
     for _ in range(3):
