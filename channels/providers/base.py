@@ -42,6 +42,17 @@ class ProviderError(Exception):
         # connections and errors a provider finds in a 2xx answer).
         self.response = response
 
+    def with_gateway_code(self, code: object, *, temporary_codes: frozenset) -> ProviderError:
+        """The same error under the gateway's own error code, which is more telling than the HTTP
+        status: temporary when that code says so, even on a 4xx."""
+        return ProviderError(
+            self.reason,
+            permanent=self.permanent and code not in temporary_codes,
+            code=str(code),
+            retry_after=self.retry_after,
+            response=self.response,
+        )
+
 
 class ProviderNotConfigured(Exception):
     """The provider lacks credentials; its sends are suppressed with this reason."""

@@ -89,14 +89,7 @@ class TwilioSmsProvider(Provider):
             code = json_object(exc.response).get("code")
             if not isinstance(code, int):
                 raise
-            # Twilio's own code is more telling than the HTTP status, and decides a few retries.
-            raise ProviderError(
-                exc.reason,
-                permanent=exc.permanent and code not in TEMPORARY_CODES,
-                code=str(code),
-                retry_after=exc.retry_after,
-                response=exc.response,
-            ) from exc
+            raise exc.with_gateway_code(code, temporary_codes=TEMPORARY_CODES) from exc
         try:
             sid = response.json().get("sid")
         except (ValueError, AttributeError):

@@ -65,13 +65,7 @@ class WhatsAppProvider(Provider):
             code = _graph_error(exc.response).get("code")
             if code is None:
                 raise
-            raise ProviderError(
-                exc.reason,
-                permanent=exc.permanent and code not in TEMPORARY_ERROR_CODES,
-                code=str(code),
-                retry_after=exc.retry_after,
-                response=exc.response,
-            ) from exc
+            raise exc.with_gateway_code(code, temporary_codes=TEMPORARY_ERROR_CODES) from exc
         try:
             return SendResult(provider_message_id=str(response.json()["messages"][0]["id"]))
         except (ValueError, KeyError, IndexError, TypeError) as exc:
