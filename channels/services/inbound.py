@@ -193,6 +193,7 @@ def _customer_for(channel: str, address: str, at: datetime) -> Customer:
         customer = (
             Customer.objects.filter(phone=address, erased_at__isnull=True).order_by("pk").first()
         )
+    created = False
     if customer is None:
         customer, created = Customer.objects.get_or_create(
             external_id=f"{channel}:{address}",
@@ -211,9 +212,11 @@ def _customer_for(channel: str, address: str, at: datetime) -> Customer:
     # CRM sync binds the address first, it stays where they put it (move=False), and the message
     # belongs to that customer.
     binding = identity_bind(customer=customer, channel=channel, address=address, move=False)
-    if binding.identity.customer_id != customer.pk:
-        return binding.identity.customer
-    return customer
+    if binding.identity.customer_id == customer.pk:
+        return customer
+    if created:
+        customer.delete()  # the placeholder made a moment ago for this number: nothing refers to it
+    return binding.identity.customer
 
 
 def _apply_keyword(inbound: InboundMessage, keyword: tuple[str, str]) -> None:

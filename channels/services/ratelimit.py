@@ -1,7 +1,8 @@
 """Per-provider send rate limits shared by every worker, counted in the cache (Redis in production).
 
 A fixed one-second window per provider: `rate_limit_take(provider, n)` grants up to n sends in the
-current second and says how long to wait for the rest. With the default local-memory cache the
+current second and says how long to wait for the rest. A limit below one a second (0.5: one send
+every two seconds) gets a window long enough for one send, rounded so the limit is never exceeded. With the default local-memory cache the
 count is per process, so production must set CACHE_URL to Redis (the README says so).
 
 A second's counter holds every send asked for in it, granted or not, so it is a queue: the rest of
@@ -17,31 +18,37 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-WINDOW_SECONDS = 1
+
+def rate_window(per_second: float) -> tuple[int, int]:
+    """(window length in seconds, sends per window) for a limit in sends per second."""
+    if per_second >= 1:
+        return 1, int(per_second)
+    return math.ceil(1 / per_second), 1
 
 
 def rate_limit_take(provider: str, wanted: int) -> tuple[int, float]:
     """Grant up to `wanted` sends now. Returns (granted, seconds to wait before the rest)."""
-    limit = int(settings.PROVIDER_RATE_LIMITS.get(provider, 0) or 0)
-    if limit <= 0 or wanted <= 0:
+    per_second = float(settings.PROVIDER_RATE_LIMITS.get(provider, 0) or 0)
+    if per_second <= 0 or wanted <= 0:
         return wanted, 0.0
+    window_seconds, limit = rate_window(per_second)
     now = time.time()
-    window = int(now // WINDOW_SECONDS)
-    key = f"kaskad:rate:{provider}:{window}"
-    cache.add(key, 0, timeout=WINDOW_SECONDS * 5)
+    window = int(now // window_seconds)
+    key = f"kaskad:rate:{provider}:{window_seconds}:{window}"
+    cache.add(key, 0, timeout=window_seconds * 5)
     try:
         used = cache.incr(key, wanted)
     except ValueError:  # the key expired between add and incr
-        cache.set(key, wanted, timeout=WINDOW_SECONDS * 5)
+        cache.set(key, wanted, timeout=window_seconds * 5)
         used = wanted
     before = used - wanted
     granted = max(0, min(wanted, limit - before))
     if granted == wanted:
         return granted, 0.0
-    # The first send held back is number `before + granted` (counting from 0) in this second's
+    # The first send held back is number `before + granted` (counting from 0) in this window's
     # queue; `limit` of them go per window, starting with the next one.
     windows_ahead = (before + granted) // limit
-    wait = (window + windows_ahead) * WINDOW_SECONDS - now
+    wait = (window + windows_ahead) * window_seconds - now
     # Rounded up to a tenth of a second: delivery enqueues the rest with a countdown in tenths,
     # and a task that arrived before the messages' send_after would skip them, leaving them to
     # the sweeper (every 30 s).

@@ -92,6 +92,7 @@ def test_a_number_bound_to_a_customer_meanwhile_files_the_message_under_that_cus
     assert inbound.customer == crm_customer
     identity = ChannelIdentity.objects.get(channel="sms", address="+79161234567")
     assert identity.customer == crm_customer
+    assert not Customer.objects.filter(external_id="sms:+79161234567").exists()  # no placeholder
 
 
 def test_a_new_sender_enters_the_segments_that_read_identities_and_profiles_at_once(

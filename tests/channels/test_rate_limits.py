@@ -209,3 +209,21 @@ def test_a_backlog_drains_at_the_limit_with_each_message_deferred_at_most_once(
         assert due < 3, "the backlog should be gone within three seconds"
     assert sent == 9
     assert max(deferrals.values()) == 1
+
+
+@pytest.mark.parametrize(("per_second", "window"), [(0.5, 2), (0.3, 4), (2.5, 1), (1, 1), (100, 1)])
+def test_a_limit_is_never_exceeded_whatever_its_fraction(clock, limits, per_second, window):
+    limits(exolve=per_second)
+    granted_in_window = 0
+    for _ in range(3):
+        granted_in_window += rate_limit_take("exolve", 1_000)[0]
+    assert granted_in_window == max(1, int(per_second))  # the rest waits for the next window
+    assert granted_in_window / window <= per_second
+
+
+def test_half_a_send_a_second_is_one_send_every_two_seconds(clock, limits):
+    limits(exolve=0.5)
+    clock.at = datetime(2026, 3, 2, 10, 0, 0, 500_000, tzinfo=UTC)  # 0.5 s into a 2 s window
+    assert rate_limit_take("exolve", 3) == (1, 1.5)
+    clock.at += timedelta(seconds=1.5)
+    assert rate_limit_take("exolve", 2)[0] == 1
