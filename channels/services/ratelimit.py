@@ -2,8 +2,9 @@
 
 A fixed one-second window per provider: `rate_limit_take(provider, n)` grants up to n sends in the
 current second and says how long to wait for the rest. A limit below one a second (0.5: one send
-every two seconds) gets a window long enough for one send, rounded so the limit is never exceeded. With the default local-memory cache the
-count is per process, so production must set CACHE_URL to Redis (the README says so).
+every two seconds) gets a window long enough for one send, rounded so the limit is never exceeded.
+With the default local-memory cache the count is per process, so production must set CACHE_URL to
+Redis (the README says so).
 
 A second's counter holds every send asked for in it, granted or not, so it is a queue: the rest of
 a caller who finds the second full waits for the second its place in that queue comes round. (Told
