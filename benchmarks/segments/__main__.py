@@ -27,6 +27,7 @@ import orjson
 
 from benchmarks.ingest import database
 from benchmarks.options import add_postgres_option, add_redis_option
+from benchmarks.report import goal, goals_print
 from benchmarks.segments import generate, latency, rfm, segments
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
@@ -222,7 +223,7 @@ def goals(report: dict) -> list[dict]:
         seconds = r[run]["seconds"]
         label = "first run" if run == "kaskad_first" else "run again"
         rows.append(
-            _goal(
+            goal(
                 f"rfm_compute ({label})",
                 seconds,
                 "s",
@@ -232,7 +233,7 @@ def goals(report: dict) -> list[dict]:
         )
         share = seconds / r["sql"]["seconds"]
         rows.append(
-            _goal(
+            goal(
                 f"rfm_compute ({label}) / hand SQL",
                 share,
                 "×",
@@ -240,12 +241,12 @@ def goals(report: dict) -> list[dict]:
                 share <= GOAL_RFM_SHARE_OF_SQL,
             )
         )
-    rows.append(_goal("hand-written SQL", r["sql"]["seconds"], "s", "", None))
-    rows.append(_goal("pandas (incl. COPY read)", r["pandas"]["seconds"], "s", "", None))
+    rows.append(goal("hand-written SQL", r["sql"]["seconds"], "s", "", None))
+    rows.append(goal("pandas (incl. COPY read)", r["pandas"]["seconds"], "s", "", None))
     for s in report["segments"]:
         for key, label in (("first_refresh_seconds", "fill"), ("second_refresh_seconds", "again")):
             rows.append(
-                _goal(
+                goal(
                     f"refresh {s['segment']} ({label})"
                     + (" TIMED OUT" if s[key.replace("seconds", "timed_out")] else ""),
                     s[key],
@@ -255,10 +256,10 @@ def goals(report: dict) -> list[dict]:
                 )
             )
     timing = report["latency"]["commit_to_membership"]
-    rows.append(_goal("event→membership p50", timing["p50_ms"] / 1000, "s", "", None))
+    rows.append(goal("event→membership p50", timing["p50_ms"] / 1000, "s", "", None))
     p95 = timing["p95_ms"] / 1000
     rows.append(
-        _goal(
+        goal(
             "event→membership p95",
             p95,
             "s",
@@ -266,22 +267,12 @@ def goals(report: dict) -> list[dict]:
             p95 <= GOAL_LATENCY_P95_SECONDS and not report["latency"]["timeouts"],
         )
     )
-    rows.append(_goal("event→membership max", timing["max_ms"] / 1000, "s", "", None))
+    rows.append(goal("event→membership max", timing["max_ms"] / 1000, "s", "", None))
     return rows
 
 
-def _goal(what: str, value: float, unit: str, goal: str, met: bool | None) -> dict:
-    return {"what": what, "value": round(value, 3), "unit": unit, "goal": goal, "met": met}
-
-
 def print_report(report: dict) -> None:
-    header = f"{'measure':<62} {'value':>10} {'goal':>8} {'met':>4}"
-    print("\n" + header)
-    print("-" * len(header))
-    for row in report["goals"]:
-        met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
-        value = f"{row['value']:.2f} {row['unit']}"
-        print(f"{row['what']:<62} {value:>10} {row['goal']:>8} {met:>4}")
+    goals_print(report["goals"], what_width=62, value_format=".2f")
     workers = ", ".join(f"{k} {v:.0f}" for k, v in report["worker_memory_peak_mib"].items())
     print(
         f"\nPeak RSS (MiB): benchmark process {report['bench_memory_peak_mib']:.0f} "

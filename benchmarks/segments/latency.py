@@ -5,9 +5,7 @@ One event at a time goes through `event_ingest_batch` in this process; on commit
 customer, and this process polls for the SegmentMembership row.
 """
 
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,10 +16,14 @@ from time import perf_counter
 
 import psycopg
 
-from benchmarks.ingest.database import BASE_DIR
-from benchmarks.processes import peak_rss_mib, stop
+from benchmarks.processes import (
+    WORKER_STARTUP_TIMEOUT_SECONDS,
+    celery_worker_start,
+    celery_worker_wait,
+    peak_rss_mib,
+    stop,
+)
 
-WORKER_STARTUP_TIMEOUT_SECONDS = 90
 MEMBERSHIP_TIMEOUT_SECONDS = 30
 POLL_INTERVAL_SECONDS = 0.002
 WARM_UP_EVENTS = 10  # not counted: the worker's first tasks import modules and connect
@@ -46,34 +48,17 @@ class Worker:
 
 @contextmanager
 def celery_worker(env: dict[str, str], *, concurrency: int, log_path: Path) -> Iterator[Worker]:
-    command = [
-        str(Path(sys.executable).parent / "celery"),
-        "-A",
-        "config",
-        "worker",
-        "-Q",
-        "default",
-        "--concurrency",
-        str(concurrency),
-        "--loglevel",
-        "info",
-        "-n",
-        "bench@%h",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env={**os.environ, **env}, stdout=log, stderr=log
-        )
-    worker = Worker(process, log_path)
+    process = celery_worker_start(
+        env,
+        queue="default",
+        name="bench",
+        log_path=log_path,
+        options=["--concurrency", str(concurrency)],
+    )
     try:
         deadline = time.monotonic() + WORKER_STARTUP_TIMEOUT_SECONDS
-        while b" ready." not in log_path.read_bytes():
-            if process.poll() is not None:
-                raise RuntimeError(f"the Celery worker exited; see {log_path}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the Celery worker did not start; see {log_path}")
-            time.sleep(0.2)
-        yield worker
+        celery_worker_wait(process, log_path, deadline=deadline)
+        yield Worker(process, log_path)
     finally:
         stop(process, timeout=60)
 

@@ -26,6 +26,7 @@ import orjson
 
 from benchmarks.ingest import database
 from benchmarks.options import add_postgres_option, add_redis_option
+from benchmarks.report import goal, goals_print
 from benchmarks.send import ceiling, cpu, data, delivery
 from benchmarks.send.sinks import ExolveSink, SmtpSink
 
@@ -319,7 +320,7 @@ def goals(report: dict) -> list[dict]:
     for channel, result in report["channels"].items():
         k, c = result["kaskad"], result["ceiling"]
         rows.append(
-            _goal(
+            goal(
                 f"{channel}: Kaskad queued→sent",
                 k["messages_per_second"],
                 "msg/s",
@@ -328,10 +329,10 @@ def goals(report: dict) -> list[dict]:
             )
         )
         rows.append(
-            _goal(f"{channel}: sink ceiling, same client", c["messages_per_second"], "msg/s")
+            goal(f"{channel}: sink ceiling, same client", c["messages_per_second"], "msg/s")
         )
         rows.append(
-            _goal(
+            goal(
                 f"{channel}: Kaskad / ceiling",
                 result["share_of_ceiling"] * 100,
                 "%",
@@ -340,10 +341,10 @@ def goals(report: dict) -> list[dict]:
             )
         )
         latency = k["queued_to_sent_seconds"]
-        rows.append(_goal(f"{channel}: queued→sent p50", latency["p50"] or 0, "s"))
-        rows.append(_goal(f"{channel}: queued→sent p95", latency["p95"] or 0, "s"))
+        rows.append(goal(f"{channel}: queued→sent p50", latency["p50"] or 0, "s"))
+        rows.append(goal(f"{channel}: queued→sent p95", latency["p95"] or 0, "s"))
         rows.append(
-            _goal(
+            goal(
                 f"{channel}: peak RSS per worker (max)",
                 max(result["worker_memory_peak_mib"].values()),
                 "MiB",
@@ -352,18 +353,8 @@ def goals(report: dict) -> list[dict]:
     return rows
 
 
-def _goal(what: str, value: float, unit: str, goal: str = "", met: bool | None = None) -> dict:
-    return {"what": what, "value": round(value, 3), "unit": unit, "goal": goal, "met": met}
-
-
 def print_report(report: dict) -> None:
-    header = f"{'measure':<44} {'value':>14} {'goal':>9} {'met':>4}"
-    print("\n" + header)
-    print("-" * len(header))
-    for row in report["goals"]:
-        met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
-        value = f"{row['value']:,.1f} {row['unit']}"
-        print(f"{row['what']:<44} {value:>14} {row['goal']:>9} {met:>4}")
+    goals_print(report["goals"], what_width=44, value_format=",.1f")
     print()
     for channel, result in report["channels"].items():
         memory = ", ".join(f"{k} {v:.0f}" for k, v in result["worker_memory_peak_mib"].items())

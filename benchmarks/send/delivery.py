@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +19,14 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks.ingest.database import BASE_DIR
-from benchmarks.processes import peak_rss_mib, stop
+from benchmarks.processes import (
+    WORKER_STARTUP_TIMEOUT_SECONDS,
+    celery_worker_start,
+    celery_worker_wait,
+    peak_rss_mib,
+    stop,
+)
 
-WORKER_STARTUP_TIMEOUT_SECONDS = 90
 # The clock stops at the last message's sent_at, so polling only has to notice the end; it
 # counts the queued rows (through the partial index on them) once a second, which costs the
 # database little. Counting every status four times a second scanned the whole table and
@@ -58,40 +61,21 @@ def celery_workers(
     try:
         for number in range(1, count + 1):
             log_path = log_prefix.with_name(f"{log_prefix.name}-{number}.log")
-            command = [
-                str(Path(sys.executable).parent / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "send",
-                "--pool",
-                pool,
-                "--concurrency",
-                str(concurrency),
-                "--loglevel",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"bench-send-{number}@%h",
-            ]
-            with log_path.open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        command, cwd=BASE_DIR, env={**os.environ, **env}, stdout=log, stderr=log
-                    )
+            options = ["--pool", pool, "--concurrency", str(concurrency)]
+            options += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+            processes.append(
+                celery_worker_start(
+                    env,
+                    queue="send",
+                    name=f"bench-send-{number}",
+                    log_path=log_path,
+                    options=options,
                 )
+            )
             logs.append(log_path)
         deadline = time.monotonic() + WORKER_STARTUP_TIMEOUT_SECONDS
         for process, log_path in zip(processes, logs, strict=True):
-            while b" ready." not in log_path.read_bytes():
-                if process.poll() is not None:
-                    raise RuntimeError(f"a Celery worker exited; see {log_path}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"a Celery worker did not start; see {log_path}")
-                time.sleep(0.2)
+            celery_worker_wait(process, log_path, deadline=deadline)
         yield Workers(processes)
     finally:
         for process in processes:
