@@ -49,8 +49,4 @@ def rate_limit_take(provider: str, wanted: int) -> tuple[int, float]:
     # The first send held back is number `before + granted` (counting from 0) in this window's
     # queue; `limit` of them go per window, starting with the next one.
     windows_ahead = (before + granted) // limit
-    wait = (window + windows_ahead) * window_seconds - now
-    # Rounded up to a tenth of a second: delivery enqueues the rest with a countdown in tenths,
-    # and a task that arrived before the messages' send_after would skip them, leaving them to
-    # the sweeper (every 30 s).
-    return granted, math.ceil(wait * 10) / 10
+    return granted, (window + windows_ahead) * window_seconds - now
