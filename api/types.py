@@ -1,0 +1,181 @@
+"""Validated input types shared by every API schema and webhook parser.
+
+A value that passes these is storable in both databases and readable by every reader afterwards
+(API, timeline, export, admin, CSV), so nothing accepted can poison a record:
+
+- text: no NUL (PostgreSQL refuses it in text and jsonb) and no lone surrogate (not UTF-8);
+- datetimes: aware, normalised to UTC (PostgreSQL cannot store offsets beyond ±15:59), and at
+  least a day inside years 1–9999 so that showing them in any time zone stays in range;
+- JSON values: bounded depth (orjson renders at most 254 levels), integers within ±(2**53 − 1)
+  and finite floats below 2**53 in magnitude (jsonb reads 1e20 back as an integer too large to
+  render, and JavaScript clients lose precision beyond 2**53), keys that are text as above.
+
+`text(...)`, `UtcDatetime` and `JsonObject` are pydantic types; `check_text`, `check_datetime` and
+`check_json` are the same rules for hand-written parsers (webhooks), raising `ValueError` (JSON:
+`InvalidJson`, which names where).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler, StringConstraints
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+
+MAX_JSON_DEPTH = 32
+MAX_SAFE_INTEGER = 2**53 - 1
+MAX_SAFE_FLOAT = float(2**53)
+# A day inside the calendar's ends, so converting to any time zone (±1 day at most) stays in it.
+EARLIEST_DATETIME = datetime(1, 1, 2, tzinfo=UTC)
+LATEST_DATETIME = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+# --- Text ---------------------------------------------------------------------------------------
+def check_text(value: str) -> str:
+    """`value` if every database can store it, else ValueError."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+class _NoNul:
+    """Marks a str type: validated by check_text, and documented with a pattern excluding NUL."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(check_text, handler(source))
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.setdefault("pattern", NO_NUL_PATTERN)
+        return json_schema
+
+
+def text(*, max_length: int, min_length: int = 0, strip: bool = False) -> Any:
+    """A bounded string with no NUL: `name: text(max_length=150, strip=True)`."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=strip, min_length=min_length, max_length=max_length),
+        _NoNul,
+    ]
+
+
+# Free text whose length the database does not bound (TextField), still bounded here.
+Text = text(max_length=100_000)
+
+
+# --- Datetimes ----------------------------------------------------------------------------------
+def check_datetime(value: datetime) -> datetime:
+    """An aware datetime in UTC and within range, else ValueError."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must have a time zone (e.g. Z or +03:00)")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall within years 1 to 9999 in UTC") from None
+    if not EARLIEST_DATETIME <= value <= LATEST_DATETIME:
+        raise ValueError(
+            f"must be between {EARLIEST_DATETIME.isoformat()} and {LATEST_DATETIME.isoformat()}"
+        )
+    return value
+
+
+def datetime_from_timestamp(seconds: int | float) -> datetime:
+    """A Unix timestamp (seconds) as a checked UTC datetime, else ValueError."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+    ):
+        raise ValueError("must be a Unix timestamp")
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise ValueError("must be a Unix timestamp within years 1 to 9999") from None
+    return check_datetime(moment)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(check_datetime)]
+
+
+def date_shift(day: date, delta: timedelta) -> date:
+    """`day + delta`, clamped to the calendar's ends instead of overflowing."""
+    try:
+        return day + delta
+    except OverflowError:
+        return date.max if delta > timedelta(0) else date.min
+
+
+# --- JSON values --------------------------------------------------------------------------------
+class InvalidJson(ValueError):
+    """A JSON value outside what is storable; `path` is where ("" for the value itself)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message
+
+
+def check_json(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """`value` if it is JSON every database stores and every reader renders, else InvalidJson."""
+    _check_json(value, "", max_depth)
+    return value
+
+
+def _check_json(value: Any, path: str, depth_left: int) -> None:
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, str):
+        _checked(check_text, value, path)
+    elif isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise InvalidJson(path, f"integers must be within ±{MAX_SAFE_INTEGER}")
+    elif isinstance(value, float):
+        if not math.isfinite(value) or abs(value) >= MAX_SAFE_FLOAT:
+            raise InvalidJson(path, "numbers must be finite and smaller than 2**53 in magnitude")
+    elif isinstance(value, dict | list):
+        if depth_left <= 0:
+            raise InvalidJson(path, f"must not nest deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                _check_json(item, f"{path}[{index}]", depth_left - 1)
+            return
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidJson(path, "keys must be strings")
+            where = f"{path}.{key}" if path else key
+            _checked(check_text, key, where)
+            _check_json(item, where, depth_left - 1)
+    else:
+        raise InvalidJson(path, f"{type(value).__name__} is not a JSON value")
+
+
+def _checked(check: Any, value: Any, path: str) -> None:
+    try:
+        check(value)
+    except ValueError as exc:
+        raise InvalidJson(path, str(exc)) from None
+
+
+def _json_value(value: Any) -> Any:
+    try:
+        return check_json(value)
+    except InvalidJson as exc:
+        # pydantic reports the field; the path inside it goes into the message.
+        raise ValueError(str(exc)) from None
+
+
+# Any JSON value within bounds (segment rules), and a JSON object (properties, payloads).
+JsonValue = Annotated[Any, AfterValidator(_json_value)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(_json_value)]
