@@ -63,10 +63,18 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 def error_body(
     code: str, message: str, errors: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": _printable(message)}
     if errors:
-        body["errors"] = errors
+        body["errors"] = [
+            {name: _printable(value) for name, value in error.items()} for error in errors
+        ]
     return body
+
+
+def _printable(value: Any) -> Any:
+    """Field names and messages may quote the input; a NUL in them would make the error body
+    itself unstorable (idempotency records keep it), so it is shown as the escape `\\0`."""
+    return value.replace("\x00", "\\0") if isinstance(value, str) else value
 
 
 def _drf_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, Any]]:

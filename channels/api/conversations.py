@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from pydantic import Field, StringConstraints
+from pydantic import Field
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.errors import ValidationFailed
 from api.idempotency import idempotent
+from api.pagination import SignedCursorPagination
+from api.types import text
 from channels.models import Conversation, MessageStatus
 from channels.services.conversations import (
     conversation_list,
@@ -37,18 +37,17 @@ MAX_REPLY_LENGTH = 10_000
 
 # --- Input --------------------------------------------------------------------------------------
 class ConversationPatch(schemas.Strict):
-    status: Literal["open", "pending", "resolved"] | None = None
-    assignee: Annotated[str, StringConstraints(min_length=1, max_length=150)] | None = Field(
+    # Left out: unchanged. A status cannot be null (pydantic does not validate the default).
+    status: Literal["open", "pending", "resolved"] = None  # type: ignore[assignment]
+    assignee: text(min_length=1, max_length=150) | None = Field(
         default=None, description="A staff username; null unassigns."
     )
 
 
 class ReplyIn(schemas.Strict):
-    body: Annotated[str, StringConstraints(min_length=1, max_length=MAX_REPLY_LENGTH)]
-    subject: Annotated[str, StringConstraints(max_length=998)] = Field(
-        default="", description="Email only."
-    )
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
+    body: text(min_length=1, max_length=MAX_REPLY_LENGTH)
+    subject: text(max_length=998) = Field(default="", description="Email only.")
+    idempotency_key: text(min_length=1, max_length=255) | None = Field(
         default=None, description="Sending again with the same key sends nothing more."
     )
 
@@ -116,7 +115,7 @@ class ReplyQueuedSerializer(serializers.Serializer):
     conversation = ConversationSerializer()
 
 
-class ByLastMessageCursor(CursorPagination):
+class ByLastMessageCursor(SignedCursorPagination):
     ordering = ("-last_message_at", "-id")
     page_size = 50
     page_size_query_param = "limit"
@@ -171,10 +170,6 @@ class ConversationDetailView(APIView):
         data = schemas.parse(ConversationPatch, request.data)
         changes = {}
         if "status" in data.model_fields_set:
-            if data.status is None:
-                raise ValidationFailed(
-                    [{"field": "status", "message": "must be open, pending or resolved"}]
-                )
             changes["status"] = data.status
         if "assignee" in data.model_fields_set:
             changes["assignee"] = data.assignee

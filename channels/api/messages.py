@@ -1,18 +1,20 @@
 """API v1 for messages: send one (202, delivered in the background), read one, list them."""
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 import django_filters
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from pydantic import Field, StringConstraints
+from pydantic import Field
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import ApiError, ValidationFailed
+from api.filters import UtcIsoDateTimeFilter
+from api.pagination import SignedCursorPagination
+from api.types import JsonObject, text
 from channels.models import (
     Message,
     MessageCategory,
@@ -31,15 +33,15 @@ class MessageIn(schemas.Strict):
     customer: schemas.ExternalId = Field(description="The customer's CRM id (external_id).")
     channel: Literal["email", "sms", "whatsapp", "telegram", "viber", "push"]
     category: Literal["marketing", "transactional"]
-    subject: Annotated[str, StringConstraints(max_length=998)] = ""
-    body: Annotated[str, StringConstraints(max_length=20_000)] = ""
-    html: Annotated[str, StringConstraints(max_length=500_000)] = ""
-    payload: dict[str, Any] = Field(
+    subject: text(max_length=998) = ""
+    body: text(max_length=20_000) = ""
+    html: text(max_length=500_000) = ""
+    payload: JsonObject = Field(
         default_factory=dict,
         description="Channel extras: WhatsApp `template` {name, language, params}, push `url`, "
         "Telegram `buttons`.",
     )
-    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    idempotency_key: text(min_length=1, max_length=255) | None = None
 
 
 def _content_errors(data: MessageIn) -> list[dict]:
@@ -109,14 +111,14 @@ class MessageFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=MessageStatus.choices)
     category = django_filters.ChoiceFilter(choices=MessageCategory.choices)
     source = django_filters.ChoiceFilter(choices=MessageSource.choices)
-    queued_since = django_filters.IsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
+    queued_since = UtcIsoDateTimeFilter(field_name="queued_at", lookup_expr="gte")
 
     class Meta:
         model = Message
         fields = ["customer", "channel", "status", "category", "source", "queued_since"]
 
 
-class NewestFirstPagination(CursorPagination):
+class NewestFirstPagination(SignedCursorPagination):
     ordering = ("-queued_at", "-id")
     page_size = 100
     page_size_query_param = "limit"

@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated, Literal
+from typing import Literal
 from urllib.parse import urlparse
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from pydantic import StringConstraints, field_validator
+from pydantic import field_validator
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import ApiError, ValidationFailed
+from api.types import text
 from channels.models import PushSubscription
 from channels.services.push import push_subscription_add, push_subscription_remove
 from customers.api import schemas
 from customers.api.views import WRITE_ERRORS, error_responses
 from customers.selectors import customer_get
 
-Address = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+Address = text(min_length=1, max_length=512)
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
@@ -39,8 +40,8 @@ def _b64url_bytes(value: str) -> bytes:
 
 
 class PushKeysIn(schemas.Strict):
-    p256dh: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    auth: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    p256dh: text(min_length=1, max_length=200)
+    auth: text(min_length=1, max_length=100)
 
     @field_validator("p256dh")
     @classmethod

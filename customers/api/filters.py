@@ -4,12 +4,13 @@ import django_filters
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 
+from api.filters import UtcIsoDateTimeFilter
 from customers.models import Customer
 from customers.normalize import normalize_phone
 
 
 class CustomerFilter(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="ISO 8601; customers changed since."
     )
     email = django_filters.CharFilter(method="filter_email", help_text="Exact, case-insensitive.")

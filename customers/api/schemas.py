@@ -11,17 +11,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
 )
 
 from api.errors import ApiError, ValidationFailed
+from api.types import JsonObject, UtcDatetime, text
 from customers.models import Channel, ConsentStatus, LifecycleStage, Order
 from customers.normalize import (
     normalize_address,
@@ -34,15 +33,14 @@ from customers.normalize import (
 
 MAX_BATCH_ITEMS = 1000
 
-ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
-Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalize_phone)]
-Locale = Annotated[str, StringConstraints(max_length=35), AfterValidator(normalize_locale)]
-TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalize_timezone)]
-Currency = Annotated[
-    str, StringConstraints(min_length=3, max_length=3), AfterValidator(normalize_currency)
-]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
+# Every string goes through api.types.text (no NUL, bounded); see api/types.py.
+ExternalId = text(min_length=1, max_length=255, strip=True)
+Email = Annotated[text(max_length=254), AfterValidator(normalize_email)]
+Phone = Annotated[text(max_length=40), AfterValidator(normalize_phone)]
+Locale = Annotated[text(max_length=35), AfterValidator(normalize_locale)]
+TimeZone = Annotated[text(max_length=64), AfterValidator(normalize_timezone)]
+Currency = Annotated[text(min_length=3, max_length=3), AfterValidator(normalize_currency)]
+Name = text(max_length=150, strip=True)
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 ConsentStatusName = Literal[tuple(ConsentStatus.values)]  # type: ignore[valid-type]
 LifecycleStageName = Literal[tuple(LifecycleStage.values)]  # type: ignore[valid-type]
@@ -56,7 +54,7 @@ class Strict(BaseModel):
 
 class IdentityIn(Strict):
     channel: ChannelName
-    address: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    address: text(min_length=1, max_length=512)
 
     @field_validator("address")
     @classmethod
@@ -68,7 +66,7 @@ class IdentityIn(Strict):
 class ConsentIn(Strict):
     channel: ChannelName
     status: ConsentStatusName
-    source: Annotated[str, StringConstraints(max_length=100)] = ""
+    source: text(max_length=100) = ""
 
 
 class CustomerFields(Strict):
@@ -82,7 +80,7 @@ class CustomerFields(Strict):
     timezone: TimeZone | None = None
     birth_date: date | None = None
     lifecycle_stage: LifecycleStageName | None = None
-    attributes: dict[str, Any] | None = Field(
+    attributes: JsonObject | None = Field(
         default=None,
         description="Custom attributes, merged into the stored ones; null removes a key. "
         "Each key must be defined by staff with a type.",
@@ -91,7 +89,7 @@ class CustomerFields(Strict):
         default=None, description="Addresses to add (email and phone add their own)."
     )
     consents: list[ConsentIn] | None = None
-    created_at: AwareDatetime | None = Field(
+    created_at: UtcDatetime | None = Field(
         default=None,
         description="When the customer signed up, as the CRM knows it; "
         "defaults to when Kaskad first heard of them.",
@@ -109,16 +107,16 @@ class CustomerPatch(CustomerFields):
 class EventIn(Strict):
     event_id: ExternalId
     customer_external_id: ExternalId
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    properties: dict[str, Any] = Field(default_factory=dict)
-    occurred_at: AwareDatetime
-    source: Annotated[str, StringConstraints(max_length=50)] = ""
+    name: text(min_length=1, max_length=100)
+    properties: JsonObject = Field(default_factory=dict)
+    occurred_at: UtcDatetime
+    source: text(max_length=50) = ""
 
 
 class OrderItemIn(Strict):
-    sku: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    name: Annotated[str, StringConstraints(max_length=255)] = ""
-    category: Annotated[str, StringConstraints(max_length=255)] = ""
+    sku: text(min_length=1, max_length=100)
+    name: text(max_length=255) = ""
+    category: text(max_length=255) = ""
     quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     price: Money
 
@@ -127,16 +125,16 @@ class OrderIn(Strict):
     external_id: ExternalId
     customer_external_id: ExternalId
     status: OrderStatusName = "completed"
-    placed_at: AwareDatetime
+    placed_at: UtcDatetime
     total: Money
     currency: Currency
-    promo_code: Annotated[str, StringConstraints(max_length=100)] = ""
+    promo_code: text(max_length=100) = ""
     items: list[OrderItemIn] = Field(default_factory=list, max_length=1000)
 
 
 class ConsentPut(Strict):
     status: ConsentStatusName
-    source: Annotated[str, StringConstraints(max_length=100)] = ""
+    source: text(max_length=100) = ""
 
 
 class CustomerBatchIn(Strict):

@@ -1,19 +1,20 @@
 """API v1 for segments: CRUD, preview, members (list, CSV, static add/remove), refresh."""
 
 import csv
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from pydantic import Field, StringConstraints
+from pydantic import Field
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
+from api.pagination import SignedCursorPagination
+from api.types import JsonValue, Text, text
 from customers.api import schemas
 from customers.api.views import WRITE_ERRORS, error_responses
 from customers.models import Segment, SegmentMembership
@@ -34,14 +35,14 @@ CSV_CUSTOMER_FIELDS = ("external_id", "email", "phone", "first_name", "last_name
 
 
 # --- Input --------------------------------------------------------------------------------------
-SegmentName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
+SegmentName = text(min_length=1, max_length=150, strip=True)
 
 
 class SegmentIn(schemas.Strict):
     name: SegmentName
-    description: str = ""
+    description: Text = ""
     kind: Literal["dynamic", "static"] = "dynamic"
-    rules: Any = Field(
+    rules: JsonValue = Field(
         default=None, description="The rule (docs/segments.md); dynamic segments only."
     )
     external_ids: list[schemas.ExternalId] | None = Field(
@@ -50,13 +51,15 @@ class SegmentIn(schemas.Strict):
 
 
 class SegmentPatch(schemas.Strict):
-    name: SegmentName | None = None
-    description: str | None = None
-    rules: Any = None
+    # Fields left out are not changed; none of them can be null (no `| None`: pydantic does not
+    # validate the default, so leaving one out is fine while sending null is a 400).
+    name: SegmentName = None  # type: ignore[assignment]
+    description: Text = None  # type: ignore[assignment]
+    rules: JsonValue = None
 
 
 class PreviewIn(schemas.Strict):
-    rules: Any
+    rules: JsonValue
     sample_size: Annotated[int, Field(ge=0, le=MAX_PREVIEW_SAMPLE)] = 10
 
 
@@ -93,7 +96,7 @@ class RefreshQueuedSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
-class ByIdCursor(CursorPagination):
+class ByIdCursor(SignedCursorPagination):
     ordering = "id"
     page_size = 100
     page_size_query_param = "limit"

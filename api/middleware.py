@@ -1,0 +1,48 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from api.errors import error_body
+from api.types import check_text
+
+# The machine-facing parts of the site: a bad parameter there gets the API's JSON error.
+GUARDED_PREFIXES = ("/api/", "/hooks/")
+
+
+class RejectUnstorableParametersMiddleware:
+    """Path and query parameters that no database can store (NUL, lone surrogates) get 400.
+
+    Every view would otherwise pass them to a lookup, which PostgreSQL refuses with a 500; checking
+    once here covers each path converter, filter and hand-read query parameter alike.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(GUARDED_PREFIXES):
+            problem = _first_problem(request)
+            if problem is not None:
+                field, message = problem
+                return JsonResponse(
+                    error_body(
+                        "validation_error",
+                        "The request is not valid.",
+                        [{"field": field, "message": message}],
+                    ),
+                    status=400,
+                )
+        return self.get_response(request)
+
+
+def _first_problem(request: HttpRequest) -> tuple[str, str] | None:
+    candidates = [("path", request.path)]
+    for name, values in request.GET.lists():
+        candidates.append(("query", name))
+        candidates.extend((name, value) for value in values)
+    for field, value in candidates:
+        try:
+            check_text(value)
+        except ValueError as exc:
+            return field, str(exc)
+    return None
