@@ -333,6 +333,8 @@ class Segment(models.Model):
     rules = models.JSONField(null=True, blank=True, help_text="The rule, for dynamic segments.")
     member_count = models.PositiveIntegerField(default=0, editable=False)
     refreshed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why the last refresh failed ("" when it worked); one failing segment never stops the others.
+    refresh_error = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
 

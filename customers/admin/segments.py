@@ -5,6 +5,7 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 
 from api.errors import ValidationFailed
 from customers.admin.common import CustomerColumnMixin, LargeTableAdmin
@@ -107,10 +108,16 @@ class SegmentAdmin(admin.ModelAdmin):
     """Rules are validated on save; the count shows how many customers they select right now."""
 
     form = SegmentAdminForm
-    list_display = ("name", "kind", "member_count", "refreshed_at", "updated_at")
+    list_display = ("name", "kind", "member_count", "refreshed_at", "refresh_error", "updated_at")
     list_filter = ("kind",)
     search_fields = ("name",)
-    readonly_fields = ("matching_now", "member_count", "refreshed_at", "created_at")
+    readonly_fields = (
+        "matching_now",
+        "member_count",
+        "refreshed_at",
+        "refresh_error",
+        "created_at",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         # A segment's kind is fixed once it exists.
@@ -120,7 +127,11 @@ class SegmentAdmin(admin.ModelAdmin):
     def matching_now(self, segment: Segment) -> str:
         if segment.pk is None or segment.kind != Segment.Kind.DYNAMIC:
             return "-"
-        return f"{segment_preview_queryset(rules=segment.rules).count():,}"
+        try:
+            with transaction.atomic():  # a savepoint: a failed query leaves the page usable
+                return f"{segment_preview_queryset(rules=segment.rules).count():,}"
+        except Exception as exc:  # a stored rule that no longer compiles must not hide the page
+            return f"cannot be evaluated: {exc}"
 
     def save_model(self, request, obj, form, change) -> None:
         external_ids = form.cleaned_data.get("members_csv") or []

@@ -9,7 +9,9 @@ trigger on it.
 """
 
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +25,9 @@ from customers.models import Customer, Segment, SegmentMembership
 from customers.segments.rules import RuleError, rule_dependencies, rule_to_q, rule_validate
 
 SEGMENT_EVENT_SOURCE = "kaskad"
+REFRESH_ERROR_LENGTH = 1000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -353,13 +358,37 @@ def segments_in_dependency_order(segments: Iterable[Segment]) -> list[Segment]:
 
 
 def segments_refresh_all(*, now: datetime | None = None) -> list[RefreshResult]:
-    """Full refresh of every dynamic segment, referenced segments first."""
+    """Full refresh of every dynamic segment, referenced segments first.
+
+    A segment whose refresh fails is logged and marked (`refresh_error`), and the others go on:
+    one bad rule must not stop every segment, nor the nightly RFM job that ends with this.
+    """
     now = now or timezone.now()
-    return [
-        segment_refresh(segment=segment, now=now)
-        for segment in segments_in_dependency_order(Segment.objects.all())
-        if segment.kind == Segment.Kind.DYNAMIC
-    ]
+    results = []
+    for segment in segments_in_dependency_order(Segment.objects.all()):
+        if segment.kind != Segment.Kind.DYNAMIC:
+            continue
+        with _marking_failure(segment):
+            results.append(segment_refresh(segment=segment, now=now))
+    return results
+
+
+@contextmanager
+def _marking_failure(segment: Segment) -> Iterator[None]:
+    """Run one segment's refresh (in its own transaction); on failure log it, record why on the
+    segment and carry on. A success clears an earlier failure."""
+    try:
+        yield
+    except Exception as exc:
+        logger.exception("refreshing segment %s (%s) failed", segment.pk, segment.name)
+        Segment.objects.filter(pk=segment.pk).update(
+            refresh_error=f"{timezone.now():%Y-%m-%d %H:%M} UTC: {type(exc).__name__}: {exc}"[
+                :REFRESH_ERROR_LENGTH
+            ]
+        )
+    else:
+        if segment.refresh_error:
+            Segment.objects.filter(pk=segment.pk).update(refresh_error="")
 
 
 def segments_refresh_for_customers(
@@ -382,7 +411,7 @@ def segments_refresh_for_customers(
             touched == {"events"} and event_names and not deps.event_names & event_names
         ):
             continue
-        with transaction.atomic():
+        with _marking_failure(segment), transaction.atomic():
             Segment.objects.select_for_update().filter(pk=segment.pk).first()
             scope = Customer.objects.filter(pk__in=ids)
             wanted = _live_customers().filter(pk__in=ids).filter(rule_to_q(segment.rules, now=now))

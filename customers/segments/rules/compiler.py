@@ -134,10 +134,10 @@ class _Compiler:
             return self.attribute(name.removeprefix(spec.ATTRIBUTE_PREFIX), op, value)
         kind = spec.PROFILE_FIELDS[name]
         if kind in (spec.STRING, spec.CHOICE):
-            if name == "email":  # stored lower-case
-                value = [v.lower() for v in value] if isinstance(value, list) else value.lower()
             if op == "is_set":
                 return ~Q(**{name: ""})
+            if name == "email":  # stored lower-case
+                value = [v.lower() for v in value] if isinstance(value, list) else value.lower()
             return Q(**{f"{name}__{self.text_lookup(op)}": value})
         if op == "is_set":
             return Q(**{f"{name}__isnull": False})

@@ -143,6 +143,8 @@ def parse_moment(value: Any) -> tuple[datetime, datetime] | None:
     day = parse_date(value)
     if day is not None:
         start = datetime.combine(day, time.min, tzinfo=UTC)
+        if day == date.max:  # the calendar's last day ends with it
+            return start, datetime.max.replace(tzinfo=UTC)
         return start, start + timedelta(days=1)
     if not isinstance(value, str) or "T" not in value:
         return None
@@ -151,7 +153,12 @@ def parse_moment(value: Any) -> tuple[datetime, datetime] | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        return moment.replace(tzinfo=UTC), moment.replace(tzinfo=UTC)
+    try:
+        # In UTC: PostgreSQL cannot store every offset Python parses (e.g. +20:00).
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00+01:00" is before the calendar starts in UTC
+        return None
     return moment, moment
 
 
