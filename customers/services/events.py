@@ -19,20 +19,22 @@ from customers.services.segments import segments_refresh_enqueue_for_customers
 def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchResult:
     """Store events once each: an event_id already stored is counted unchanged and left as it is.
 
-    Events for unknown customers create those customers.
+    Events for unknown customers create those customers; a replayed event does not, whatever
+    customer it names now.
     """
     errors = duplicate_key_errors((item.event_id for item in items), "event_id")
     if errors:
         raise ValidationFailed(errors)
     now = timezone.now()
     with transaction.atomic():
-        customer_ids, customers_created = customers_resolve_or_create(
-            (item.customer_external_id for item in items), now=now
-        )
         stored = set(
             Event.objects.filter(event_id__in=[item.event_id for item in items]).values_list(
                 "event_id", flat=True
             )
+        )
+        new_items = [item for item in items if item.event_id not in stored]
+        customer_ids, customers_created = customers_resolve_or_create(
+            (item.customer_external_id for item in new_items), now=now
         )
         new_events = [
             {
@@ -44,8 +46,7 @@ def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchRes
                 "received_at": now,
                 "source": item.source or source,
             }
-            for item in items
-            if item.event_id not in stored
+            for item in new_items
         ]
         _events_insert(new_events)
         segments_refresh_enqueue_for_customers(

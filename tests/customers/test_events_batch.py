@@ -45,6 +45,15 @@ def test_a_replayed_event_is_stored_once(api):
     assert Event.objects.get(event_id="e1").name == "product_view"
 
 
+def test_replaying_an_event_with_another_customer_creates_no_placeholder_customer(api):
+    CustomerFactory(external_id="c1")
+    api.post(URL, {"items": [event("e1")]})
+    response = api.post(URL, {"items": [event("e1", customer="someone-else")]})
+    assert response.json() == {"created": 0, "updated": 0, "unchanged": 1, "customers_created": []}
+    assert not Customer.objects.filter(external_id="someone-else").exists()
+    assert Event.objects.get(event_id="e1").customer.external_id == "c1"
+
+
 def test_an_event_for_an_unknown_customer_creates_that_customer_and_says_so(api):
     response = api.post(
         URL, {"items": [event("e1", customer="new-1"), event("e2", customer="new-1")]}
