@@ -27,6 +27,7 @@ from pydantic_core import core_schema
 
 MAX_JSON_DEPTH = 32
 MAX_SAFE_INTEGER = 2**53 - 1
+PROVIDER_MAX_INTEGER = 2**63 - 1  # what PostgreSQL's bigint and orjson both hold
 MAX_SAFE_FLOAT = float(2**53)
 # A day inside the calendar's ends, so converting to any time zone (±1 day at most) stays in it.
 EARLIEST_DATETIME = datetime(1, 1, 2, tzinfo=UTC)
@@ -127,20 +128,26 @@ class InvalidJson(ValueError):
         self.message = message
 
 
-def check_json(value: Any, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """`value` if it is JSON every database stores and every reader renders, else InvalidJson."""
-    _check_json(value, "", max_depth)
+def check_json(
+    value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_integer: int = MAX_SAFE_INTEGER
+) -> Any:
+    """`value` if it is JSON every database stores and every reader renders, else InvalidJson.
+
+    `max_integer` may be raised to PROVIDER_MAX_INTEGER for a gateway's own payload (Viber's
+    message tokens are 64-bit): orjson still renders those, though JavaScript rounds them.
+    """
+    _check_json(value, "", max_depth, max_integer)
     return value
 
 
-def _check_json(value: Any, path: str, depth_left: int) -> None:
+def _check_json(value: Any, path: str, depth_left: int, max_integer: int) -> None:
     if value is None or isinstance(value, bool):
         return
     if isinstance(value, str):
         _checked(check_text, value, path)
     elif isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise InvalidJson(path, f"integers must be within ±{MAX_SAFE_INTEGER}")
+        if abs(value) > max_integer:
+            raise InvalidJson(path, f"integers must be within ±{max_integer}")
     elif isinstance(value, float):
         if not math.isfinite(value) or abs(value) >= MAX_SAFE_FLOAT:
             raise InvalidJson(path, "numbers must be finite and smaller than 2**53 in magnitude")
@@ -149,14 +156,14 @@ def _check_json(value: Any, path: str, depth_left: int) -> None:
             raise InvalidJson(path, f"must not nest deeper than {MAX_JSON_DEPTH} levels")
         if isinstance(value, list):
             for index, item in enumerate(value):
-                _check_json(item, f"{path}[{index}]", depth_left - 1)
+                _check_json(item, f"{path}[{index}]", depth_left - 1, max_integer)
             return
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidJson(path, "keys must be strings")
             where = f"{path}.{key}" if path else key
             _checked(check_text, key, where)
-            _check_json(item, where, depth_left - 1)
+            _check_json(item, where, depth_left - 1, max_integer)
     else:
         raise InvalidJson(path, f"{type(value).__name__} is not a JSON value")
 

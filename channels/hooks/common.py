@@ -15,17 +15,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 
+import orjson
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from api.errors import error_body
+from api.types import (
+    PROVIDER_MAX_INTEGER,
+    InvalidJson,
+    check_datetime,
+    check_json,
+    check_text,
+    datetime_from_timestamp,
+)
 from customers.models import ChannelIdentity
 
 
@@ -99,14 +109,68 @@ def hmac_sha256_hex(key: str, body: bytes) -> str:
 
 
 def json_object(raw: bytes) -> dict[str, Any]:
-    """The body as a JSON object, or Malformed("body", …)."""
+    """The body as a JSON object within api.types' bounds (no NUL, numbers that read back, not
+    too deep), so that any of it may be stored; or Malformed naming where it is not."""
     try:
-        data = json.loads(raw)
-    except ValueError:  # also UnicodeDecodeError; an empty body too
+        # orjson, like the API: it refuses NaN, Infinity, lone surrogates and runaway nesting,
+        # which the stdlib parser lets through (or answers with a RecursionError).
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # an empty body too
         raise Malformed("body", "the body is not JSON") from None
     if not isinstance(data, dict):
         raise Malformed("body", "the body must be a JSON object")
-    return data
+    try:
+        return check_json(data, max_integer=PROVIDER_MAX_INTEGER)
+    except InvalidJson as exc:
+        raise Malformed(exc.path or "body", exc.message) from None
+
+
+def bounded_text(value: Any, field: str, *, max_length: int, required: bool = True) -> str:
+    """A string (or a number a gateway sent for it) that fits its column, stripped; or Malformed."""
+    if value is None or value == "":
+        if required:
+            raise Malformed(field, "is required")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise Malformed(field, "must be a string")
+    value = str(value).strip()
+    try:
+        check_text(value)
+    except ValueError as exc:
+        raise Malformed(field, str(exc)) from None
+    if len(value) > max_length:
+        raise Malformed(field, f"must be at most {max_length} characters")
+    if required and not value:
+        raise Malformed(field, "is required")
+    return value
+
+
+def unix_time(value: Any, field: str, *, per_second: int = 1) -> datetime:
+    """A Unix timestamp (in 1/per_second seconds: 1000 for milliseconds) as an aware UTC
+    datetime within range; or Malformed."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Malformed(field, "must be a whole Unix timestamp")
+    try:
+        return datetime_from_timestamp(value / per_second if per_second != 1 else value)
+    except ValueError as exc:
+        raise Malformed(field, str(exc)) from None
+
+
+def iso_moment(value: str, field: str, *, naive_zone=UTC) -> datetime | None:
+    """An ISO 8601 date-time as an aware UTC datetime within range; None if it is not one;
+    Malformed if it is one that cannot be stored (an offset or year out of range)."""
+    try:
+        moment = parse_datetime(value)
+    except ValueError:
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=naive_zone)
+    try:
+        return check_datetime(moment)
+    except ValueError as exc:
+        raise Malformed(field, str(exc)) from None
 
 
 def consent_set_by_address(*, channel: str, address: str, status: str, source: str) -> bool:

@@ -15,14 +15,20 @@ header `X-Webhook-Secret`. Without a configured secret every callback is refused
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.utils.dateparse import parse_datetime
 
-from channels.hooks.common import Malformed, json_object, secret_matches, signed_post_view
+from channels.hooks.common import (
+    Malformed,
+    bounded_text,
+    iso_moment,
+    json_object,
+    secret_matches,
+    signed_post_view,
+)
 from channels.models import MessageStatus
 from channels.services.status import message_status_apply_by_provider_id
 
@@ -33,6 +39,9 @@ SECRET_HEADER = "X-Webhook-Secret"
 # What may surround the digits of a phone number as a gateway writes it: "+7 (916) 123-45-67",
 # "7.916.123.45.67", with any kind of space.
 PHONE_PUNCTUATION = frozenset("+()-.\t\u00a0\u2007\u202f ")
+MAX_SENDER_LENGTH = 40
+MAX_PHONE_DIGITS = 15  # E.164
+MAX_TEXT_LENGTH = 100_000
 
 # Exolve's delivery states (and the SMPP receipt words some routes pass through) → Kaskad's.
 # States before the handset (queued, sending) change nothing: the message is already `sent`.
@@ -82,24 +91,18 @@ def _callback(request: HttpRequest) -> tuple[dict, str]:
     """The callback's JSON object and its message_id, both required by every Exolve callback."""
     try:
         data = json_object(request.body)
-    except Malformed:
+    except Malformed as exc:
+        if exc.field != "body":
+            raise
         raise Malformed("body", "the body must be a JSON object") from None
-    message_id = _text(data.get("message_id"))
-    if not message_id:
-        raise Malformed("message_id", "message_id is required")
+    message_id = bounded_text(data.get("message_id"), "message_id", max_length=255)
     return data, message_id
 
 
 def _occurred_at(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # Exolve reports UTC
-    return moment
+    return iso_moment(value, "date")  # Exolve reports UTC
 
 
 def _text(value: object) -> str:
@@ -132,9 +135,7 @@ def status_callback(request: HttpRequest) -> JsonResponse:
 @exolve_callback
 def inbound_callback(request: HttpRequest) -> JsonResponse:
     data, message_id = _callback(request)
-    sender = _text(data.get("sender"))
-    if not sender:
-        raise Malformed("sender", "sender is required")
+    sender = bounded_text(data.get("sender"), "sender", max_length=MAX_SENDER_LENGTH)
     digits = "".join(ch for ch in sender.removeprefix("tel:") if ch not in PHONE_PUNCTUATION)
     if not (digits.isascii() and digits.isdigit()):
         # An alphanumeric sender ("MTS", "Bank24"): a service notice to our number, which nobody
@@ -143,6 +144,9 @@ def inbound_callback(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"received": False, "reason": f"sender {sender!r} is a name, not a phone number"}
         )
+    if len(digits) > MAX_PHONE_DIGITS:
+        raise Malformed("sender", f"a phone number has at most {MAX_PHONE_DIGITS} digits")
+    body = bounded_text(data.get("text"), "text", max_length=MAX_TEXT_LENGTH, required=False)
     # Imported here: the inbound service belongs to the conversations part of channels.
     from channels.services.inbound import inbound_receive
 
@@ -150,7 +154,7 @@ def inbound_callback(request: HttpRequest) -> JsonResponse:
         channel="sms",
         provider=PROVIDER,
         address=f"+{digits}",
-        body=_text(data.get("text")),
+        body=body,
         provider_message_id=message_id,
         payload=data,
         received_at=_occurred_at(data.get("date")),

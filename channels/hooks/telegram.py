@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +32,7 @@ from channels.hooks.common import (
     json_object,
     secret_matches,
     signed_post_view,
+    unix_time,
 )
 from channels.models import MessageCategory, MessageSource
 from customers.models import Channel, ConsentStatus
@@ -89,26 +90,29 @@ def telegram_message(update: dict[str, Any]) -> TelegramText | None:
     if not isinstance(message, dict):
         raise Malformed("message", "must be an object")
     chat = message.get("chat")
-    if not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
+    if not isinstance(chat, dict) or not _is_integer(chat.get("id")):
         raise Malformed("message.chat.id", "is required and must be an integer")
     if chat.get("type", "private") != "private":
         return None  # groups and channels the bot was added to are not a customer's chat
-    if not isinstance(message.get("message_id"), int):
+    if not _is_integer(message.get("message_id")):
         raise Malformed("message.message_id", "is required and must be an integer")
     text = message.get("text", message.get("caption", ""))
     if not isinstance(text, str):
         raise Malformed("message.text", "must be a string")
     date = message.get("date")
-    if date is not None and not isinstance(date, int):
-        raise Malformed("message.date", "must be Unix seconds")
     return TelegramText(
         update_id=update["update_id"],
         chat_id=chat["id"],
         message_id=message["message_id"],
         text=text,
-        sent_at=datetime.fromtimestamp(date, tz=UTC) if date is not None else None,
+        sent_at=unix_time(date, "message.date") if date is not None else None,
         message=message,
     )
+
+
+def _is_integer(value: Any) -> bool:
+    # JSON true is a Python int too; json_object already bounds integers to ±(2**53 - 1).
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def telegram_blocked_chat(update: dict[str, Any]) -> int | None:
@@ -120,7 +124,7 @@ def telegram_blocked_chat(update: dict[str, Any]) -> int | None:
     chat = member.get("chat")
     if not isinstance(new, dict) or not isinstance(chat, dict):
         raise Malformed("my_chat_member", "needs chat and new_chat_member")
-    if new.get("status") != "kicked" or not isinstance(chat.get("id"), int):
+    if new.get("status") != "kicked" or not _is_integer(chat.get("id")):
         return None
     return chat["id"]
 
@@ -187,7 +191,7 @@ def _handle_blocked(chat_id: int) -> None:
 
 def _update(raw: bytes) -> dict[str, Any]:
     update = json_object(raw)
-    if not isinstance(update.get("update_id"), int):
+    if not _is_integer(update.get("update_id")):
         raise Malformed("update_id", "is required and must be an integer")
     return update
 

@@ -23,19 +23,18 @@ naming the field.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
-from django.utils.dateparse import parse_datetime
 
 from channels.hooks.common import (
     Malformed,
+    bounded_text,
     hmac_sha256_hex,
     invalid_payload,
+    iso_moment,
     json_object,
     secret_matches,
     signed_post_view,
@@ -44,6 +43,8 @@ from channels.models import CallLog
 from channels.services.calls import CallEvent, call_event_record
 
 SIGNATURE_HEADER = "X-Kaskad-Signature"
+# No call lasts a week; a larger duration is a broken sender, not a call to record.
+MAX_CALL_SECONDS = 7 * 24 * 3600
 DEFAULT_PROVIDER = "telephony"
 
 
@@ -59,37 +60,23 @@ def _signature_ok(request: HttpRequest) -> bool:
 
 
 def _text(data: dict, field: str, *, required: bool = True, max_length: int = 255) -> str:
-    value = data.get(field)
-    if value is None or value == "":
-        if required:
-            raise Malformed(field, "is required")
-        return ""
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise Malformed(field, "must be a string")
-    value = str(value).strip()
-    if len(value) > max_length:
-        raise Malformed(field, f"must be at most {max_length} characters")
-    return value
+    return bounded_text(data.get(field), field, max_length=max_length, required=required)
 
 
 def _event(data: dict) -> CallEvent:
     direction = _text(data, "direction")
     if direction not in CallLog.Direction.values:
         raise Malformed("direction", "must be inbound or outbound")
-    started = _text(data, "started_at")
-    try:
-        started_at = parse_datetime(started)
-    except ValueError:
-        started_at = None
+    started_at = iso_moment(_text(data, "started_at"), "started_at")
     if started_at is None:
         raise Malformed("started_at", "must be an ISO 8601 date and time")
-    if started_at.tzinfo is None:
-        started_at = started_at.replace(tzinfo=UTC)
     duration = data.get("duration")
     if duration is not None and (
-        isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not 0 <= duration <= MAX_CALL_SECONDS
     ):
-        raise Malformed("duration", "must be a number of seconds, 0 or more")
+        raise Malformed("duration", f"must be a number of seconds from 0 to {MAX_CALL_SECONDS}")
     recording_url = _text(data, "recording_url", required=False, max_length=1000)
     if recording_url:
         try:
@@ -129,7 +116,9 @@ def _bad_request(exc: Malformed) -> JsonResponse:
 def call_event(request: HttpRequest) -> JsonResponse:
     try:
         data = json_object(request.body)
-    except Malformed:
+    except Malformed as exc:
+        if exc.field != "body":
+            raise
         raise Malformed("body", "must be a JSON object") from None
     call = call_event_record(event=_event(data))
     return JsonResponse(

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 
-from channels.hooks.common import Malformed, secret_matches, signed_post_view
+from channels.hooks.common import Malformed, bounded_text, secret_matches, signed_post_view
 from channels.models import MessageStatus
 from channels.providers.twilio import twilio_signature
 from channels.services.status import message_status_apply_by_provider_id
@@ -51,8 +51,27 @@ twilio_callback = signed_post_view(
 )
 
 
-def _required(request: HttpRequest, name: str) -> str:
-    value = request.POST.get(name, "").strip()
+MAX_LENGTHS = {"MessageSid": 255, "From": 40, "Body": 100_000}
+DEFAULT_MAX_LENGTH = 1000
+
+
+def _params(request: HttpRequest) -> dict[str, str]:
+    """Twilio's form parameters, each checked like api.types text (no NUL, bounded), since the
+    whole set is kept as the message's payload; or Malformed naming the first bad one."""
+    params = {}
+    for name in request.POST:
+        field = bounded_text(name, "parameter name", max_length=DEFAULT_MAX_LENGTH)
+        params[field] = bounded_text(
+            request.POST.get(name),
+            field,
+            max_length=MAX_LENGTHS.get(field, DEFAULT_MAX_LENGTH),
+            required=False,
+        )
+    return params
+
+
+def _required(params: dict[str, str], name: str) -> str:
+    value = params.get(name, "")
     if not value:
         raise Malformed(name, f"{name} is required")
     return value
@@ -60,15 +79,16 @@ def _required(request: HttpRequest, name: str) -> str:
 
 @twilio_callback
 def status_callback(request: HttpRequest) -> JsonResponse:
-    sid = _required(request, "MessageSid")
-    raw_status = _required(request, "MessageStatus")
+    params = _params(request)
+    sid = _required(params, "MessageSid")
+    raw_status = _required(params, "MessageStatus")
     status = STATUS_MAP.get(raw_status.lower())
     if status is None:
         return JsonResponse({"applied": False, "reason": f"status {raw_status!r} changes nothing"})
     reason = ""
     if status == MessageStatus.FAILED:
-        code = request.POST.get("ErrorCode", "").strip()
-        detail = request.POST.get("ErrorMessage", "").strip()
+        code = params.get("ErrorCode", "")
+        detail = params.get("ErrorMessage", "")
         reason = f"twilio: {raw_status}" + (f" (error {code})" if code else "")
         reason += f": {detail}" if detail else ""
     applied = message_status_apply_by_provider_id(
@@ -79,8 +99,9 @@ def status_callback(request: HttpRequest) -> JsonResponse:
 
 @twilio_callback
 def inbound_callback(request: HttpRequest) -> HttpResponse:
-    sid = _required(request, "MessageSid")
-    sender = _required(request, "From")
+    params = _params(request)
+    sid = _required(params, "MessageSid")
+    sender = _required(params, "From")
     # Imported here: the inbound service belongs to the conversations part of channels.
     from channels.services.inbound import inbound_receive
 
@@ -88,9 +109,9 @@ def inbound_callback(request: HttpRequest) -> HttpResponse:
         channel="sms",
         provider=PROVIDER,
         address=sender,
-        body=request.POST.get("Body", ""),
+        body=params.get("Body", ""),
         provider_message_id=sid,
-        payload={name: request.POST.get(name) for name in request.POST},
+        payload=params,
     )
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 

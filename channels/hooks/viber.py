@@ -15,7 +15,7 @@ are unique by their message token, so a repeat changes nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -24,17 +24,20 @@ from django.urls import path
 
 from channels.hooks.common import (
     Malformed,
+    bounded_text,
     consent_set_by_address,
     hmac_sha256_hex,
     json_object,
     secret_matches,
     signed_post_view,
+    unix_time,
 )
 from channels.models import MessageStatus
 from channels.services.status import message_status_apply_by_provider_id
 from customers.models import Channel, ConsentStatus
 
 PROVIDER = "viber"
+MAX_ID_LENGTH = 255
 STATUS_EVENTS = {
     "delivered": MessageStatus.DELIVERED,
     "seen": MessageStatus.OPENED,
@@ -85,8 +88,9 @@ def _receive(callback: dict[str, Any]) -> None:
     from channels.services.inbound import inbound_receive
 
     sender = callback.get("sender")
-    if not isinstance(sender, dict) or not isinstance(sender.get("id"), str) or not sender["id"]:
+    if not isinstance(sender, dict) or not isinstance(sender.get("id"), str):
         raise Malformed("sender.id", "is required")
+    address = bounded_text(sender["id"], "sender.id", max_length=MAX_ID_LENGTH)
     message = callback.get("message")
     if not isinstance(message, dict):
         raise Malformed("message", "is required and must be an object")
@@ -96,7 +100,7 @@ def _receive(callback: dict[str, Any]) -> None:
     inbound_receive(
         channel=Channel.VIBER,
         provider=PROVIDER,
-        address=sender["id"],
+        address=address,
         body=text,
         provider_message_id=_token(callback),
         payload={"sender": sender, "message": message},
@@ -111,8 +115,9 @@ def _apply_consent(callback: dict[str, Any], status: str) -> None:
         field = "user.id"
     else:
         user_id, field = callback.get("user_id"), "user_id"
-    if not isinstance(user_id, str) or not user_id:
+    if not isinstance(user_id, str):
         raise Malformed(field, "is required")
+    user_id = bounded_text(user_id, field, max_length=MAX_ID_LENGTH)
     # Someone who is not a customer yet is left alone: their first message makes them one (see
     # inbound_receive).
     consent_set_by_address(
@@ -128,22 +133,14 @@ def _callback(raw: bytes) -> dict[str, Any]:
 
 
 def _token(callback: dict[str, Any]) -> str:
-    token = callback.get("message_token")
-    if isinstance(token, bool) or not isinstance(token, int | str) or token == "":
-        raise Malformed("message_token", "is required")
-    return str(token)
+    return bounded_text(callback.get("message_token"), "message_token", max_length=MAX_ID_LENGTH)
 
 
 def _timestamp(callback: dict[str, Any]) -> datetime | None:
     value = callback.get("timestamp")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Malformed("timestamp", "must be Unix milliseconds")
-    try:
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    except (OverflowError, ValueError, OSError):
-        raise Malformed("timestamp", "must be Unix milliseconds") from None
+    return unix_time(value, "timestamp", per_second=1000)
 
 
 urlpatterns = [path("", viber_webhook, name="hooks-viber")]

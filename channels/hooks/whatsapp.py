@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -26,11 +26,13 @@ from django.views.decorators.http import require_http_methods
 
 from channels.hooks.common import (
     Malformed,
+    bounded_text,
     hmac_sha256_hex,
     invalid_signature,
     json_object,
     malformed_response,
     secret_matches,
+    unix_time,
 )
 from channels.models import MessageStatus
 from channels.services.status import message_status_apply_by_provider_id
@@ -39,6 +41,8 @@ from customers.models import Channel
 logger = logging.getLogger(__name__)
 
 PROVIDER = "whatsapp"
+MAX_PHONE_DIGITS = 15  # E.164
+MAX_ID_LENGTH = 255
 # Meta's statuses → ours. "read" is the WhatsApp blue ticks: the customer opened it.
 STATUS_MAP = {
     "sent": MessageStatus.SENT,
@@ -176,9 +180,11 @@ def _failure_reason(status: dict[str, Any]) -> str:
 
 def _inbound(message: dict[str, Any], where: str, contacts: dict) -> Inbound:
     sender = _required_str(message, "from", where)
+    if not (sender.isascii() and sender.isdigit() and len(sender) <= MAX_PHONE_DIGITS):
+        raise Malformed(f"{where}.from", "must be the sender's phone number, digits only")
     message_id = _required_str(message, "id", where)
     return Inbound(
-        address="+" + sender.lstrip("+"),
+        address="+" + sender,
         body=_text_of(message),
         provider_message_id=message_id,
         payload={"message": message, "contact": contacts.get(sender) or {}},
@@ -207,16 +213,14 @@ def _timestamp(item: dict[str, Any], where: str) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        return datetime.fromtimestamp(int(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError):
+        seconds = int(value) if isinstance(value, str) and len(value) <= 20 else value
+    except ValueError:
         raise Malformed(f"{where}.timestamp", "must be Unix seconds") from None
+    return unix_time(seconds, f"{where}.timestamp")
 
 
 def _required_str(item: dict[str, Any], key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str | int) or value == "":
-        raise Malformed(f"{where}.{key}", "is required")
-    return str(value)
+    return bounded_text(item.get(key), f"{where}.{key}", max_length=MAX_ID_LENGTH)
 
 
 def _list(value: Any, where: str) -> list:
