@@ -334,7 +334,9 @@ def segment_refresh(*, segment: Segment, now: datetime | None = None) -> Refresh
         entered, left, members = _refresh_all_members(
             segment, wanted, now, with_events=not first_fill
         )
-        Segment.objects.filter(pk=segment.pk).update(member_count=members, refreshed_at=now)
+        Segment.objects.filter(pk=segment.pk).update(
+            member_count=members, refreshed_at=now, refresh_error=""
+        )
         return RefreshResult(segment.pk, entered, left, members)
 
 
@@ -346,8 +348,7 @@ def segments_in_dependency_order(segments: Iterable[Segment]) -> list[Segment]:
         ready = [
             s
             for s in remaining.values()
-            if s.kind == Segment.Kind.STATIC
-            or not (rule_dependencies(s.rules).segment_ids & remaining.keys())
+            if s.kind == Segment.Kind.STATIC or not (_referenced_segments(s) & remaining.keys())
         ]
         if not ready:  # cannot happen for validated rules; refresh the rest in id order
             ready = list(remaining.values())
@@ -373,10 +374,17 @@ def segments_refresh_all(*, now: datetime | None = None) -> list[RefreshResult]:
     return results
 
 
+def _referenced_segments(segment: Segment) -> frozenset[int]:
+    try:
+        return rule_dependencies(segment.rules).segment_ids
+    except Exception:  # a stored rule that no longer reads; its refresh will say why
+        return frozenset()
+
+
 @contextmanager
 def _marking_failure(segment: Segment) -> Iterator[None]:
     """Run one segment's refresh (in its own transaction); on failure log it, record why on the
-    segment and carry on. A success clears an earlier failure."""
+    segment and carry on. A full refresh that works clears the mark (segment_refresh)."""
     try:
         yield
     except Exception as exc:
@@ -386,9 +394,6 @@ def _marking_failure(segment: Segment) -> Iterator[None]:
                 :REFRESH_ERROR_LENGTH
             ]
         )
-    else:
-        if segment.refresh_error:
-            Segment.objects.filter(pk=segment.pk).update(refresh_error="")
 
 
 def segments_refresh_for_customers(
@@ -405,22 +410,34 @@ def segments_refresh_for_customers(
         return []
     results = []
     for segment in segments_in_dependency_order(Segment.objects.filter(kind=Segment.Kind.DYNAMIC)):
-        deps = rule_dependencies(segment.rules)
-        touched = deps.kinds & kinds
-        if not touched or (
-            touched == {"events"} and event_names and not deps.event_names & event_names
-        ):
-            continue
-        with _marking_failure(segment), transaction.atomic():
-            Segment.objects.select_for_update().filter(pk=segment.pk).first()
-            scope = Customer.objects.filter(pk__in=ids)
-            wanted = _live_customers().filter(pk__in=ids).filter(rule_to_q(segment.rules, now=now))
-            entered = _enter(segment, wanted, now)
-            left = _leave(segment, keep=wanted, scope=scope, now=now)
-            if entered or left:
-                results.append(_finish(segment, entered, left, now, full=False))
+        with _marking_failure(segment):
+            result = _refresh_some(segment, ids, kinds, event_names, now)
+            if result is not None:
+                results.append(result)
                 kinds = kinds | {"segments"}  # segments built on this one come later in the order
     return results
+
+
+def _refresh_some(
+    segment: Segment, ids: list[int], kinds: set[str], event_names: set[str], now: datetime
+) -> RefreshResult | None:
+    """Re-evaluate these customers for one segment, if its rule reads what changed; the result
+    when someone entered or left."""
+    deps = rule_dependencies(segment.rules)
+    touched = deps.kinds & kinds
+    if not touched or (
+        touched == {"events"} and event_names and not deps.event_names & event_names
+    ):
+        return None
+    with transaction.atomic():
+        Segment.objects.select_for_update().filter(pk=segment.pk).first()
+        scope = Customer.objects.filter(pk__in=ids)
+        wanted = _live_customers().filter(pk__in=ids).filter(rule_to_q(segment.rules, now=now))
+        entered = _enter(segment, wanted, now)
+        left = _leave(segment, keep=wanted, scope=scope, now=now)
+        if not (entered or left):
+            return None
+        return _finish(segment, entered, left, now, full=False)
 
 
 def _finish(

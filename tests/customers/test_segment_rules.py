@@ -130,6 +130,37 @@ def test_is_set_and_is_not_set_on_a_text_field_treat_blank_as_not_set():
     assert matching({"field": "phone", "op": "is_not_set"}) == {"without_phone"}
 
 
+def test_is_set_and_is_not_set_on_email_compile_and_treat_blank_as_not_set():
+    customer("with_email", email="anna@example.com")
+    customer("without_email", email="")
+
+    assert matching({"field": "email", "op": "is_set"}) == {"with_email"}
+    assert matching({"field": "email", "op": "is_not_set"}) == {"without_email"}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"field": "created_at", "op": "gt", "value": "9999-12-31"},
+        {"field": "created_at", "op": "lte", "value": "9999-12-31"},
+        {"field": "created_at", "op": "equals", "value": "9999-12-31"},
+        {"field": "created_at", "op": "between", "value": ["2026-01-01", "9999-12-31"]},
+        {"field": "birth_date", "op": "between", "value": ["0001-01-01", "9999-12-31"]},
+        {"event": {"name": "viewed", "between": ["0001-01-01", "9999-12-31"]}},
+        {"orders": {"count": {"gte": 1}, "between": ["2026-01-01", "9999-12-31"]}},
+        {"field": "created_at", "op": "lt", "value": "2026-01-01T00:00:00+20:00"},
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_and_any_offset_compile_and_run(rule):
+    customer("anna", birth_date=date(1990, 1, 1))
+    matching(rule)
+
+
+def test_a_date_time_whose_utc_falls_before_year_1_is_not_a_valid_rule_value():
+    problems = errors_of({"field": "created_at", "op": "gt", "value": "0001-01-01T00:00:00+01:00"})
+    assert [p["path"] for p in problems] == ["value"]
+
+
 def test_birth_date_comparisons_between_and_is_set():
     customer("old", birth_date=date(1970, 5, 1))
     customer("young", birth_date=date(2005, 5, 1))

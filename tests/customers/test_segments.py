@@ -8,8 +8,10 @@ from customers.models import Event, Segment, SegmentMembership
 from customers.services.segments import (
     segment_members_add,
     segment_refresh,
+    segments_refresh_all,
     segments_refresh_for_customers,
 )
+from customers.tasks import compute_rfm_nightly
 from tests.factories import CustomerFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +232,44 @@ class TestApi:
             )
         assert response.status_code == 200
         assert members(segment) == {"olga"}
+
+
+class TestOneBrokenSegment:
+    """A stored rule that fails to refresh (here: a field that no longer exists) is logged and
+    marked, and never stops the refresh of the other segments."""
+
+    BROKEN = {"field": "no_longer_a_field", "op": "equals", "value": "x"}
+
+    def test_a_full_refresh_marks_it_and_refreshes_the_others(self, people, caplog):
+        broken = SegmentFactory(name="Broken", rules=self.BROKEN)
+        annas = SegmentFactory(name="Annas", rules=ANNAS)
+        results = segments_refresh_all()
+        assert [r.segment_id for r in results] == [annas.pk]
+        assert members(annas) == {"anna", "anna2"}
+        broken.refresh_from_db()
+        assert "no_longer_a_field" in broken.refresh_error
+        assert broken.refreshed_at is None
+        assert "refreshing segment" in caplog.text
+
+    def test_an_incremental_refresh_marks_it_and_refreshes_the_others(self, people):
+        broken = SegmentFactory(name="Broken", rules=self.BROKEN)
+        annas = SegmentFactory(name="Annas", rules=ANNAS)
+        segments_refresh_for_customers(customer_ids=[people["anna"].pk], kinds={"profile"})
+        assert members(annas) == {"anna"}
+        broken.refresh_from_db()
+        assert broken.refresh_error
+
+    def test_the_nightly_rfm_job_still_finishes(self, people):
+        SegmentFactory(name="Broken", rules=self.BROKEN)
+        annas = SegmentFactory(name="Annas", rules=ANNAS)
+        compute_rfm_nightly()
+        assert members(annas) == {"anna", "anna2"}
+
+    def test_a_refresh_that_works_again_clears_the_mark(self, people):
+        segment = SegmentFactory(name="Fixed", rules=ANNAS, refresh_error="earlier failure")
+        segment_refresh(segment=segment)
+        segment.refresh_from_db()
+        assert segment.refresh_error == ""
 
 
 def test_static_members_add_is_idempotent(people):
