@@ -1,7 +1,8 @@
 """Every cursor-paginated list answers a malformed or forged cursor with 400 `invalid_cursor`
 naming the field, and follows its own `next` links."""
 
-from base64 import b64encode
+import json
+from base64 import b64encode, urlsafe_b64encode
 
 import pytest
 
@@ -60,3 +61,31 @@ def test_the_next_cursor_a_list_gives_out_reads_the_next_page(read_api, two_of_e
     second = read_api.get(first["next"]).json()
     assert len(second["results"]) == 1
     assert second["results"] != first["results"]
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        ["0001-01-01T00:00:00+01:00", "event", 1],
+        ["2026-01-01T00:00:00", "event", 1],
+        ["2026-01-01T00:00:00Z", "event", 2**70],
+        ["2026-01-01T00:00:00Z", "event", "x"],
+    ],
+    ids=["before-year-1", "naive", "huge-id", "text-id"],
+)
+def test_a_hand_made_timeline_cursor_is_400_naming_the_cursor(read_api, position):
+    CustomerFactory(external_id="c1")
+    response = read_api.get("/api/v1/customers/c1/timeline", {"cursor": timeline_cursor(position)})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_a_timeline_cursor_with_an_offset_postgresql_cannot_store_is_read_in_utc(read_api):
+    CustomerFactory(external_id="c1")
+    cursor = timeline_cursor(["2026-01-01T00:00:00+20:00", "event", 1])
+    response = read_api.get("/api/v1/customers/c1/timeline", {"cursor": cursor})
+    assert response.status_code == 200
+
+
+def timeline_cursor(position: list) -> str:
+    return urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
