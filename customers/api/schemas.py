@@ -35,6 +35,19 @@ MAX_BATCH_ITEMS = 1000
 
 # Every string goes through api.types.text (no NUL, bounded); see api/types.py.
 ExternalId = text(min_length=1, max_length=255, strip=True)
+# Paths that are not a customer's, although they look like /customers/{external_id}.
+UNADDRESSABLE_IDS = (".", "..", "batch")
+
+
+def _addressable(external_id: str) -> str:
+    # A customer's id is one segment of their URL; an id that is not could be stored but
+    # never read back through /customers/{external_id}.
+    if "/" in external_id or external_id in UNADDRESSABLE_IDS:
+        raise ValueError("must not contain '/' nor be '.', '..' or 'batch' (it is part of a URL)")
+    return external_id
+
+
+CustomerId = Annotated[ExternalId, AfterValidator(_addressable)]
 Email = Annotated[text(max_length=254), AfterValidator(normalize_email)]
 Phone = Annotated[text(max_length=40), AfterValidator(normalize_phone)]
 Locale = Annotated[text(max_length=35), AfterValidator(normalize_locale)]
@@ -97,7 +110,7 @@ class CustomerFields(Strict):
 
 
 class CustomerIn(CustomerFields):
-    external_id: ExternalId
+    external_id: CustomerId
 
 
 class CustomerPatch(CustomerFields):
@@ -106,7 +119,7 @@ class CustomerPatch(CustomerFields):
 
 class EventIn(Strict):
     event_id: ExternalId
-    customer_external_id: ExternalId
+    customer_external_id: CustomerId
     name: text(min_length=1, max_length=100)
     properties: JsonObject = Field(default_factory=dict)
     occurred_at: UtcDatetime
@@ -123,7 +136,7 @@ class OrderItemIn(Strict):
 
 class OrderIn(Strict):
     external_id: ExternalId
-    customer_external_id: ExternalId
+    customer_external_id: CustomerId
     status: OrderStatusName = "completed"
     placed_at: UtcDatetime
     total: Money

@@ -106,6 +106,15 @@ BAD_REQUESTS = [
         {"kind": "fcm", "token": "t\u0000"},
         "token",
     ),
+    # a customer id that could not be read back at /customers/{external_id}
+    ("post", "/api/v1/customers", {"external_id": "2026/17"}, "external_id"),
+    ("post", "/api/v1/customers/batch", {"items": [{"external_id": "batch"}]}, "external_id"),
+    (
+        "post",
+        "/api/v1/events/batch",
+        {"items": [event(customer_external_id="..")]},
+        "customer_external_id",
+    ),
     # offsets PostgreSQL cannot store are normalised; years outside 1..9999 in UTC are refused
     (
         "post",
