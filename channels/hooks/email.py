@@ -38,12 +38,13 @@ from anymail.webhooks.sendgrid import SendGridTrackingWebhookView
 from anymail.webhooks.sparkpost import SparkPostTrackingWebhookView
 from anymail.webhooks.unisender_go import UnisenderGoTrackingWebhookView
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from api.errors import error_body
-from channels.hooks.common import invalid_signature
+from channels.hooks.common import Malformed, invalid_signature, malformed_response
 
 # URL segment → anymail's tracking view for that ESP.
 TRACKING_VIEWS: dict[str, type] = {
@@ -80,7 +81,11 @@ def _guarded(view_class: type) -> Callable[[HttpRequest], HttpResponse]:
                 "email webhooks are refused until ANYMAIL WEBHOOK_SECRET is set"
             )
         try:
-            return anymail_view(request, *args, **kwargs)
+            # One transaction: a batch with a malformed event applies none of its events.
+            with transaction.atomic():
+                return anymail_view(request, *args, **kwargs)
+        except Malformed as exc:
+            return malformed_response(exc)
         except AnymailWebhookValidationFailure as exc:
             return invalid_signature(str(exc).splitlines()[0])
         except ImproperlyConfigured as exc:

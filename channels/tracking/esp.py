@@ -10,7 +10,12 @@ from __future__ import annotations
 from anymail.signals import AnymailTrackingEvent, tracking
 from django.dispatch import receiver
 
+from api.types import check_datetime
+from channels.hooks.common import Malformed, bounded_text
 from channels.tracking.services import esp_tracking_event_apply
+
+# An ESP's message id, recipient or bounce text longer than this is not one.
+MAX_FIELD_LENGTH = 10_000
 
 
 def _reason(event: AnymailTrackingEvent) -> str:
@@ -28,11 +33,23 @@ def email_tracking_received(
     message_id = event.message_id
     if message_id is not None and not isinstance(message_id, str):
         message_id = str(message_id)
+    # anymail normalised the ESP's body but checked nothing a database refuses; raising Malformed
+    # makes the webhook view answer 400 and roll back the batch's earlier events.
+    occurred_at = event.timestamp
+    if occurred_at is not None:
+        try:
+            occurred_at = check_datetime(occurred_at)
+        except ValueError as exc:
+            raise Malformed("timestamp", str(exc)) from None
+    fields = {"message_id": message_id, "recipient": event.recipient, "reason": _reason(event)}
+    for field, value in fields.items():
+        if value is not None:
+            bounded_text(value, field, max_length=MAX_FIELD_LENGTH, required=False)
     esp_tracking_event_apply(
         event_type=str(event.event_type),
         provider_message_id=message_id,
-        occurred_at=event.timestamp,
-        reason=_reason(event),
+        occurred_at=occurred_at,
+        reason=fields["reason"],
         recipient=event.recipient,
         esp_name=esp_name,
     )

@@ -491,6 +491,34 @@ def test_a_hard_bounce_marks_the_email_bounced_with_the_servers_words(sent_via_p
     )
 
 
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"Details": "smtp;550 no\u0000such user"}, "reason"),
+        ({"Email": "anna\u0000@example.com"}, "recipient"),
+        ({"BouncedAt": "0001-01-01T00:00:00+01:00"}, "timestamp"),
+    ],
+)
+def test_an_esp_event_that_cannot_be_stored_is_400_naming_the_field(
+    sent_via_postmark, fields, field
+):
+    bounce = {
+        "RecordType": "Bounce",
+        "Type": "HardBounce",
+        "MessageID": POSTMARK_ID,
+        "Details": "smtp;550",
+        "Email": sent_via_postmark.address,
+        "BouncedAt": "2025-03-01T10:00:07Z",
+        **fields,
+    }
+    response = post_event(bounce, **basic_auth())
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == field
+    sent_via_postmark.refresh_from_db()
+    assert sent_via_postmark.status == MessageStatus.SENT
+
+
 def test_opens_and_clicks_from_the_esp_move_the_email_forward(sent_via_postmark):
     opened = {
         "RecordType": "Open",
