@@ -12,6 +12,7 @@ can later merge or re-key them through the API.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from datetime import datetime
@@ -26,7 +27,7 @@ from channels.services.conversations import conversation_event_data, conversatio
 from channels.services.messages import message_send
 from channels.services.webhooks_out import webhook_event_emit
 from customers.models import Channel, ChannelIdentity, ConsentStatus, Customer
-from customers.normalize import normalize_address
+from customers.normalize import normalize_address, normalize_phone
 from customers.services.consents import consent_set
 from customers.services.identities import identity_bind
 from customers.services.segments import segments_refresh_enqueue_for_customers
@@ -34,6 +35,7 @@ from customers.services.segments import segments_refresh_enqueue_for_customers
 logger = logging.getLogger(__name__)
 
 PHONE_LOOKUP_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+EXTERNAL_ID_LENGTH = Customer._meta.get_field("external_id").max_length
 # The whole message, trimmed and case-insensitive (a trailing "." or "!" is forgiven).
 STOP_WORDS = {"stop": "en", "unsubscribe": "en", "стоп": "ru", "отписаться": "ru"}
 START_WORDS = {"start": "en", "subscribe": "en", "старт": "ru"}
@@ -180,6 +182,21 @@ def _normalized(channel: str, address: str) -> str:
         return address.strip()
 
 
+def _is_phone(address: str) -> bool:
+    try:
+        return normalize_phone(address) == address
+    except ValueError:
+        return False
+
+
+def _placeholder_external_id(channel: str, address: str) -> str:
+    """ "<channel>:<address>", or, when that would not fit the column, a digest of it."""
+    external_id = f"{channel}:{address}"
+    if len(external_id) <= EXTERNAL_ID_LENGTH:
+        return external_id
+    return f"{channel}:sha256:{hashlib.sha256(address.encode()).hexdigest()}"
+
+
 def _customer_for(channel: str, address: str, at: datetime) -> Customer:
     identity = (
         ChannelIdentity.objects.select_related("customer")
@@ -196,9 +213,11 @@ def _customer_for(channel: str, address: str, at: datetime) -> Customer:
     created = False
     if customer is None:
         customer, created = Customer.objects.get_or_create(
-            external_id=f"{channel}:{address}",
+            external_id=_placeholder_external_id(channel, address),
             defaults={
-                "phone": address if channel in PHONE_LOOKUP_CHANNELS else "",
+                # Only a real number becomes the profile phone: a short code or a sender name
+                # would be found (and messaged) as if it were one.
+                "phone": address if channel in PHONE_LOOKUP_CHANNELS and _is_phone(address) else "",
                 "email": address if channel == Channel.EMAIL else "",
                 "created_at": at,
                 "updated_at": at,

@@ -249,3 +249,22 @@ def test_a_viber_message_token_of_64_bits_is_still_accepted(client):
     response = post_viber(client, viber_message(message_token=2**63 - 1))
     assert response.status_code == 200
     assert InboundMessage.objects.get().provider_message_id == str(2**63 - 1)
+
+
+def test_a_sender_that_is_not_a_phone_number_is_kept_but_never_becomes_a_profile_phone(client):
+    sender = "+1" + "5" * 38  # 40 characters: as long as Twilio's From may be, but no number
+    response = post_twilio(client, twilio_inbound(From=sender))
+    assert response.status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert inbound.address == sender
+    assert inbound.customer.phone == ""
+
+
+def test_the_longest_viber_id_still_gives_a_placeholder_customer_an_id_that_fits(client):
+    viber_id = "v" * 255
+    response = post_viber(client, viber_message(sender={"id": viber_id}))
+    assert response.status_code == 200
+    customer = InboundMessage.objects.get().customer
+    assert customer.external_id.startswith("viber:sha256:")
+    assert len(customer.external_id) <= 255
+    assert ChannelIdentity.objects.get(customer=customer).address == viber_id
