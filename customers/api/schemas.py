@@ -47,7 +47,18 @@ def _addressable(external_id: str) -> str:
     return external_id
 
 
-CustomerId = Annotated[ExternalId, AfterValidator(_addressable)]
+class _OneUrlSegmentSchema:
+    """Documents the '/' rule in the OpenAPI pattern too (".", ".." and "batch" only in words)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema, handler):
+        json_schema = handler(schema)
+        json_schema["pattern"] = "^[^\\u0000/]*$"
+        json_schema["description"] = "One URL segment: no '/', and not '.', '..' or 'batch'."
+        return json_schema
+
+
+CustomerId = Annotated[ExternalId, AfterValidator(_addressable), _OneUrlSegmentSchema]
 Email = Annotated[text(max_length=254), AfterValidator(normalize_email)]
 Phone = Annotated[text(max_length=40), AfterValidator(normalize_phone)]
 Locale = Annotated[text(max_length=35), AfterValidator(normalize_locale)]
