@@ -151,14 +151,14 @@ def unix_time(value: Any, field: str, *, per_second: int = 1) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int):
         raise Malformed(field, "must be a whole Unix timestamp")
     try:
-        return datetime_from_timestamp(value / per_second if per_second != 1 else value)
+        return datetime_from_timestamp(value if per_second == 1 else value / per_second)
     except ValueError as exc:
         raise Malformed(field, str(exc)) from None
 
 
-def iso_moment(value: str, field: str, *, naive_zone=UTC) -> datetime | None:
-    """An ISO 8601 date-time as an aware UTC datetime within range; None if it is not one;
-    Malformed if it is one that cannot be stored (an offset or year out of range)."""
+def iso_moment(value: str, field: str) -> datetime | None:
+    """An ISO 8601 date-time (UTC when it has no offset) as an aware UTC datetime within range;
+    None if it is not one; Malformed if it is one that cannot be stored (out of range)."""
     try:
         moment = parse_datetime(value)
     except ValueError:
@@ -166,7 +166,7 @@ def iso_moment(value: str, field: str, *, naive_zone=UTC) -> datetime | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=naive_zone)
+        moment = moment.replace(tzinfo=UTC)
     try:
         return check_datetime(moment)
     except ValueError as exc:
