@@ -10,10 +10,12 @@ GUARDED_PREFIXES = ("/api/", "/hooks/")
 
 
 class RejectUnstorableParametersMiddleware:
-    """Path and query parameters that no database can store (NUL, lone surrogates) get 400.
+    """Path, query parameters and headers that no database can store (NUL, lone surrogates) get
+    400 naming them.
 
-    Every view would otherwise pass them to a lookup, which PostgreSQL refuses with a 500; checking
-    once here covers each path converter, filter and hand-read query parameter alike.
+    Every view would otherwise pass them to a lookup (an external id, a filter, an API key's
+    prefix, an Idempotency-Key), which PostgreSQL refuses with a 500; checking once here covers
+    each path converter, filter, hand-read parameter and header alike.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -40,6 +42,7 @@ def _first_problem(request: HttpRequest) -> tuple[str, str] | None:
     for name, values in request.GET.lists():
         candidates.append(("query", name))
         candidates.extend((name, value) for value in values)
+    candidates.extend(request.headers.items())
     for field, value in candidates:
         try:
             check_text(value)

@@ -235,12 +235,19 @@ def test_a_datetime_with_an_offset_postgresql_cannot_store_is_stored_in_utc(api,
     assert Event.objects.get().occurred_at == datetime(2025, 12, 31, 14, 0, tzinfo=UTC)
 
 
-def test_an_idempotency_key_with_a_nul_is_400(api, existing):
-    response = api.post(
-        "/api/v1/customers", {"external_id": "n1"}, headers={"Idempotency-Key": "k\u0000"}
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("Idempotency-Key", "k\u0000"), ("Authorization", "Bearer kk_\u0000_x"), ("X-Any", "\u0000")],
+)
+def test_a_header_with_a_nul_is_400_naming_it(client, write_key, existing, header, value):
+    headers = {"Authorization": f"Bearer {write_key}", header: value}
+    response = client.post(
+        "/api/v1/customers", {"external_id": "n1"}, content_type="application/json", headers=headers
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid_idempotency_key"
+    assert response.json()["errors"] == [
+        {"field": header, "message": "must not contain NUL characters"}
+    ]
     assert not Customer.objects.filter(external_id="n1").exists()
 
 
