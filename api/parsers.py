@@ -3,7 +3,14 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from api.errors import RequestTooLarge
+from api.errors import RequestTooLarge, ValidationFailed
+from api.types import InvalidJson, check_depth
+
+# A body nested deeper than this is refused here, before it is hashed (Idempotency-Key) or
+# rendered, which orjson cannot do past 254 levels. It is well past what any field allows
+# (api.types.MAX_JSON_DEPTH plus a batch's envelope), so a field a little too deep is still
+# named by its schema, with its batch index, as usual.
+MAX_BODY_DEPTH = 128
 
 
 class FastJSONParser(BaseParser):
@@ -21,6 +28,12 @@ class FastJSONParser(BaseParser):
         if len(raw) > limit:
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
         try:
-            return orjson.loads(raw)
+            data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ParseError(f"Malformed JSON: {exc}") from exc
+        if isinstance(data, dict | list):
+            try:
+                check_depth(data, max_depth=MAX_BODY_DEPTH)
+            except InvalidJson as exc:
+                raise ValidationFailed([{"field": exc.path, "message": exc.message}]) from None
+        return data

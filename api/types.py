@@ -168,6 +168,25 @@ def _check_json(value: Any, path: str, depth_left: int, max_integer: int) -> Non
         raise InvalidJson(path, f"{type(value).__name__} is not a JSON value")
 
 
+def check_depth(value: Any, *, max_depth: int) -> Any:
+    """`value` if its containers nest at most `max_depth` deep (the value itself is level 1),
+    else InvalidJson naming where. Iterative: a body may be nested as deep as the parser allows
+    (1,024 for orjson), deeper than Python's recursion limit."""
+    stack = [(value, "", 1)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > max_depth:
+            raise InvalidJson(path, f"must not nest deeper than {max_depth} levels")
+        children = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in children:
+            if isinstance(child, dict | list):
+                where = (
+                    f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else key)
+                )
+                stack.append((child, where, depth + 1))
+    return value
+
+
 def _checked(check: Any, value: Any, path: str) -> None:
     try:
         check(value)

@@ -144,9 +144,9 @@ BAD_REQUESTS = [
     ("post", "/api/v1/events/batch", {"items": [event(properties={"x": 1e20})]}, "properties"),
     ("post", "/api/v1/events/batch", {"items": [event(properties={"x": 2**70})]}, "properties"),
     ("post", "/api/v1/events/batch", {"items": [event(properties={"x": -(2**53)})]}, "properties"),
-    ("post", "/api/v1/events/batch", {"items": [event(properties=nested(250))]}, "properties"),
+    ("post", "/api/v1/events/batch", {"items": [event(properties=nested(100))]}, "properties"),
     ("post", "/api/v1/messages", message(payload={"x": 1e300}), "payload"),
-    ("post", "/api/v1/segments/preview", {"rules": nested(300)}, "rules"),
+    ("post", "/api/v1/segments/preview", {"rules": nested(40)}, "rules"),
     # null for a field that cannot be null
     ("patch", "/api/v1/customers/c1", {"external_id": None}, "external_id"),
     ("patch", "/api/v1/segments/{segment}", {"name": None}, "name"),
@@ -299,3 +299,38 @@ def test_the_datetime_type_documents_itself_as_a_date_time():
     from pydantic import TypeAdapter
 
     assert TypeAdapter(UtcDatetime).json_schema()["format"] == "date-time"
+
+
+def nested_raw(depth: int) -> str:
+    """JSON text nested `depth` objects deep (json.dumps itself cannot go that deep)."""
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize(
+    "depth", [41, 300, 1020], ids=["past-the-api", "past-orjson-dumps", "just-under-the-parser"]
+)
+@pytest.mark.parametrize("idempotency_key", [None, "deep-1"])
+@pytest.mark.parametrize(
+    ("path", "template", "field"),
+    [
+        ("/api/v1/customers/batch", '{"items": [{"external_id": "x", "attributes": %s}]}', "items[0].attributes"),
+        ("/api/v1/segments/preview", '{"rules": %s}', "rules"),
+        ("/api/v1/messages", '{"customer": "c1", "channel": "sms", "category": "marketing", "payload": %s}', "payload"),
+    ],
+)  # fmt: skip
+def test_a_body_nested_up_to_the_parsers_limit_is_400_naming_the_field(
+    client, write_key, existing, depth, idempotency_key, path, template, field
+):
+    headers = {"Authorization": f"Bearer {write_key}"}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key  # the body is hashed before it is validated
+    before = stored_counts()
+    response = client.post(
+        path, template % nested_raw(depth), content_type="application/json", headers=headers
+    )
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    # a batch names the item by its index; past MAX_BODY_DEPTH the parser names the whole path
+    named = f"items[{error['index']}].{error['field']}" if "index" in error else error["field"]
+    assert named.startswith(field), error
+    assert stored_counts() == before
