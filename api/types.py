@@ -10,15 +10,16 @@ A value that passes these is storable in both databases and readable by every re
   and finite floats below 2**53 in magnitude (jsonb reads 1e20 back as an integer too large to
   render, and JavaScript clients lose precision beyond 2**53), keys that are text as above.
 
-`text(...)`, `UtcDatetime` and `JsonObject` are pydantic types; `check_text`, `check_datetime` and
-`check_json` are the same rules for hand-written parsers (webhooks), raising `ValueError` (JSON:
-`InvalidJson`, which names where).
+`text(...)`, `UtcDatetime`, `JsonValue` and `JsonObject` are pydantic types; `check_text`,
+`check_datetime` and `check_json` are the same rules for hand-written parsers (webhooks), raising
+`ValueError` (JSON: `InvalidJson`, which names where). `check_depth` bounds a whole request body
+without recursion (api/parsers.py).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler, StringConstraints
@@ -108,14 +109,6 @@ def datetime_from_timestamp(seconds: int | float) -> datetime:
 
 
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(check_datetime)]
-
-
-def date_shift(day: date, delta: timedelta) -> date:
-    """`day + delta`, clamped to the calendar's ends instead of overflowing."""
-    try:
-        return day + delta
-    except OverflowError:
-        return date.max if delta > timedelta(0) else date.min
 
 
 # --- JSON values --------------------------------------------------------------------------------
