@@ -156,6 +156,19 @@ def test_dates_at_the_ends_of_the_calendar_and_any_offset_compile_and_run(rule):
     matching(rule)
 
 
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        ({"field": "first_name", "op": "equals", "value": "A\u0000"}, "value"),
+        ({"event": {"name": "viewed", "where": [{"property": "p\u0000", "op": "is_set"}]}}, "event.where[0].property"),
+        ({"field": "attributes.score", "op": "gt", "value": 1e300}, "value"),
+    ],
+)  # fmt: skip
+def test_a_rule_value_no_database_can_store_is_a_rule_error_at_its_path(rule, path):
+    # The API's schema refuses these too; the admin form reaches rule_validate directly.
+    assert [p["path"] for p in errors_of(rule)] == [path]
+
+
 def test_a_date_time_whose_utc_falls_before_year_1_is_not_a_valid_rule_value():
     problems = errors_of({"field": "created_at", "op": "gt", "value": "0001-01-01T00:00:00+01:00"})
     assert [p["path"] for p in problems] == ["value"]

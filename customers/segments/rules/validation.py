@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from api.types import InvalidJson, check_json
 from customers.models import AttributeDefinition, Segment
 from customers.segments.rules import spec
 from customers.segments.rules.spec import path_join
@@ -18,6 +19,10 @@ class RuleError(Exception):
 
 def rule_validate(rule: Any, *, segment_id: int | None = None) -> None:
     """Raise RuleError unless `rule` is a usable rule for the segment `segment_id` (None: new)."""
+    try:  # the API's schema checks this too; staff in the admin reach here directly
+        check_json(rule)
+    except InvalidJson as exc:
+        raise RuleError([{"path": exc.path, "message": exc.message}]) from None
     checker = _Checker()
     checker.rule(rule, "", depth=0)
     checker.segment_references(segment_id)
