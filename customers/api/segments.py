@@ -114,7 +114,8 @@ class SegmentListCreateView(generics.ListAPIView):
     queryset = Segment.objects.all()
 
     @extend_schema(
-        summary="List segments", responses={200: SegmentSerializer, **error_responses(401, 429)}
+        summary="List segments",
+        responses={200: SegmentSerializer, **error_responses(400, 401, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -194,7 +195,7 @@ class SegmentMembersView(generics.ListAPIView):
 
     @extend_schema(
         summary="A segment's members",
-        responses={200: MemberSerializer, **error_responses(401, 404, 429)},
+        responses={200: MemberSerializer, **error_responses(400, 401, 404, 429)},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -30,7 +30,7 @@ from customers.timeline import InvalidCursor, customer_timeline, timeline_kinds
 
 def error_responses(*codes: int) -> dict:
     descriptions = {
-        400: "validation_error or malformed_json",
+        400: "validation_error, malformed_json or invalid_cursor",
         401: "not_authenticated or authentication_failed",
         403: "insufficient_scope (a read-only key writing)",
         404: "not_found",
