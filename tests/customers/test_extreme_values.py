@@ -168,8 +168,12 @@ def test_extreme_values_read_back_through_the_api(api, extreme):
         assert export.status_code == 200
         assert export.json()["profile"]["external_id"] == external_id
 
-    event = api.get(f"/api/v1/customers/{quote(EARLY, safe='')}/export").json()["events"][0]
-    assert event["properties"] == deepest_json()
+    export = api.get(f"/api/v1/customers/{quote(EARLY, safe='')}/export").json()
+    assert export["events"][0]["properties"] == deepest_json()
+    [order] = export["orders"]
+    assert (order["total"], order["items"][0]["price"]) == ("999999999999.99", "999999999999.99")
+    assert order["items"][0]["quantity"] == 1_000_000
+    assert order["placed_at"].replace("Z", "+00:00") == EARLIEST
 
 
 def test_extreme_values_read_back_through_the_list_with_updated_since(api, extreme):
