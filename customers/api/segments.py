@@ -1,6 +1,5 @@
 """API v1 for segments: CRUD, preview, members (list, CSV, static add/remove), refresh."""
 
-import csv
 from typing import Annotated, Any, Literal
 
 from django.http import StreamingHttpResponse
@@ -13,6 +12,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.csv_export import csv_lines
 from api.idempotency import idempotent
 from customers.api import schemas
 from customers.api.views import WRITE_ERRORS, error_responses
@@ -219,11 +219,6 @@ class SegmentMembersView(generics.ListAPIView):
         return Response(SegmentSerializer(_segment(segment_id)).data)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class SegmentMembersCsvView(APIView):
     @extend_schema(
         summary="A segment's members as CSV",
@@ -237,9 +232,8 @@ class SegmentMembersCsvView(APIView):
             .values_list(*(f"customer__{name}" for name in CSV_CUSTOMER_FIELDS), "joined_at")
             .iterator(chunk_size=CSV_CHUNK_SIZE)
         )
-        writer = csv.writer(_Echo())
         header = [*CSV_CUSTOMER_FIELDS, "joined_at"]
-        lines = (writer.writerow(row) for row in _with_header(header, rows))
+        lines = csv_lines(_with_header(header, rows))
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}.csv"'
         return response
