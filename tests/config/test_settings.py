@@ -14,6 +14,7 @@ ENV_KEYS = (
     "DEBUG",
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
+    "TRUST_X_FORWARDED_PROTO",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set while browser tests run; never in a deployment
 )
 
@@ -74,3 +75,19 @@ def test_production_settings_pass_the_deployment_checklist():
         ALLOWED_HOSTS="kaskad.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PRINT_PROXY_HEADER = "from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER)"
+
+
+def test_x_forwarded_proto_is_not_trusted_unless_configured():
+    result = manage("shell", "--no-imports", "-c", PRINT_PROXY_HEADER, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+
+
+def test_behind_a_proxy_x_forwarded_proto_is_trusted_when_configured():
+    result = manage(
+        "shell", "--no-imports", "-c", PRINT_PROXY_HEADER, DEBUG="1", TRUST_X_FORWARDED_PROTO="1"
+    )
+    assert result.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
