@@ -1,14 +1,21 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from api.models import DEFAULT_API_SCOPES, ApiScope
+
+SCOPES_DESCRIPTION = (
+    "An API key from `python manage.py create_api_key NAME [--scope SCOPE ...]`. Each request "
+    "needs one scope: `read` for GET, `write` for other methods, except where listed below. "
+    "A key without it gets 403 `insufficient_scope`, naming the scope.\n\n"
+    + "\n".join(f"- `{scope.value}`: {scope.label.split(': ', 1)[1]}" for scope in ApiScope)
+    + "\n\n`POST /segments/preview` saves nothing and needs only `read`. New keys get "
+    + ", ".join(f"`{scope}`" for scope in DEFAULT_API_SCOPES)
+    + f"; `{ApiScope.GDPR_ERASE}` is granted only explicitly."
+)
+
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ApiKeyAuthentication"
     name = "ApiKey"
 
     def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "An API key from `python manage.py create_api_key NAME`. "
-            "Read-scoped keys may only use GET.",
-        }
+        return {"type": "http", "scheme": "bearer", "description": SCOPES_DESCRIPTION}

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from api.errors import ValidationFailed
 from api.idempotency import idempotent
+from api.models import ApiScope
 from channels.models import Conversation, MessageStatus
 from channels.services.conversations import (
     conversation_list,
@@ -183,6 +184,8 @@ class ConversationDetailView(APIView):
 
 
 class ConversationReplyView(APIView):
+    required_scopes = {"POST": ApiScope.MESSAGES_SEND}
+
     @extend_schema(
         summary="Reply to the customer in a conversation",
         description="Sends a transactional message on the conversation's channel (consent and "

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import ApiError, ValidationFailed
+from api.models import ApiScope
 from channels.models import (
     Message,
     MessageCategory,
@@ -124,6 +125,7 @@ class NewestFirstPagination(CursorPagination):
 
 
 class MessageListCreateView(generics.ListAPIView):
+    required_scopes = {"POST": ApiScope.MESSAGES_SEND}
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
     pagination_class = NewestFirstPagination

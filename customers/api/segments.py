@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from api.csv_export import csv_lines
 from api.idempotency import idempotent
+from api.models import ApiScope
 from customers.api import schemas
 from customers.api.views import WRITE_ERRORS, error_responses
 from customers.models import Segment, SegmentMembership
@@ -164,6 +165,8 @@ class SegmentDetailView(APIView):
 
 
 class SegmentPreviewView(APIView):
+    required_scopes = {"POST": ApiScope.READ}  # a POST only for the rule's size; nothing is saved
+
     @extend_schema(
         summary="Count the customers a rule selects, with a sample; nothing is saved",
         request=PreviewIn,

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
+from api.models import ApiScope
 from api.pagination import UpdatedAtCursorPagination
 from customers.api import schemas
 from customers.api.filters import CustomerFilter
@@ -84,6 +85,8 @@ class CustomerListCreateView(generics.ListAPIView):
 
 
 class CustomerDetailView(APIView):
+    required_scopes = {"DELETE": ApiScope.GDPR_ERASE}
+
     @extend_schema(
         summary="Get a customer",
         responses={200: CustomerSerializer, **error_responses(*READ_ERRORS)},
