@@ -245,7 +245,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 elif CELERY_BROKER_URL.startswith("redis"):
     # A broker that does not answer fails a publish within a second (api/publishing.py) instead of
     # holding the request that asked for it for the OS's connect timeout.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Sends get their own queue, so a big broadcast never waits behind segment refreshes.
 CELERY_TASK_ROUTES = {"channels.tasks.deliver_messages": {"queue": "send"}}

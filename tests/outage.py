@@ -4,12 +4,16 @@ of the test's own that it can stop and start again."""
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.celery_worker import reset_connections
+
+# What config/settings.py sets for a Redis broker.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 def free_port() -> int:
@@ -31,9 +35,7 @@ def broker_at(url: str) -> Iterator[None]:
     keys = ("broker_write_url", "broker_transport_options")
     saved = {key: app.conf.get(key) for key in keys}
     try:
-        app.conf.update(
-            broker_write_url=url, broker_transport_options={"socket_connect_timeout": 1}
-        )
+        app.conf.update(broker_write_url=url, broker_transport_options=REDIS_TIMEOUTS)
         reset_connections(app)
         yield
     finally:
@@ -47,6 +49,37 @@ def dead_broker() -> Iterator[str]:
     url = f"redis://127.0.0.1:{free_port()}/0"
     with broker_at(url):
         yield url
+
+
+@contextmanager
+def silent_broker() -> Iterator[str]:
+    """The broker accepts connections and never answers, like a hung or half-dead Redis."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    server.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    url = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    try:
+        with broker_at(url):
+            yield url
+    finally:
+        stop.set()
+        thread.join(5)
+        for connection in accepted:
+            connection.close()
+        server.close()
 
 
 class RedisServer:

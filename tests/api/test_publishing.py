@@ -11,7 +11,7 @@ from customers.models import Customer, SegmentMembership
 from customers.services.segments import segments_refresh_all
 from customers.tasks import refresh_segment
 from tests.factories import SegmentFactory
-from tests.outage import dead_broker
+from tests.outage import dead_broker, silent_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,6 +25,14 @@ def test_publishing_to_a_dead_broker_returns_false_at_once_and_logs_a_warning(ca
     assert elapsed < 2
     assert "refresh_segment" in caplog.text
     assert "not published" in caplog.text
+
+
+def test_publishing_to_a_broker_that_never_answers_gives_up_within_2_s():
+    with silent_broker():
+        started = time.monotonic()
+        assert task_publish(refresh_segment, 1) is False
+        elapsed = time.monotonic() - started
+    assert elapsed < 2
 
 
 def test_publishing_to_a_live_broker_returns_true():

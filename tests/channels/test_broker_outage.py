@@ -7,8 +7,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels.models import Message, MessageStatus, WebhookDelivery, WebhookSubscription
+from channels.models import (
+    AutoReplyRule,
+    InboundMessage,
+    Message,
+    MessageStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from channels.services.delivery import messages_sweep
+from channels.services.inbound import inbound_receive
 from channels.services.webhooks_out import (
     SWEEP_GRACE_SECONDS,
     forget_webhook_subscriptions,
@@ -99,3 +107,25 @@ def test_a_webhook_emitted_while_the_broker_is_down_is_delivered_by_the_sweeper(
     delivery.refresh_from_db()
     assert delivery.status == "delivered"
     assert len(httpserver.log) == 1
+
+
+def test_an_inbound_message_and_its_auto_reply_are_stored_promptly_while_the_broker_is_down(
+    reachable_customer, sandbox
+):
+    AutoReplyRule.objects.create(name="hours", match="keyword", pattern="hello", reply="Hi!")
+    customer = reachable_customer("sms")
+    with dead_broker():
+        started = time.monotonic()
+        inbound = inbound_receive(
+            channel="sms",
+            provider="exolve",
+            address=customer.phone,
+            body="hello",
+            provider_message_id="m1",
+            payload={},
+        )
+        elapsed = time.monotonic() - started
+    assert elapsed < 2
+    assert InboundMessage.objects.filter(pk=inbound.pk).exists()
+    reply = Message.objects.get(customer=customer)
+    assert (reply.body, reply.status) == ("Hi!", MessageStatus.QUEUED)  # the sweeper sends it
