@@ -19,3 +19,27 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": SCOPES_DESCRIPTION}
+
+
+INSUFFICIENT_SCOPE = "insufficient_scope: the API key lacks the scope this needs"
+
+
+def document_insufficient_scope(result, generator, request, public):
+    """Every operation behind an API key may answer 403 when the key lacks its scope, reads
+    included; add that answer wherever a view's own list of responses leaves it out."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            if not any("ApiKey" in requirement for requirement in operation.get("security", [])):
+                continue
+            operation.setdefault("responses", {}).setdefault(
+                "403",
+                {
+                    "description": INSUFFICIENT_SCOPE,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+            )
+    return result

@@ -205,6 +205,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_insufficient_scope",  # 403 on every operation, reads included
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "customers.models.Channel",
         "ConsentStatusEnum": "customers.models.ConsentStatus",

@@ -33,7 +33,7 @@ def error_responses(*codes: int) -> dict:
     descriptions = {
         400: "validation_error or malformed_json",
         401: "not_authenticated or authentication_failed",
-        403: "insufficient_scope (a read-only key writing)",
+        403: "insufficient_scope: the API key lacks the scope this needs",
         404: "not_found",
         409: "already_exists or idempotency_request_in_progress",
         413: "too_many_items or request_too_large",

@@ -139,3 +139,17 @@ def test_the_migration_keeps_what_existing_keys_could_do_except_erase():
 
     assert ApiKey.objects.get(name="sync").scopes == ["read", "write", "messages:send"]
     assert ApiKey.objects.get(name="report").scopes == ["read"]
+
+
+def test_every_operation_documents_403_insufficient_scope_reads_included(client):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    operations = [
+        (method, path, operation)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    ]
+    assert operations
+    for method, path, operation in operations:
+        assert "403" in operation["responses"], f"{method.upper()} {path}"
+    listed = schema["paths"]["/api/v1/customers"]["get"]["responses"]["403"]
+    assert listed["description"].startswith("insufficient_scope")
