@@ -117,6 +117,20 @@ def test_the_admin_creates_a_key_with_the_ticked_scopes(admin_client):
     assert 'value="messages:send"' in form and 'value="gdpr:erase"' in form
 
 
+def test_the_admin_changes_a_key_s_scopes_and_the_api_follows(admin_client):
+    api_key, raw_key = api_key_create(name="crm")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+    CustomerFactory(external_id="c1")
+    assert_refused_for_lack_of(client.delete("/api/v1/customers/c1"), "gdpr:erase")
+    response = admin_client.post(
+        f"/admin/api/apikey/{api_key.pk}/change/",
+        {"name": "crm", "scopes": ["read", "write", "messages:send", "gdpr:erase"]},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert client.delete("/api/v1/customers/c1").status_code == 204
+
+
 def test_the_schema_documents_every_scope(client):
     schema = client.get("/api/v1/schema/?format=json").json()
     (scheme,) = schema["components"]["securitySchemes"].values()
