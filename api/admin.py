@@ -1,26 +1,51 @@
+from django import forms
 from django.contrib import admin, messages
 
-from api.models import ApiKey, IdempotencyRecord
-from api.services import api_key_create, api_key_revoke
+from api.models import DEFAULT_API_SCOPES, ApiKey, ApiScope, IdempotencyRecord
+from api.services import api_key_create, api_key_revoke, api_scopes_clean
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=list(DEFAULT_API_SCOPES),
+        help_text=f"Erasing customers ({ApiScope.GDPR_ERASE}) is granted only when ticked.",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scopes")
+
+    def clean_scopes(self) -> list[str]:
+        try:
+            return api_scopes_clean(self.cleaned_data["scopes"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "scope", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    form = ApiKeyForm
+    list_display = ("name", "prefix", "scope_list", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("name", "prefix")
     # Revoking goes through the action (api_key_revoke); a revoked key is never brought back.
     readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke",)
 
     def get_fields(self, request, obj=None):
-        return ("name", "scope") if obj is None else ("name", "scope", *self.readonly_fields)
+        return ("name", "scopes") if obj is None else ("name", "scopes", *self.readonly_fields)
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes)
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
-        api_key, raw_key = api_key_create(name=obj.name, scope=obj.scope)
+        api_key, raw_key = api_key_create(name=obj.name, scopes=obj.scopes)
         obj.pk = api_key.pk
         obj.__dict__.update({f.attname: getattr(api_key, f.attname) for f in api_key._meta.fields})
         messages.warning(request, f"Copy the key now; it is not shown again: {raw_key}")

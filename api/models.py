@@ -19,15 +19,35 @@ def generate_raw_api_key() -> tuple[str, str]:
     return prefix, f"kk_{prefix}_{secrets.token_urlsafe(32)}"
 
 
+class ApiScope(models.TextChoices):
+    """What a key may do. Each request needs exactly one (see api.permissions.HasApiKeyScope)."""
+
+    READ = "read", "read: every GET"
+    WRITE = "write", "write: customers, consents, events, orders, segments, conversations"
+    MESSAGES_SEND = (
+        "messages:send",
+        ("messages:send: send messages (POST /messages) and conversation replies"),
+    )
+    GDPR_ERASE = "gdpr:erase", "gdpr:erase: erase a customer (DELETE /customers/{id})"
+
+
+# What a CRM sync key gets unless told otherwise, and what every key that could write before
+# scopes were split was given. Erasing customers must be granted explicitly.
+DEFAULT_API_SCOPES = (ApiScope.READ, ApiScope.WRITE, ApiScope.MESSAGES_SEND)
+
+
+def default_api_scopes() -> list[str]:
+    return [str(scope) for scope in DEFAULT_API_SCOPES]
+
+
 class ApiKey(models.Model):
-    class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        WRITE = "write", "Read and write"
+    Scope = ApiScope
 
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=API_KEY_PREFIX_LENGTH, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
-    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.WRITE)
+    # A list of ApiScope values, in ApiScope's order.
+    scopes = models.JSONField(default=default_api_scopes)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -42,9 +62,8 @@ class ApiKey(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None
 
-    @property
-    def can_write(self) -> bool:
-        return self.scope == self.Scope.WRITE
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
 
     # DRF treats request.user as "authenticated" through this attribute.
     is_authenticated = True

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -6,18 +7,35 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.errors import ApiError
-from api.models import ApiKey, IdempotencyRecord, generate_raw_api_key, hash_api_key
+from api.models import (
+    DEFAULT_API_SCOPES,
+    ApiKey,
+    ApiScope,
+    IdempotencyRecord,
+    generate_raw_api_key,
+    hash_api_key,
+)
 
 
-def api_key_create(*, name: str, scope: str = ApiKey.Scope.WRITE) -> tuple[ApiKey, str]:
+def api_key_create(*, name: str, scopes: Iterable[str] = DEFAULT_API_SCOPES) -> tuple[ApiKey, str]:
     """Create a key and return it with the raw secret, which is never stored and shown only once."""
-    if scope not in ApiKey.Scope.values:
-        raise ValueError(f"scope must be one of {', '.join(ApiKey.Scope.values)}")
     prefix, raw_key = generate_raw_api_key()
     api_key = ApiKey.objects.create(
-        name=name, prefix=prefix, key_hash=hash_api_key(raw_key), scope=scope
+        name=name, prefix=prefix, key_hash=hash_api_key(raw_key), scopes=api_scopes_clean(scopes)
     )
     return api_key, raw_key
+
+
+def api_scopes_clean(scopes: Iterable[str]) -> list[str]:
+    """`scopes` checked, without repeats, in ApiScope's order; ValueError names a bad one."""
+    wanted = {str(scope) for scope in scopes}
+    if unknown := sorted(wanted - set(ApiScope.values)):
+        raise ValueError(
+            f"unknown scope {unknown[0]!r}; the scopes are {', '.join(ApiScope.values)}"
+        )
+    if not wanted:
+        raise ValueError("a key needs at least one scope")
+    return [scope for scope in ApiScope.values if scope in wanted]
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:

@@ -6,6 +6,7 @@ CELERY_BROKER_URL, SECRET_KEY and ALLOWED_HOSTS; see README.md.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     # Kaskad, in dependency order: an app imports only from apps above it.
     "api",
     "customers",
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -105,6 +109,24 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://kaskad")}
+if "redis" in CACHES["default"]["BACKEND"].lower():
+    # A cache that does not answer is given up on within a second (api/cache.py), not waited for.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1)
+
+# Staff logins (admin) are throttled by django-axes; API keys never go through these backends.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one IP address, that pair is
+# locked out (HTTP 429) for AXES_COOLOFF_MINUTES. Locking by username alone would let anyone lock
+# staff out; by IP alone, one office behind NAT would lock itself out. Behind a reverse proxy
+# every client has the proxy's address, so this becomes a lockout per username.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -131,7 +153,10 @@ if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 # --- Security (production defaults; DEBUG relaxes them for a laptop) --------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a TLS-terminating proxy that sets X-Forwarded-Proto itself: without one, any client
+# could send the header and make Django treat a plain HTTP request as HTTPS.
+if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -181,6 +206,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.document_insufficient_scope",  # 403 on every operation, reads included
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "customers.models.Channel",
         "ConsentStatusEnum": "customers.models.ConsentStatus",
@@ -218,6 +247,10 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "control_folder": str(EMBEDDED_BROKER_DIR / "control"),
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # A broker that does not answer fails a publish within a second (api/publishing.py) instead of
+    # holding the request that asked for it for the OS's connect timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Sends get their own queue, so a big broadcast never waits behind segment refreshes.
 CELERY_TASK_ROUTES = {"channels.tasks.deliver_messages": {"queue": "send"}}

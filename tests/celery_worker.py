@@ -45,7 +45,7 @@ def broker_for_test(tmp_path: Path) -> tuple[Celery, dict[str, str]]:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
         }
-        client = Celery("kaskad-test", broker=env["CELERY_BROKER_URL"])
+        client = Celery("kaskad-test", broker=env["CELERY_BROKER_URL"], set_as_current=False)
         client.conf.result_backend = env["CELERY_RESULT_BACKEND"]
         return client, env
     results = tmp_path / "celery-results"
@@ -57,7 +57,8 @@ def broker_for_test(tmp_path: Path) -> tuple[Celery, dict[str, str]]:
         "CELERY_RESULT_BACKEND": f"file://{results}",
         "KASKAD_VAR_DIR": str(tmp_path),
     }
-    client = Celery("kaskad-test", broker=env["CELERY_BROKER_URL"])
+    # Not the current app: shared tasks stay bound to Kaskad's own (config.celery.app).
+    client = Celery("kaskad-test", broker=env["CELERY_BROKER_URL"], set_as_current=False)
     client.conf.broker_transport_options = {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),

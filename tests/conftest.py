@@ -1,24 +1,26 @@
 import pytest
 from rest_framework.test import APIClient
 
+from api.models import ApiScope
 from api.services import api_key_create
 
 
 @pytest.fixture
 def write_key(db):
-    _api_key, raw_key = api_key_create(name="crm", scope="write")
+    """A key with every scope (api.models.ApiScope); tests of one scope make their own keys."""
+    _api_key, raw_key = api_key_create(name="crm", scopes=ApiScope.values)
     return raw_key
 
 
 @pytest.fixture
 def read_key(db):
-    _api_key, raw_key = api_key_create(name="reporting", scope="read")
+    _api_key, raw_key = api_key_create(name="reporting", scopes=[ApiScope.READ])
     return raw_key
 
 
 @pytest.fixture
 def api(write_key) -> APIClient:
-    """An API client authenticated with a write-scoped key; send JSON by default."""
+    """An API client authenticated with a key that has every scope; send JSON by default."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {write_key}")
     client.default_format = "json"

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
+from api.models import ApiScope
 from api.pagination import SignedCursorPagination
 from api.types import text
 from channels.models import Conversation, MessageStatus
@@ -178,6 +179,8 @@ class ConversationDetailView(APIView):
 
 
 class ConversationReplyView(APIView):
+    required_scopes = {"POST": ApiScope.MESSAGES_SEND}
+
     @extend_schema(
         summary="Reply to the customer in a conversation",
         description="Sends a transactional message on the conversation's channel (consent and "

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from api.errors import ApiError, ValidationFailed
 from api.filters import UtcIsoDateTimeFilter
+from api.models import ApiScope
 from api.pagination import SignedCursorPagination
 from api.types import JsonObject, text
 from channels.models import (
@@ -126,6 +127,7 @@ class NewestFirstPagination(SignedCursorPagination):
 
 
 class MessageListCreateView(generics.ListAPIView):
+    required_scopes = {"POST": ApiScope.MESSAGES_SEND}
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
     pagination_class = NewestFirstPagination

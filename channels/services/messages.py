@@ -14,6 +14,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.publishing import task_publish
 from channels.models import Message, MessageCategory, MessageStatus, MessageStatusChange
 from channels.services.policy import send_decision
 from channels.sms_encoding import sms_size
@@ -129,9 +130,5 @@ def messages_enqueue(message_ids: list[int], *, countdown: float | None = None) 
 
     for start in range(0, len(message_ids), SEND_CHUNK_SIZE):
         chunk = message_ids[start : start + SEND_CHUNK_SIZE]
-        try:
-            deliver_messages.apply_async(args=[chunk], countdown=countdown, queue=SEND_QUEUE)
-        except Exception:  # the broker is down: the rows stay queued
-            logger.warning(
-                "broker unavailable; the sweeper will send %s later", chunk, exc_info=True
-            )
+        if not task_publish(deliver_messages, chunk, countdown=countdown, queue=SEND_QUEUE):
+            return  # the broker is down: the rows stay queued and messages_sweep sends them

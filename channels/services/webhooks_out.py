@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from api.publishing import task_publish
 from channels.models import WebhookDelivery, WebhookSubscription
 from channels.providers.http import pooled_session
 
@@ -146,11 +147,8 @@ def _enqueue(ids: list[int]) -> None:
     from channels.tasks import deliver_webhook
 
     for delivery_id in ids:
-        try:
-            deliver_webhook.delay(delivery_id)
-        except Exception:  # the broker is down: the row stays pending and the sweeper sends it
-            logger.warning("broker unavailable; webhook %s left to the sweeper", delivery_id)
-            return
+        if not task_publish(deliver_webhook, delivery_id):
+            return  # the broker is down: the rows stay pending and the sweeper sends them
 
 
 # --- Delivering ---------------------------------------------------------------------------------

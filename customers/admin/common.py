@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from api.cache import cache_or_fallback
 from customers.admin.pagination import EstimatedCountPaginator
 from customers.models import (
     Channel,
@@ -119,7 +120,11 @@ class LocaleFilter(admin.SimpleListFilter):
     parameter_name = "locale"
 
     def lookups(self, request, model_admin):
-        locales = cache.get_or_set(LOCALES_CACHE_KEY, _locales_in_use, LOCALES_CACHE_SECONDS)
+        locales = cache_or_fallback(
+            lambda: cache.get_or_set(LOCALES_CACHE_KEY, _locales_in_use, LOCALES_CACHE_SECONDS),
+            fallback=_locales_in_use,
+            purpose="admin locale filters",
+        )
         # A locale newer than the cached list must still filter, not be silently dropped.
         if self.value() and self.value() not in locales:
             locales = [*locales, self.value()]

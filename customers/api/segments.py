@@ -1,6 +1,5 @@
 """API v1 for segments: CRUD, preview, members (list, CSV, static add/remove), refresh."""
 
-import csv
 from typing import Annotated, Literal
 
 from django.http import StreamingHttpResponse
@@ -12,7 +11,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.csv_export import csv_lines
 from api.idempotency import idempotent
+from api.models import ApiScope
 from api.pagination import SignedCursorPagination
 from api.types import JsonValue, Text, text
 from customers.api import schemas
@@ -168,6 +169,8 @@ class SegmentDetailView(APIView):
 
 
 class SegmentPreviewView(APIView):
+    required_scopes = {"POST": ApiScope.READ}  # a POST only for the rule's size; nothing is saved
+
     @extend_schema(
         summary="Count the customers a rule selects, with a sample; nothing is saved",
         request=PreviewIn,
@@ -223,11 +226,6 @@ class SegmentMembersView(generics.ListAPIView):
         return Response(SegmentSerializer(_segment(segment_id)).data)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 class SegmentMembersCsvView(APIView):
     @extend_schema(
         summary="A segment's members as CSV",
@@ -241,9 +239,8 @@ class SegmentMembersCsvView(APIView):
             .values_list(*(f"customer__{name}" for name in CSV_CUSTOMER_FIELDS), "joined_at")
             .iterator(chunk_size=CSV_CHUNK_SIZE)
         )
-        writer = csv.writer(_Echo())
         header = [*CSV_CUSTOMER_FIELDS, "joined_at"]
-        lines = (writer.writerow(row) for row in _with_header(header, rows))
+        lines = csv_lines(_with_header(header, rows))
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}.csv"'
         return response

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
+from api.models import ApiScope
 from api.pagination import UpdatedAtCursorPagination
 from customers.api import schemas
 from customers.api.filters import CustomerFilter
@@ -32,7 +33,7 @@ def error_responses(*codes: int) -> dict:
     descriptions = {
         400: "validation_error, malformed_json or invalid_cursor",
         401: "not_authenticated or authentication_failed",
-        403: "insufficient_scope (a read-only key writing)",
+        403: "insufficient_scope: the API key lacks the scope this needs",
         404: "not_found",
         409: "already_exists or idempotency_request_in_progress",
         413: "too_many_items or request_too_large",
@@ -84,6 +85,8 @@ class CustomerListCreateView(generics.ListAPIView):
 
 
 class CustomerDetailView(APIView):
+    required_scopes = {"DELETE": ApiScope.GDPR_ERASE}
+
     @extend_schema(
         summary="Get a customer",
         responses={200: CustomerSerializer, **error_responses(*READ_ERRORS)},

@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from api.errors import ApiError, ValidationFailed
+from api.publishing import task_publish_on_commit
 from customers.models import Customer, Segment, SegmentMembership
 from customers.segments.rules import RuleError, rule_dependencies, rule_to_q, rule_validate
 
@@ -133,7 +134,7 @@ def segment_refresh_enqueue(*, segment: Segment) -> None:
     """Refresh in the background once the current transaction commits."""
     from customers.tasks import refresh_segment  # tasks import this module
 
-    transaction.on_commit(lambda: refresh_segment.delay(segment.pk))
+    task_publish_on_commit(refresh_segment, segment.pk)
 
 
 def segments_refresh_enqueue_for_customers(
@@ -149,7 +150,7 @@ def segments_refresh_enqueue_for_customers(
     from customers.tasks import refresh_segments_for_customers  # tasks import this module
 
     names = sorted(set(event_names))
-    transaction.on_commit(lambda: refresh_segments_for_customers.delay(ids, sorted(kinds), names))
+    task_publish_on_commit(refresh_segments_for_customers, ids, sorted(kinds), names)
 
 
 # --- Refreshing membership ----------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_create_api_key_command_prints_the_key_once_and_stores_only_its_hash():
     call_command("create_api_key", "amoCRM sync", "--scope", "read", stdout=out, stderr=err)
     raw_key = out.getvalue().strip()
     api_key = ApiKey.objects.get(name="amoCRM sync")
-    assert api_key.scope == "read"
+    assert api_key.scopes == ["read"]
     assert raw_key.startswith(f"kk_{api_key.prefix}_")
     assert api_key.key_hash == hash_api_key(raw_key)
     assert raw_key not in api_key.key_hash

@@ -14,6 +14,8 @@ ENV_KEYS = (
     "DEBUG",
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
+    "TRUST_X_FORWARDED_PROTO",
+    "CACHE_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE",  # set while browser tests run; never in a deployment
 )
 
@@ -74,3 +76,41 @@ def test_production_settings_pass_the_deployment_checklist():
         ALLOWED_HOSTS="kaskad.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PRINT_PROXY_HEADER = "from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER)"
+
+
+def test_x_forwarded_proto_is_not_trusted_unless_configured():
+    result = manage("shell", "--no-imports", "-c", PRINT_PROXY_HEADER, DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+
+
+def test_behind_a_proxy_x_forwarded_proto_is_trusted_when_configured():
+    result = manage(
+        "shell", "--no-imports", "-c", PRINT_PROXY_HEADER, DEBUG="1", TRUST_X_FORWARDED_PROTO="1"
+    )
+    assert result.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+PRINT_REDIS_TIMEOUTS = (
+    "from django.conf import settings as s;"
+    "o = s.CACHES['default']['OPTIONS']; t = s.CELERY_BROKER_TRANSPORT_OPTIONS;"
+    "print(o['socket_connect_timeout'], o['socket_timeout'],"
+    " t['socket_connect_timeout'], t['socket_timeout'])"
+)
+
+
+def test_a_redis_cache_and_broker_that_do_not_answer_are_given_up_on_within_a_second():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        PRINT_REDIS_TIMEOUTS,
+        DEBUG="1",
+        CACHE_URL="redis://cache.internal:6379/1",
+        CELERY_BROKER_URL="redis://cache.internal:6379/0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "1", "1", "1"]
