@@ -1,12 +1,13 @@
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from api.errors import error_body
 from api.types import check_text
 
-# The machine-facing parts of the site: a bad parameter there gets the API's JSON error.
-GUARDED_PREFIXES = ("/api/", "/hooks/")
+# The machine-facing parts of the site: a bad parameter there gets the API's JSON error; pages
+# (admin search, tracking links, the preference page) get a plain 400.
+JSON_PREFIXES = ("/api/", "/hooks/")
 
 
 class RejectUnstorableParametersMiddleware:
@@ -22,19 +23,20 @@ class RejectUnstorableParametersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(GUARDED_PREFIXES):
-            problem = _first_problem(request)
-            if problem is not None:
-                field, message = problem
-                return JsonResponse(
-                    error_body(
-                        "validation_error",
-                        "The request is not valid.",
-                        [{"field": field, "message": message}],
-                    ),
-                    status=400,
-                )
-        return self.get_response(request)
+        problem = _first_problem(request)
+        if problem is None:
+            return self.get_response(request)
+        field, message = problem
+        if not request.path.startswith(JSON_PREFIXES):
+            return HttpResponseBadRequest(f"{field}: {message}", content_type="text/plain")
+        return JsonResponse(
+            error_body(
+                "validation_error",
+                "The request is not valid.",
+                [{"field": field, "message": message}],
+            ),
+            status=400,
+        )
 
 
 def _first_problem(request: HttpRequest) -> tuple[str, str] | None:

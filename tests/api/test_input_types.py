@@ -336,3 +336,19 @@ def test_a_body_nested_up_to_the_parsers_limit_is_400_naming_the_field(
     named = f"items[{error['index']}].{error['field']}" if "index" in error else error["field"]
     assert named.startswith(field), error
     assert stored_counts() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/customers/customer/?q=%00",
+        "/l/abc%00",
+        "/preferences/tok%00en",
+    ],
+)
+def test_a_nul_in_a_page_address_is_a_plain_400_not_a_server_error(admin_client, path):
+    response = admin_client.get(path)
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"NUL" in response.content
