@@ -6,7 +6,7 @@ from django.utils import timezone
 from customers.models import Segment
 from customers.services.rfm import rfm_compute
 from customers.services.segments import (
-    segment_refresh,
+    segment_refresh_or_mark,
     segments_refresh_all,
     segments_refresh_for_customers,
 )
@@ -22,11 +22,12 @@ def compute_rfm_nightly() -> dict:
 
 @shared_task
 def refresh_segment(segment_id: int) -> dict | None:
-    """Re-evaluate one dynamic segment for every customer."""
+    """Re-evaluate one dynamic segment for every customer (a failure is marked on the segment)."""
     segment = Segment.objects.filter(pk=segment_id).first()
     if segment is None:  # deleted since it was queued
         return None
-    return asdict(segment_refresh(segment=segment))
+    result = segment_refresh_or_mark(segment=segment)
+    return asdict(result) if result is not None else None
 
 
 @shared_task

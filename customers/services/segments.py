@@ -370,9 +370,20 @@ def segments_refresh_all(*, now: datetime | None = None) -> list[RefreshResult]:
     for segment in segments_in_dependency_order(Segment.objects.all()):
         if segment.kind != Segment.Kind.DYNAMIC:
             continue
-        with _marking_failure(segment):
-            results.append(segment_refresh(segment=segment, now=now))
+        result = segment_refresh_or_mark(segment=segment, now=now)
+        if result is not None:
+            results.append(result)
     return results
+
+
+def segment_refresh_or_mark(
+    *, segment: Segment, now: datetime | None = None
+) -> RefreshResult | None:
+    """`segment_refresh`, except that a failure is logged and recorded on the segment
+    (`refresh_error`) instead of raised; None then."""
+    with _marking_failure(segment):
+        return segment_refresh(segment=segment, now=now)
+    return None
 
 
 def _referenced_segments(segment: Segment) -> frozenset[int]:

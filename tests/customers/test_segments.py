@@ -11,7 +11,7 @@ from customers.services.segments import (
     segments_refresh_all,
     segments_refresh_for_customers,
 )
-from customers.tasks import compute_rfm_nightly
+from customers.tasks import compute_rfm_nightly, refresh_segment
 from tests.factories import CustomerFactory, SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +264,12 @@ class TestOneBrokenSegment:
         annas = SegmentFactory(name="Annas", rules=ANNAS)
         compute_rfm_nightly()
         assert members(annas) == {"anna", "anna2"}
+
+    def test_the_single_segment_refresh_task_marks_it_instead_of_raising(self, people):
+        broken = SegmentFactory(name="Broken", rules=self.BROKEN)
+        assert refresh_segment(broken.pk) is None
+        broken.refresh_from_db()
+        assert "no_longer_a_field" in broken.refresh_error
 
     def test_a_refresh_that_works_again_clears_the_mark(self, people):
         segment = SegmentFactory(name="Fixed", rules=ANNAS, refresh_error="earlier failure")
