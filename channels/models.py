@@ -86,6 +86,9 @@ class Message(models.Model):
     )
     status_reason = models.CharField(max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # SHA-256 of the API request as received, so a retry with the same key is recognised even
+    # though the stored body was rewritten (opt-out line, short links).
+    request_hash = models.CharField(max_length=64, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # SMS parts (GSM-7 / UCS-2), which is what the gateway bills.

@@ -1,5 +1,7 @@
 """API v1 for messages: send one (202, delivered in the background), read one, list them."""
 
+import hashlib
+import json
 from typing import Annotated, Any, Literal
 
 import django_filters
@@ -152,6 +154,7 @@ class MessageListCreateView(generics.ListAPIView):
         if errors := _content_errors(data):
             raise ValidationFailed(errors)
         customer = get_object_or_404(Customer, external_id=data.customer, erased_at__isnull=True)
+        request_hash = _request_hash(data)
         message = message_send(
             customer=customer,
             channel=data.channel,
@@ -163,8 +166,9 @@ class MessageListCreateView(generics.ListAPIView):
             payload=data.payload,
             source_ref=_api_key_name(request),
             idempotency_key=data.idempotency_key,
+            request_hash=request_hash,
         )
-        if data.idempotency_key and _differs(message, customer.pk, data):
+        if data.idempotency_key and _differs(message, customer.pk, data.channel, request_hash):
             raise ApiError(
                 "This idempotency_key was used for a different message.",
                 code="idempotency_key_reused",
@@ -186,13 +190,22 @@ class MessageDetailView(APIView):
         return Response(MessageDetailSerializer(message).data)
 
 
-def _differs(message: Message, customer_id: int, data: MessageIn) -> bool:
-    return (message.customer_id, message.channel, message.subject, message.body) != (
-        customer_id,
-        data.channel,
-        data.subject,
-        data.body,
-    )
+def _request_hash(data: MessageIn) -> str:
+    """SHA-256 of the request as received (its key left out), in a canonical JSON form."""
+    fields = data.model_dump(mode="json", exclude={"idempotency_key"})
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _differs(message: Message, customer_id: int, channel: str, request_hash: str) -> bool:
+    """Whether the message stored under this idempotency key came from a different request.
+
+    The stored body is no guide: marketing SMS get an opt-out line and links become short links.
+    Messages stored before request hashes were kept (or sent by campaigns and journeys) are
+    compared by customer and channel only."""
+    if message.request_hash:
+        return message.request_hash != request_hash
+    return (message.customer_id, message.channel) != (customer_id, channel)
 
 
 def _api_key_name(request) -> str:
