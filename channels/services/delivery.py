@@ -2,23 +2,33 @@
 
 Each delivery task gets a chunk of message ids. It claims the rows that are still queued and due
 (`claimed_until` keeps other workers and the sweeper off them), groups them by provider, sends
-each group through `Provider.send_many()` (one pooled connection), and writes the outcomes:
+each group through `Provider.send_many()` (one pooled connection) and records each outcome as soon
+as the gateway answered it, before the next send:
 
-- accepted → `sent`, with the gateway's id;
+- accepted → `sent`, with the gateway's id (committed at once: a worker killed after that cannot
+  send it again);
 - permanent error → `failed` with the gateway's reason;
-- temporary error (5xx, timeout, 429) → retried after a backoff (or the gateway's Retry-After)
-  up to SEND_MAX_ATTEMPTS times per provider, then handed to the channel's failover provider,
-  and `failed` when none is left;
+- the request may have reached the gateway (read timeout, connection lost after it was written,
+  SMTP session lost mid-send) → `unconfirmed`, never resent blindly; a delivery report, the
+  gateway's status lookup (channels/services/unconfirmed.py) or staff settle it. Only a gateway
+  that drops a resend by our reference (`Provider.dedupes_by_reference`) gets it retried;
+- rate-limited (429) → retried after the larger of Retry-After and the backoff, not counted as an
+  attempt (up to SEND_MAX_RATE_LIMITED such answers); the rest of the batch waits as long unsent;
+- other temporary errors that certainly did not deliver (5xx, a refused connection) → retried
+  after the larger of the backoff and the gateway's Retry-After, up to SEND_MAX_ATTEMPTS times
+  per provider, then handed to the channel's failover provider, and `failed` when none is left;
 - provider without credentials → `suppressed` ("… is not configured").
 
-A worker killed mid-chunk leaves its rows claimed; the claim expires after SEND_CLAIM_SECONDS and
-the sweeper sends them again. The claim must outlast the slowest chunk (see config/settings.py):
-one that expired while its sends were still going on would let the sweeper hand messages already
-sent to another worker.
+Every attempt leaves a MessageStatusChange with the gateway's answer. A worker killed mid-chunk
+leaves its rows claimed; the claim expires after SEND_CLAIM_SECONDS and the sweeper sends them
+again. The claim must outlast the slowest chunk (see config/settings.py): one that expired while
+its sends were still going on would let the sweeper hand messages already sent to another worker.
+An error before the provider was called releases the claims at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import math
@@ -33,8 +43,10 @@ from django.utils import timezone
 
 from channels.models import Message, MessageStatus, MessageStatusChange
 from channels.providers import (
+    Provider,
     ProviderError,
     ProviderNotConfigured,
+    SendResult,
     get_provider,
     provider_chain,
 )
@@ -74,6 +86,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     suppressed: int = 0
+    unconfirmed: int = 0
     # message id → seconds to wait: retries, rate-limited sends and failovers to enqueue again
     later: dict[int, float] = field(default_factory=dict)
 
@@ -92,8 +105,14 @@ def messages_deliver(message_ids: list[int], *, now: datetime | None = None) -> 
             continue
         message.provider = name
         by_provider[name].append(message)
-    for name, messages in by_provider.items():
-        _deliver_with(name, messages, now, report)
+    handed: set[str] = set()  # providers whose sends began
+    try:
+        for name, messages in by_provider.items():
+            _deliver_with(name, messages, now, report, handed)
+    except Exception:
+        # Messages never handed to a gateway go back at once instead of waiting out their claim.
+        _release([m for name, ms in by_provider.items() if name not in handed for m in ms])
+        raise
     if report.later:
         _enqueue_later(report.later)
     return report
@@ -170,7 +189,9 @@ def _claim_columns() -> list[str]:
     ]
 
 
-def _deliver_with(name: str, messages: list[Message], now: datetime, report: DeliveryReport):
+def _deliver_with(
+    name: str, messages: list[Message], now: datetime, report: DeliveryReport, handed: set[str]
+) -> None:
     try:
         provider = get_provider(name)
     except ProviderNotConfigured as exc:
@@ -183,56 +204,109 @@ def _deliver_with(name: str, messages: list[Message], now: datetime, report: Del
         # Not an attempt: the provider was never called.
         _defer(held, wait, "rate limit", now, count_attempt=False)
         report.later.update(dict.fromkeys((m.pk for m in held), wait))
-    messages = messages[:granted]
-    if not messages:
+    unsent = {m.pk: m for m in messages[:granted]}
+    if not unsent:
         return
+    handed.add(name)
+    outcomes = provider.send_many(list(unsent.values()))
     try:
-        outcomes = provider.send_many(messages)
-    except ProviderError as exc:  # the whole batch failed the same way (e.g. SMTP login)
-        outcomes = None
-        errors = dict.fromkeys((m.pk for m in messages), exc)
-    else:
-        errors = {o.message_id: o.error for o in outcomes if o.error is not None}
-    results = {o.message_id: o.result for o in outcomes or () if o.result is not None}
-    # A caller stepping through time (tests, catch-up runs) passes a later `now`.
-    sent_at = max(now, timezone.now())
-    sent = [m for m in messages if m.pk in results]
-    for message in sent:
-        result = results[message.pk]
-        # Bounded like the column: a gateway's odd id must not fail the batch's record.
-        message.provider_message_id = result.provider_message_id[:255]
-        if result.parts is not None:
-            message.parts = result.parts
-    _mark_sent(sent, name, sent_at)
-    report.sent += len(sent)
-    for message in messages:
-        error = errors.get(message.pk)
-        if error is None:
-            continue
-        _handle_error(message, name, error, sent_at, report)
+        for outcome in outcomes:
+            message = unsent.pop(outcome.message_id)
+            # A caller stepping through time (tests, catch-up runs) passes a later `now`.
+            at = max(now, timezone.now())
+            if outcome.result is not None:
+                _record_sent(message, name, outcome.result, at)
+                report.sent += 1
+                continue
+            assert outcome.error is not None
+            _handle_error(message, provider, outcome.error, at, report)
+            if outcome.error.rate_limited and unsent and message.pk in report.later:
+                # The gateway said "not now": the rest of the batch would hear the same.
+                wait = report.later[message.pk]
+                reason = f"{name} rate limited the batch: held back unsent"
+                _defer(list(unsent.values()), wait, reason, at, count_attempt=False)
+                report.later.update(dict.fromkeys(unsent, wait))
+                unsent.clear()
+                break
+    except ProviderError as exc:  # the whole batch failed the same way (e.g. a token refresh)
+        at = max(now, timezone.now())
+        for message in list(unsent.values()):
+            _handle_error(message, provider, exc, at, report)
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()  # a generator left early closes its connection now
+
+
+def _record_sent(message: Message, name: str, result: SendResult, at: datetime) -> None:
+    # Bounded like the column: a gateway's odd id must not fail the record.
+    message.provider_message_id = result.provider_message_id[:255]
+    if result.parts is not None:
+        message.parts = result.parts
+    _mark_sent([message], name, at)
 
 
 def _handle_error(
-    message: Message, name: str, error: ProviderError, now: datetime, report: DeliveryReport
+    message: Message,
+    provider: Provider,
+    error: ProviderError,
+    now: datetime,
+    report: DeliveryReport,
 ) -> None:
+    name = provider.name
     if error.permanent:
         _finish([message], MessageStatus.FAILED, f"{name}: {error.reason}", now)
         report.failed += 1
         return
+    if error.uncertain and not provider.dedupes_by_reference:
+        reason = f"{name}: {error.reason} (it may have reached the gateway, so it is not resent)"
+        _finish([message], MessageStatus.UNCONFIRMED, reason, now)
+        report.unconfirmed += 1
+        return
     chain = provider_chain(message.channel, push_kind=message.payload.get("push_kind", "web"))
     position = chain.index(name) if name in chain else len(chain) - 1
+    retry_after = f", Retry-After {error.retry_after:g} s" if error.retry_after is not None else ""
+    if error.rate_limited and message.rate_limited < settings.SEND_MAX_RATE_LIMITED:
+        # "Not now" is not a failure: the attempt is given back, only the wait grows with the
+        # real failures. SEND_MAX_RATE_LIMITED bounds how long a gateway can keep us waiting.
+        message.attempts -= 1
+        delay = _retry_delay(message, position, error)
+        attempt = f"{name}: {error.reason}{retry_after}; not counted as an attempt"
+        _defer(
+            [message],
+            delay,
+            f"retrying after {name}: {error.reason}",
+            now,
+            attempt=f"{attempt}; retrying in {delay:g} s",
+            count_attempt=False,
+            rate_limited=True,
+        )
+        report.later[message.pk] = delay
+        return
+    attempt = f"attempt {message.attempts} via {name}: {error.reason}{retry_after}"
     # Attempts are counted over the message's life; each provider gets SEND_MAX_ATTEMPTS of them.
     if message.attempts < settings.SEND_MAX_ATTEMPTS * (position + 1):
-        tries_here = message.attempts - settings.SEND_MAX_ATTEMPTS * position
-        delay = error.retry_after
-        if delay is None:
-            delay = BACKOFF_SECONDS[min(tries_here - 1, len(BACKOFF_SECONDS) - 1)]
-        _defer([message], delay, f"retrying after {name}: {error.reason}", now)
+        delay = _retry_delay(message, position, error)
+        _defer(
+            [message],
+            delay,
+            f"retrying after {name}: {error.reason}",
+            now,
+            attempt=f"{attempt}; retrying in {delay:g} s",
+            rate_limited=error.rate_limited,
+        )
         report.later[message.pk] = delay
     elif position + 1 < len(chain):
         failover = chain[position + 1]
         message.provider = failover
-        _defer([message], 0, f"failover from {name} to {failover}: {error.reason}", now)
+        _defer(
+            [message],
+            0,
+            f"failover from {name} to {failover}: {error.reason}",
+            now,
+            attempt=f"{attempt}; failover to {failover}",
+            rate_limited=error.rate_limited,
+        )
         report.later[message.pk] = 0
     else:
         reason = f"{name}: {error.reason} (gave up after {message.attempts} attempts)"
@@ -240,20 +314,61 @@ def _handle_error(
         report.failed += 1
 
 
-def _defer(messages: list[Message], seconds: float, reason: str, now: datetime, count_attempt=True):
-    """Put messages of one provider back in the queue until `seconds` from now, with one UPDATE."""
+def _retry_delay(message: Message, position: int, error: ProviderError) -> float:
+    """The larger of the backoff for the attempts made through this provider and Retry-After."""
+    tries_here = max(1, message.attempts - settings.SEND_MAX_ATTEMPTS * position)
+    backoff = BACKOFF_SECONDS[min(tries_here - 1, len(BACKOFF_SECONDS) - 1)]
+    return max(backoff, error.retry_after or 0)
+
+
+def _defer(
+    messages: list[Message],
+    seconds: float,
+    reason: str,
+    now: datetime,
+    *,
+    attempt: str = "",
+    count_attempt: bool = True,
+    rate_limited: bool = False,
+) -> None:
+    """Put messages of one provider back in the queue until `seconds` from now, with one UPDATE.
+    An `attempt` (what the gateway answered, what happens next) goes into their history."""
+    reason = reason[:500]
     updates = {
         "provider": messages[0].provider,
         "send_after": now + timedelta(seconds=seconds),
         "claimed_until": None,
-        "status_reason": reason[:500],
+        "status_reason": reason,
         "updated_at": now,
     }
     if not count_attempt:
         updates["attempts"] = F("attempts") - 1
-    Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.QUEUED).update(
-        **updates
-    )
+    if rate_limited:
+        updates["rate_limited"] = F("rate_limited") + 1
+    ids = [m.pk for m in messages]
+    with transaction.atomic():
+        updated = Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(**updates)
+        if attempt and updated:
+            MessageStatusChange.objects.bulk_create(
+                MessageStatusChange(
+                    message_id=pk,
+                    status=MessageStatus.QUEUED,
+                    reason=attempt[:500],
+                    source=f"send:{messages[0].provider}",
+                    occurred_at=now,
+                )
+                for pk in ids
+            )
+
+
+def _release(messages: list[Message]) -> None:
+    """Give back the claims (and the attempts counted) of messages no gateway was asked to send."""
+    if messages:
+        Message.objects.filter(
+            pk__in=[m.pk for m in messages],
+            status=MessageStatus.QUEUED,
+            claimed_until__isnull=False,
+        ).update(claimed_until=None, attempts=F("attempts") - 1)
 
 
 def _mark_sent(messages: list[Message], provider: str, sent_at: datetime) -> None:
@@ -267,16 +382,20 @@ def _mark_sent(messages: list[Message], provider: str, sent_at: datetime) -> Non
     """
     if not messages:
         return
-    with transaction.atomic():
+    emit = webhooks_wanted("message.status")
+    postgresql = connection.vendor == "postgresql"
+    # On PostgreSQL the record is one statement, atomic by itself: without webhooks to emit in
+    # the same transaction, it commits in one round trip (called once per message).
+    with contextlib.nullcontext() if postgresql and not emit else transaction.atomic():
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+            if postgresql:
                 updated = _mark_sent_postgresql(cursor, messages, provider, sent_at)
             else:
                 updated = _mark_sent_portable(cursor, messages, provider, sent_at)
         sent = [m for m in messages if m.pk in updated]
         for message in sent:
             message.status, message.status_reason, message.sent_at = MessageStatus.SENT, "", sent_at
-        if sent and webhooks_wanted("message.status"):
+        if sent and emit:
             prefetch_related_objects(sent, "customer")  # the payload names the customer
             webhook_events_emit([("message.status", message_status_event(m)) for m in sent])
 
@@ -341,9 +460,10 @@ def _mark_sent_portable(cursor, messages: list[Message], provider: str, at: date
 
 
 def _finish(messages: list[Message], status: str, reason: str, now: datetime) -> None:
-    """Fail or suppress messages of one provider that are still queued, logging each change:
-    a few statements however many there are."""
+    """Fail, suppress or leave unconfirmed messages of one provider that are still queued,
+    logging each change: a few statements however many there are."""
     reason = reason[:500]
+    provider = messages[0].provider
     with transaction.atomic():
         still_queued = set(
             Message.objects.select_for_update(of=("self",))
@@ -352,20 +472,22 @@ def _finish(messages: list[Message], status: str, reason: str, now: datetime) ->
         )
         if not still_queued:
             return
+        ended = {} if status == MessageStatus.UNCONFIRMED else {"failed_at": now}
         Message.objects.filter(pk__in=still_queued).update(
             status=status,
             status_reason=reason,
-            provider=messages[0].provider,
-            failed_at=now,
+            provider=provider,
             claimed_until=None,
             updated_at=now,
+            **ended,
         )
         finished = [m for m in messages if m.pk in still_queued]
         for message in finished:
             message.status, message.status_reason = status, reason
+        source = f"send:{provider}" if provider else "send"
         MessageStatusChange.objects.bulk_create(
             MessageStatusChange(
-                message=m, status=status, reason=reason, source="send", occurred_at=now
+                message=m, status=status, reason=reason, source=source, occurred_at=now
             )
             for m in finished
         )

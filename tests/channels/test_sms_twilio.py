@@ -163,8 +163,10 @@ def test_a_429_with_retry_after_waits_then_sends(twilio, reachable_customer, enq
 
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED
-    assert enqueued == [([message.pk], 5.0)]
-    assert messages_deliver([message.pk], now=now + timedelta(seconds=6)).sent == 1
+    # The larger of Retry-After and the first backoff (10 s); the 429 is not counted.
+    assert enqueued == [([message.pk], 10.0)]
+    assert message.attempts == 0
+    assert messages_deliver([message.pk], now=now + timedelta(seconds=11)).sent == 1
     message.refresh_from_db()
     assert message.provider_message_id == "SMretry"
 
