@@ -64,6 +64,8 @@ CONNECTION_ERROR = "connection"
 class EmailProvider(Provider):
     name = "email"
     channel = "email"
+    # SMTP servers and ESPs do not drop a second email with the same Message-ID.
+    dedupes_by_reference = False
 
     @classmethod
     def from_settings(cls) -> EmailProvider:

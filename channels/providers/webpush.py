@@ -60,6 +60,8 @@ class WebPushProvider(Provider):
     name = "webpush"
     channel = "push"
     settings_required = ("VAPID_PRIVATE_KEY", "VAPID_SUBJECT")
+    # Push services have no idempotency key (Topic only replaces undelivered ones).
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)

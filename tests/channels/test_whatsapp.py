@@ -120,6 +120,7 @@ def status(wamid, name, at=1741000000, **extra):
 def test_a_template_message_is_posted_with_the_bearer_token_and_its_body_parameters(
     whatsapp, customer
 ):
+    message = send(customer)
     whatsapp.expect_request(
         SEND_PATH,
         method="POST",
@@ -128,6 +129,7 @@ def test_a_template_message_is_posted_with_the_bearer_token_and_its_body_paramet
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": "79161234567",
+            "biz_opaque_callback_data": str(message.pk),
             "type": "template",
             "template": {
                 "name": "order_ready",
@@ -150,7 +152,6 @@ def test_a_template_message_is_posted_with_the_bearer_token_and_its_body_paramet
             "messages": [{"id": "wamid.TEMPLATE1", "message_status": "accepted"}],
         }
     )
-    message = send(customer)
     messages_deliver([message.pk])
     message.refresh_from_db()
     assert (message.status, message.provider, message.provider_message_id) == (
@@ -173,6 +174,7 @@ def test_free_text_inside_the_24_hour_window_goes_as_a_text_message_without_link
         provider_message_id="wamid.IN1",
         received_at=timezone.now() - timedelta(hours=2),
     )
+    message = send(customer, payload={}, body="Заказ 1042 в пути")
     whatsapp.expect_request(
         SEND_PATH,
         method="POST",
@@ -181,11 +183,11 @@ def test_free_text_inside_the_24_hour_window_goes_as_a_text_message_without_link
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": "79161234567",
+            "biz_opaque_callback_data": str(message.pk),
             "type": "text",
             "text": {"body": "Заказ 1042 в пути", "preview_url": False},
         },
     ).respond_with_json({"messaging_product": "whatsapp", "messages": [{"id": "wamid.TEXT1"}]})
-    message = send(customer, payload={}, body="Заказ 1042 в пути")
     messages_deliver([message.pk])
     message.refresh_from_db()
     assert (message.status, message.provider_message_id) == ("sent", "wamid.TEXT1")
