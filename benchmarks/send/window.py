@@ -88,7 +88,7 @@ def measure(count: int) -> tuple[list[float], list[float], list[float]]:
 
     from channels.models import Message
     from channels.providers.exolve import ExolveSmsProvider
-    from channels.services import delivery
+    from channels.services import delivery, delivery_records
     from channels.services.messages import SEND_CHUNK_SIZE
     from customers.models import Customer
 
@@ -110,7 +110,7 @@ def measure(count: int) -> tuple[list[float], list[float], list[float]]:
         for customer in customers
     )
     started, accepted, committed = {}, {}, {}
-    send, mark_sent = ExolveSmsProvider.send, delivery._mark_sent
+    send, mark_sent = ExolveSmsProvider.send, delivery.messages_mark_sent
 
     def timed_send(self, message):
         started[message.pk] = time.perf_counter()
@@ -124,7 +124,7 @@ def measure(count: int) -> tuple[list[float], list[float], list[float]]:
         committed.update(dict.fromkeys((m.pk for m in messages), at))
 
     statement_seconds: list[float] = []
-    mark_sent_postgresql = delivery._mark_sent_postgresql
+    mark_sent_postgresql = delivery_records._mark_sent_postgresql
 
     def timed_statement(cursor, *args):
         before = time.perf_counter()
@@ -132,8 +132,8 @@ def measure(count: int) -> tuple[list[float], list[float], list[float]]:
         statement_seconds.append(time.perf_counter() - before)
         return updated
 
-    ExolveSmsProvider.send, delivery._mark_sent = timed_send, timed_mark_sent
-    delivery._mark_sent_postgresql = timed_statement
+    ExolveSmsProvider.send, delivery.messages_mark_sent = timed_send, timed_mark_sent
+    delivery_records._mark_sent_postgresql = timed_statement
     ids = [m.pk for m in messages]
     for start in range(0, len(ids), SEND_CHUNK_SIZE):
         delivery.messages_deliver(ids[start : start + SEND_CHUNK_SIZE])

@@ -28,7 +28,6 @@ An error before the provider was called releases the claims at once.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
@@ -38,10 +37,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, prefetch_related_objects
+from django.db.models import F, Q
 from django.utils import timezone
 
-from channels.models import Message, MessageStatus, MessageStatusChange
+from channels.models import Message, MessageStatus
 from channels.providers import (
     Provider,
     ProviderError,
@@ -50,12 +49,14 @@ from channels.providers import (
     get_provider,
     provider_chain,
 )
-from channels.services.ratelimit import rate_limit_take
-from channels.services.status import message_status_event
-from channels.services.webhooks_out import (
-    webhook_events_emit,
-    webhooks_wanted,
+from channels.services.delivery_records import (
+    MESSAGES,
+    messages_defer,
+    messages_finish,
+    messages_mark_sent,
+    messages_release,
 )
+from channels.services.ratelimit import rate_limit_take
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,6 @@ BACKOFF_SECONDS = (10, 60, 300, 900)  # before the 2nd, 3rd, 4th, 5th attempt
 SWEEP_STALE_SECONDS = 60  # a queued row untouched this long was never (or no longer) enqueued
 SWEEP_BATCH = 5000
 ENQUEUE_LATER_MAX_SECONDS = 120
-MESSAGES = Message._meta.db_table
-STATUS_CHANGES = MessageStatusChange._meta.db_table
 # Message fields a send never reads (the status timestamps, bookkeeping); a claim leaves them out.
 CLAIM_DEFERRED_FIELDS = (
     "conversation",
@@ -100,7 +99,9 @@ def messages_deliver(message_ids: list[int], *, now: datetime | None = None) -> 
     for message in claimed:
         name = message.provider or _first_provider(message)
         if not name:
-            _finish([message], MessageStatus.SUPPRESSED, f"no provider for {message.channel}", now)
+            messages_finish(
+                [message], MessageStatus.SUPPRESSED, f"no provider for {message.channel}", now
+            )
             report.suppressed += 1
             continue
         message.provider = name
@@ -111,7 +112,7 @@ def messages_deliver(message_ids: list[int], *, now: datetime | None = None) -> 
             _deliver_with(name, messages, now, report, handed)
     except Exception:
         # Messages never handed to a gateway go back at once instead of waiting out their claim.
-        _release([m for name, ms in by_provider.items() if name not in handed for m in ms])
+        messages_release([m for name, ms in by_provider.items() if name not in handed for m in ms])
         raise
     if report.later:
         _enqueue_later(report.later)
@@ -195,14 +196,14 @@ def _deliver_with(
     try:
         provider = get_provider(name)
     except ProviderNotConfigured as exc:
-        _finish(messages, MessageStatus.SUPPRESSED, str(exc), now)
+        messages_finish(messages, MessageStatus.SUPPRESSED, str(exc), now)
         report.suppressed += len(messages)
         return
     granted, wait = rate_limit_take(name, len(messages))
     held = messages[granted:]
     if held:
         # Not an attempt: the provider was never called.
-        _defer(held, wait, "rate limit", now, count_attempt=False)
+        messages_defer(held, wait, "rate limit", now, count_attempt=False)
         report.later.update(dict.fromkeys((m.pk for m in held), wait))
     unsent = {m.pk: m for m in messages[:granted]}
     if not unsent:
@@ -224,7 +225,7 @@ def _deliver_with(
                 # The gateway said "not now": the rest of the batch would hear the same.
                 wait = report.later[message.pk]
                 reason = f"{name} rate limited the batch: held back unsent"
-                _defer(list(unsent.values()), wait, reason, at, count_attempt=False)
+                messages_defer(list(unsent.values()), wait, reason, at, count_attempt=False)
                 report.later.update(dict.fromkeys(unsent, wait))
                 unsent.clear()
                 break
@@ -243,7 +244,7 @@ def _record_sent(message: Message, name: str, result: SendResult, at: datetime) 
     message.provider_message_id = result.provider_message_id[:255]
     if result.parts is not None:
         message.parts = result.parts
-    _mark_sent([message], name, at)
+    messages_mark_sent([message], name, at)
 
 
 def _handle_error(
@@ -255,12 +256,12 @@ def _handle_error(
 ) -> None:
     name = provider.name
     if error.permanent:
-        _finish([message], MessageStatus.FAILED, f"{name}: {error.reason}", now)
+        messages_finish([message], MessageStatus.FAILED, f"{name}: {error.reason}", now)
         report.failed += 1
         return
     if error.uncertain and not provider.dedupes_by_reference:
         reason = f"{name}: {error.reason} (it may have reached the gateway, so it is not resent)"
-        _finish([message], MessageStatus.UNCONFIRMED, reason, now)
+        messages_finish([message], MessageStatus.UNCONFIRMED, reason, now)
         report.unconfirmed += 1
         return
     chain = provider_chain(message.channel, push_kind=message.payload.get("push_kind", "web"))
@@ -272,7 +273,7 @@ def _handle_error(
         message.attempts -= 1
         delay = _retry_delay(message, position, error)
         attempt = f"{name}: {error.reason}{retry_after}; not counted as an attempt"
-        _defer(
+        messages_defer(
             [message],
             delay,
             f"retrying after {name}: {error.reason}",
@@ -287,7 +288,7 @@ def _handle_error(
     # Attempts are counted over the message's life; each provider gets SEND_MAX_ATTEMPTS of them.
     if message.attempts < settings.SEND_MAX_ATTEMPTS * (position + 1):
         delay = _retry_delay(message, position, error)
-        _defer(
+        messages_defer(
             [message],
             delay,
             f"retrying after {name}: {error.reason}",
@@ -299,7 +300,7 @@ def _handle_error(
     elif position + 1 < len(chain):
         failover = chain[position + 1]
         message.provider = failover
-        _defer(
+        messages_defer(
             [message],
             0,
             f"failover from {name} to {failover}: {error.reason}",
@@ -310,7 +311,7 @@ def _handle_error(
         report.later[message.pk] = 0
     else:
         reason = f"{name}: {error.reason} (gave up after {message.attempts} attempts)"
-        _finish([message], MessageStatus.FAILED, reason, now)
+        messages_finish([message], MessageStatus.FAILED, reason, now)
         report.failed += 1
 
 
@@ -319,181 +320,6 @@ def _retry_delay(message: Message, position: int, error: ProviderError) -> float
     tries_here = max(1, message.attempts - settings.SEND_MAX_ATTEMPTS * position)
     backoff = BACKOFF_SECONDS[min(tries_here - 1, len(BACKOFF_SECONDS) - 1)]
     return max(backoff, error.retry_after or 0)
-
-
-def _defer(
-    messages: list[Message],
-    seconds: float,
-    reason: str,
-    now: datetime,
-    *,
-    attempt: str = "",
-    count_attempt: bool = True,
-    rate_limited: bool = False,
-) -> None:
-    """Put messages of one provider back in the queue until `seconds` from now, with one UPDATE.
-    An `attempt` (what the gateway answered, what happens next) goes into their history."""
-    reason = reason[:500]
-    updates = {
-        "provider": messages[0].provider,
-        "send_after": now + timedelta(seconds=seconds),
-        "claimed_until": None,
-        "status_reason": reason,
-        "updated_at": now,
-    }
-    if not count_attempt:
-        updates["attempts"] = F("attempts") - 1
-    if rate_limited:
-        updates["rate_limited"] = F("rate_limited") + 1
-    ids = [m.pk for m in messages]
-    with transaction.atomic():
-        updated = Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(**updates)
-        if attempt and updated:
-            MessageStatusChange.objects.bulk_create(
-                MessageStatusChange(
-                    message_id=pk,
-                    status=MessageStatus.QUEUED,
-                    reason=attempt[:500],
-                    source=f"send:{messages[0].provider}",
-                    occurred_at=now,
-                )
-                for pk in ids
-            )
-
-
-def _release(messages: list[Message]) -> None:
-    """Give back the claims (and the attempts counted) of messages no gateway was asked to send."""
-    if messages:
-        Message.objects.filter(
-            pk__in=[m.pk for m in messages],
-            status=MessageStatus.QUEUED,
-            claimed_until__isnull=False,
-        ).update(claimed_until=None, attempts=F("attempts") - 1)
-
-
-def _mark_sent(messages: list[Message], provider: str, sent_at: datetime) -> None:
-    """Record a batch's sends through `provider`: only rows still queued become sent, each with
-    a status change. A row that is no longer queued (its claim expired and another worker took
-    it) is left alone and reported nowhere.
-
-    Django's bulk_update (a CASE per column and row) and bulk_create cost more CPU than sending
-    the SMS itself, so this is plain SQL: on PostgreSQL one statement with three array
-    parameters, elsewhere an UPDATE … FROM (VALUES …) and an INSERT.
-    """
-    if not messages:
-        return
-    emit = webhooks_wanted("message.status")
-    postgresql = connection.vendor == "postgresql"
-    # On PostgreSQL the record is one statement, atomic by itself: without webhooks to emit in
-    # the same transaction, it commits in one round trip (called once per message).
-    with contextlib.nullcontext() if postgresql and not emit else transaction.atomic():
-        with connection.cursor() as cursor:
-            if postgresql:
-                updated = _mark_sent_postgresql(cursor, messages, provider, sent_at)
-            else:
-                updated = _mark_sent_portable(cursor, messages, provider, sent_at)
-        sent = [m for m in messages if m.pk in updated]
-        for message in sent:
-            message.status, message.status_reason, message.sent_at = MessageStatus.SENT, "", sent_at
-        if sent and emit:
-            prefetch_related_objects(sent, "customer")  # the payload names the customer
-            webhook_events_emit([("message.status", message_status_event(m)) for m in sent])
-
-
-def _mark_sent_postgresql(cursor, messages: list[Message], provider: str, at: datetime) -> set:
-    # Arrays keep the parameters few: psycopg parses a statement with more than 50 of them
-    # afresh every time, which cost as much as the statement.
-    cursor.execute(
-        f"""
-        WITH sent AS (
-            UPDATE {MESSAGES} AS m SET status = %(sent)s, status_reason = '', provider = %(provider)s,
-                provider_message_id = v.provider_message_id, parts = COALESCE(v.parts, m.parts),
-                sent_at = %(at)s, claimed_until = NULL, send_after = NULL, updated_at = %(at)s
-            FROM unnest(%(ids)s::bigint[], %(provider_ids)s::text[], %(parts)s::integer[])
-                AS v(id, provider_message_id, parts)
-            WHERE m.id = v.id AND m.status = %(queued)s
-            RETURNING m.id
-        )
-        INSERT INTO {STATUS_CHANGES} (message_id, status, reason, source, occurred_at)
-        SELECT id, %(sent)s, '', %(source)s, %(at)s FROM sent
-        RETURNING message_id
-        """,
-        {
-            "sent": MessageStatus.SENT,
-            "queued": MessageStatus.QUEUED,
-            "provider": provider,
-            "source": f"send:{provider}",
-            "at": at,
-            "ids": [m.pk for m in messages],
-            "provider_ids": [m.provider_message_id for m in messages],
-            "parts": [m.parts for m in messages],
-        },
-    )
-    return {row[0] for row in cursor.fetchall()}
-
-
-def _mark_sent_portable(cursor, messages: list[Message], provider: str, at: datetime) -> set:
-    values = ", ".join(["(%s, %s, %s)"] * len(messages))
-    params: list = [MessageStatus.SENT, provider, at, at]
-    for m in messages:
-        params += [m.pk, m.provider_message_id, m.parts]
-    params.append(MessageStatus.QUEUED)
-    cursor.execute(
-        f"UPDATE {MESSAGES} AS m SET status = %s, status_reason = '', provider = %s, "
-        "provider_message_id = v.column2, parts = COALESCE(CAST(v.column3 AS integer), m.parts), "
-        "sent_at = %s, claimed_until = NULL, send_after = NULL, updated_at = %s "
-        f"FROM (VALUES {values}) AS v WHERE m.id = v.column1 AND m.status = %s RETURNING id",
-        params,
-    )
-    updated = {row[0] for row in cursor.fetchall()}
-    if updated:
-        rows = ", ".join(["(%s, %s, '', %s, %s)"] * len(updated))
-        params = []
-        for message_id in sorted(updated):
-            params += [message_id, MessageStatus.SENT, f"send:{provider}", at]
-        cursor.execute(
-            f"INSERT INTO {STATUS_CHANGES} (message_id, status, reason, source, occurred_at) "
-            f"VALUES {rows}",
-            params,
-        )
-    return updated
-
-
-def _finish(messages: list[Message], status: str, reason: str, now: datetime) -> None:
-    """Fail, suppress or leave unconfirmed messages of one provider that are still queued,
-    logging each change: a few statements however many there are."""
-    reason = reason[:500]
-    provider = messages[0].provider
-    with transaction.atomic():
-        still_queued = set(
-            Message.objects.select_for_update(of=("self",))
-            .filter(pk__in=[m.pk for m in messages], status=MessageStatus.QUEUED)
-            .values_list("pk", flat=True)
-        )
-        if not still_queued:
-            return
-        ended = {} if status == MessageStatus.UNCONFIRMED else {"failed_at": now}
-        Message.objects.filter(pk__in=still_queued).update(
-            status=status,
-            status_reason=reason,
-            provider=provider,
-            claimed_until=None,
-            updated_at=now,
-            **ended,
-        )
-        finished = [m for m in messages if m.pk in still_queued]
-        for message in finished:
-            message.status, message.status_reason = status, reason
-        source = f"send:{provider}" if provider else "send"
-        MessageStatusChange.objects.bulk_create(
-            MessageStatusChange(
-                message=m, status=status, reason=reason, source=source, occurred_at=now
-            )
-            for m in finished
-        )
-        if webhooks_wanted("message.status"):
-            prefetch_related_objects(finished, "customer")  # the payload names the customer
-            webhook_events_emit([("message.status", message_status_event(m)) for m in finished])
 
 
 def _enqueue_later(later: dict[int, float]) -> None:
