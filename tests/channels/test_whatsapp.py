@@ -9,10 +9,12 @@ The webhook is signed with `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from werkzeug import Response
 
 from channels.models import InboundMessage, Message, MessageStatus, MessageStatusChange
 from channels.providers import reset_providers
@@ -390,6 +392,25 @@ def test_a_status_for_an_unknown_message_is_ignored(whatsapp, client):
     response = signed_post(client, webhook(statuses=[status("wamid.NOT-OURS", "delivered")]))
     assert response.status_code == 200
     assert not MessageStatusChange.objects.exists()
+
+
+def test_a_status_carrying_our_reference_settles_a_message_whose_send_timed_out(
+    whatsapp, customer, client
+):
+    def too_slow(request):
+        time.sleep(0.8)
+        return Response('{"messages": [{"id": "wamid.LATE"}]}', content_type="application/json")
+
+    whatsapp.expect_oneshot_request(SEND_PATH, method="POST").respond_with_handler(too_slow)
+    message = send(customer)
+    assert messages_deliver([message.pk]).unconfirmed == 1
+    time.sleep(0.4)  # the stand-in gateway serves one request at a time: let it finish this one
+
+    update = status("wamid.LATE", "delivered", biz_opaque_callback_data=str(message.pk))
+    assert signed_post(client, webhook(statuses=[update])).status_code == 200
+
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == ("delivered", "wamid.LATE")
 
 
 @pytest.mark.parametrize(
