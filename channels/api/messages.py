@@ -145,7 +145,7 @@ class MessageListCreateView(generics.ListAPIView):
         description="Checks consent, address, frequency caps and quiet hours, stores the message "
         "and answers 202 at once; delivery runs in the background. A refused send is stored as "
         "`suppressed` with `status_reason`. The same `idempotency_key` again returns the first "
-        "message and sends nothing; reusing it for a different customer, channel or body is 422.",
+        "message and sends nothing; reusing it for a different request is 422.",
         request=MessageIn,
         responses={202: MessageSerializer, **error_responses(*WRITE_ERRORS, 404, 422)},
     )
