@@ -13,6 +13,7 @@ from werkzeug import Response
 
 from channels.models import Message, MessageStatus, MessageStatusChange
 from channels.providers import PROVIDER_CLASSES, Provider, reset_providers
+from channels.providers.exolve import ExolveSmsProvider
 from channels.services.delivery import messages_deliver
 from channels.services.messages import message_send
 from channels.services.ratelimit import rate_limit_take
@@ -231,3 +232,37 @@ def test_an_error_before_anything_was_sent_releases_the_claims(
     # Not stranded for SEND_CLAIM_SECONDS: the next run (or the sweeper) can take it at once.
     assert (message.status, message.claimed_until, message.attempts) == ("queued", None, 0)
     assert not MessageStatusChange.objects.filter(message=message).exists()
+
+
+class DedupingExolve(ExolveSmsProvider):
+    """Exolve as if it dropped a resend carrying the same client reference."""
+
+    name = "exolve_dedupes"
+    dedupes_by_reference = True
+
+
+def test_an_uncertain_send_is_retried_only_where_the_gateway_dedupes_by_reference(
+    exolve, monkeypatch, reachable_customer, enqueued, settings
+):
+    import time
+
+    settings.PROVIDER_HTTP_TIMEOUT = 0.3
+    monkeypatch.setitem(PROVIDER_CLASSES, "exolve_dedupes", f"{__name__}:DedupingExolve")
+    reset_providers()
+
+    def too_slow(request):
+        time.sleep(0.6)
+        return Response('{"message_id": "late"}', content_type="application/json")
+
+    exolve.expect_oneshot_request(SEND_PATH).respond_with_handler(too_slow)
+    message = queued_sms(reachable_customer)
+    Message.objects.filter(pk=message.pk).update(provider="exolve_dedupes")
+
+    report = messages_deliver([message.pk])
+    time.sleep(0.4)  # the stand-in gateway serves one request at a time: let it finish this one
+
+    message.refresh_from_db()
+    assert (report.unconfirmed, message.status) == (0, MessageStatus.QUEUED)
+    assert message.status_reason.startswith("retrying after exolve_dedupes: timed out")
+    exolve.expect_request(SEND_PATH).respond_with_json({"message_id": "m-1"})
+    assert messages_deliver([message.pk], now=message.send_after).sent == 1
