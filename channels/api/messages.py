@@ -5,6 +5,7 @@ import json
 from typing import Annotated, Any, Literal
 
 import django_filters
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -184,7 +185,12 @@ class MessageDetailView(APIView):
     )
     def get(self, request, message_id: int):
         message = get_object_or_404(
-            Message.objects.select_related("customer").prefetch_related("status_changes"),
+            Message.objects.select_related("customer").prefetch_related(
+                Prefetch(
+                    "status_changes",
+                    queryset=MessageStatusChange.objects.order_by("occurred_at", "id"),
+                )
+            ),
             pk=message_id,
         )
         return Response(MessageDetailSerializer(message).data)
