@@ -89,7 +89,11 @@ class MessageAdmin(ReadOnlyAdmin):
     ordering = ["-queued_at", "-id"]
     inlines = [StatusChangeInline]
 
-    @admin.action(description="Resend the selected unconfirmed messages")
+    def has_resend_permission(self, request) -> bool:
+        # The admin never edits messages; resending is allowed to staff who may change them.
+        return request.user.has_perm("kaskad_channels.change_message")
+
+    @admin.action(description="Resend the selected unconfirmed messages", permissions=["resend"])
     def resend(self, request, queryset):
         ids = queryset.filter(status=MessageStatus.UNCONFIRMED).values_list("pk", flat=True)
         actor = f"staff:{request.user.get_username()}"

@@ -47,19 +47,26 @@ def messages_defer(
     if rate_limited:
         updates["rate_limited"] = F("rate_limited") + 1
     ids = [m.pk for m in messages]
+    if not attempt:
+        Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(**updates)
+        return
     with transaction.atomic():
-        updated = Message.objects.filter(pk__in=ids, status=MessageStatus.QUEUED).update(**updates)
-        if attempt and updated:
-            MessageStatusChange.objects.bulk_create(
-                MessageStatusChange(
-                    message_id=pk,
-                    status=MessageStatus.QUEUED,
-                    reason=attempt[:500],
-                    source=f"send:{messages[0].provider}",
-                    occurred_at=now,
-                )
-                for pk in ids
+        still_queued = list(
+            Message.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids, status=MessageStatus.QUEUED)
+            .values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=still_queued).update(**updates)
+        MessageStatusChange.objects.bulk_create(
+            MessageStatusChange(
+                message_id=pk,
+                status=MessageStatus.QUEUED,
+                reason=attempt[:500],
+                source=f"send:{messages[0].provider}",
+                occurred_at=now,
             )
+            for pk in still_queued
+        )
 
 
 def messages_release(messages: list[Message]) -> None:

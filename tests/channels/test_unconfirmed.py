@@ -111,3 +111,18 @@ def test_the_api_lists_and_documents_the_unconfirmed_status(unconfirmed, api):
         if isinstance(component, dict)
     ]
     assert any("unconfirmed" in enum for enum in enums)
+
+
+def test_staff_who_may_only_view_messages_cannot_resend(unconfirmed, client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_message"))
+    client.force_login(viewer)
+    changelist = reverse("admin:kaskad_channels_message_changelist")
+
+    response = client.post(changelist, {"action": "resend", "_selected_action": [unconfirmed.pk]})
+
+    assert response.status_code == 200  # the changelist again, with "No action selected"
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.status == MessageStatus.UNCONFIRMED
