@@ -120,7 +120,9 @@ def message_status_apply_by_provider_id(
         .values_list("pk", flat=True)
         .first()
     )
-    if message_id is None and reference.isdigit() and provider_message_id:
+    # A message id, and one a bigint holds: anything else is not a reference of ours.
+    ours = reference.isascii() and reference.isdigit() and len(reference) <= 18
+    if message_id is None and ours and provider_message_id:
         # Only a message still without a gateway id: a reference never overrides a known one.
         claimed = Message.objects.filter(
             pk=int(reference), provider=provider, provider_message_id=""

@@ -521,3 +521,16 @@ def test_the_status_lookup_waits_for_delivery_reports_first(unconfirmed_sms, twi
 
     assert messages_settle_unconfirmed() == {"settled": 0, "resent": 0, "unknown": 0}
     assert [r.method for r, _ in twilio.log] == ["POST"]
+
+
+@pytest.mark.parametrize("reference", ["99999999999999999999999", "١٢", "-1", ""])
+def test_a_reference_that_is_not_one_of_our_ids_is_ignored(
+    twilio, client, allowed_hosts, reference
+):
+    from urllib.parse import quote
+
+    path = f"/hooks/twilio/status?message={quote(reference)}"
+
+    response = signed_post(client, path, status_params("delivered", sid="SMunknown"))
+
+    assert (response.status_code, response.json()) == (200, {"applied": False})
