@@ -10,13 +10,15 @@ of its own): queued SMS are delivered by `messages_deliver` in chunks of SEND_CH
 worker does, with two clocks added around Kaskad's own code: when the provider's `send()` has
 read the gateway's answer (accepted), and when the `sent` record for that message has returned
 from the database (committed). It prints the window's median, 99th percentile and maximum, and
-the share of a message's whole send that it is.
+a whole send for scale, and (when PostgreSQL runs on this machine) the CPU its backend spent per
+record.
 """
 
 import argparse
 import os
 import statistics
 import time
+from pathlib import Path
 
 from benchmarks.ingest import database
 from benchmarks.options import add_postgres_option
@@ -62,7 +64,7 @@ def main() -> int:
     try:
         database.manage(env, "migrate", "--no-input")
         with sink:
-            windows, sends, statements = measure(args.messages)
+            windows, sends, statements, backend_cpu = measure(args.messages)
     finally:
         database.drop(args.postgres, args.database)
     windows_ms = sorted(w * 1000 for w in windows)
@@ -74,16 +76,28 @@ def main() -> int:
     )
     statement_ms = statistics.median(statements) * 1000
     print(f"  of which the record's statement: median {statement_ms:.2f} ms")
+    if backend_cpu is not None:
+        print(f"PostgreSQL backend CPU per message: {backend_cpu / len(windows) * 1000:.2f} ms")
     print(
         f"a whole send (request, answer, record): median {statistics.median(sends) * 1000:.1f} ms"
     )
     return 0
 
 
-def measure(count: int) -> tuple[list[float], list[float], list[float]]:
+def backend_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a PostgreSQL backend, if it runs on this machine (Linux /proc)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(count: int) -> tuple[list[float], list[float], list[float], float | None]:
     import django
 
     django.setup()
+    from django.db import connection
     from django.utils import timezone
 
     from channels.models import Message
@@ -135,14 +149,21 @@ def measure(count: int) -> tuple[list[float], list[float], list[float]]:
     ExolveSmsProvider.send, delivery.messages_mark_sent = timed_send, timed_mark_sent
     delivery_records._mark_sent_postgresql = timed_statement
     ids = [m.pk for m in messages]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    cpu_before = backend_cpu_seconds(backend)
     for start in range(0, len(ids), SEND_CHUNK_SIZE):
         delivery.messages_deliver(ids[start : start + SEND_CHUNK_SIZE])
+    cpu_after = backend_cpu_seconds(backend)
+    # Includes the claims (one statement per chunk) and the reads; nearly all is the records.
+    backend_cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     unsent = Message.objects.filter(pk__in=ids).exclude(status="sent").count()
     if unsent:
         raise SystemExit(f"{unsent} messages were not sent")
     windows = [committed[pk] - accepted[pk] for pk in ids]
     sends = [committed[pk] - started[pk] for pk in ids]
-    return windows, sends, statement_seconds
+    return windows, sends, statement_seconds, backend_cpu
 
 
 if __name__ == "__main__":
