@@ -126,3 +126,17 @@ def test_staff_who_may_only_view_messages_cannot_resend(unconfirmed, client, dja
     assert response.status_code == 200  # the changelist again, with "No action selected"
     unconfirmed.refresh_from_db()
     assert unconfirmed.status == MessageStatus.UNCONFIRMED
+
+
+def test_the_settling_job_leaves_messages_of_gateways_without_a_lookup_to_staff(unconfirmed):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from channels.services.unconfirmed import messages_settle_unconfirmed
+
+    counts = messages_settle_unconfirmed(now=timezone.now() + timedelta(hours=1))
+
+    assert counts == {"settled": 0, "resent": 0, "unknown": 0}
+    unconfirmed.refresh_from_db()
+    assert unconfirmed.status == MessageStatus.UNCONFIRMED
