@@ -23,7 +23,7 @@ Every attempt leaves a MessageStatusChange with the gateway's answer. A worker k
 leaves its rows claimed; the claim expires after SEND_CLAIM_SECONDS and the sweeper sends them
 again. The claim must outlast the slowest chunk (see config/settings.py): one that expired while
 its sends were still going on would let the sweeper hand messages already sent to another worker.
-An error before the provider was called releases the claims at once.
+An unexpected error releases at once the claims of the messages no gateway was asked to send.
 """
 
 from __future__ import annotations
@@ -233,6 +233,11 @@ def _deliver_with(
         at = max(now, timezone.now())
         for message in list(unsent.values()):
             _handle_error(message, provider, exc, at, report)
+    except Exception:
+        # A bug: sends go one at a time, in order, so only the first message not yet answered
+        # can have gone out; it keeps its claim, the rest go back at once.
+        messages_release(list(unsent.values())[1:])
+        raise
     finally:
         close = getattr(outcomes, "close", None)
         if close is not None:

@@ -12,7 +12,13 @@ from django.utils import timezone
 from werkzeug import Response
 
 from channels.models import Message, MessageStatus, MessageStatusChange
-from channels.providers import PROVIDER_CLASSES, Provider, reset_providers
+from channels.providers import (
+    PROVIDER_CLASSES,
+    Provider,
+    SendOutcome,
+    SendResult,
+    reset_providers,
+)
 from channels.providers.exolve import ExolveSmsProvider
 from channels.services.delivery import messages_deliver
 from channels.services.messages import message_send
@@ -266,3 +272,36 @@ def test_an_uncertain_send_is_retried_only_where_the_gateway_dedupes_by_referenc
     assert message.status_reason.startswith("retrying after exolve_dedupes: timed out")
     exolve.expect_request(SEND_PATH).respond_with_json({"message_id": "m-1"})
     assert messages_deliver([message.pk], now=message.send_after).sent == 1
+
+
+class CrashingProvider(Provider):
+    """Sends the first message, then fails with an error no one planned for."""
+
+    name = "crashing"
+    channel = "sms"
+
+    @classmethod
+    def from_settings(cls):
+        return cls({})
+
+    def send_many(self, messages):
+        first, *_ = messages
+        yield SendOutcome(first.pk, result=SendResult(provider_message_id="c-1"))
+        raise RuntimeError("bug in the plug-in")
+
+
+def test_a_bug_mid_batch_keeps_only_the_message_in_flight_claimed(
+    monkeypatch, sandbox, reachable_customer, enqueued
+):
+    monkeypatch.setitem(PROVIDER_CLASSES, "crashing", f"{__name__}:CrashingProvider")
+    reset_providers()
+    messages = [queued_sms(reachable_customer, n) for n in range(3)]
+    Message.objects.filter(pk__in=[m.pk for m in messages]).update(provider="crashing")
+
+    with pytest.raises(RuntimeError):
+        messages_deliver([m.pk for m in messages])
+
+    sent, in_flight, untouched = (Message.objects.get(pk=m.pk) for m in messages)
+    assert sent.status == MessageStatus.SENT
+    assert in_flight.claimed_until is not None  # it may have gone out: its claim runs out first
+    assert (untouched.status, untouched.claimed_until, untouched.attempts) == ("queued", None, 0)
