@@ -1,4 +1,122 @@
+"""The OpenAPI schema: what every operation shares, added in one place.
+
+Views declare their success response and the errors only they can give (409 already_exists,
+422 idempotency_key_reused, …). The errors that the shared machinery answers — authentication,
+scopes, throttling, the JSON parser, path lookups, query validation, idempotency — are added
+here to every operation they can reach, so that no endpoint can forget one.
+"""
+
+from typing import Any
+
+from drf_spectacular.contrib.pydantic import PydanticExtension
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import permissions, serializers
+
+from api.idempotency import IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY_LENGTH, honours_idempotency_key
+
+ERROR_DESCRIPTIONS = {
+    400: "validation_error, malformed_json, invalid_cursor or invalid_idempotency_key",
+    401: "not_authenticated or authentication_failed",
+    403: "insufficient_scope (the API key's scope does not allow this)",
+    404: "not_found",
+    409: "already_exists or idempotency_request_in_progress",
+    413: "too_many_items or request_too_large",
+    415: "unsupported_media_type (send application/json)",
+    422: "idempotency_key_reused (same key, different body)",
+    429: "rate_limited; see Retry-After",
+}
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(required=False, help_text="Item position, in batches.")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable; branch on this, not on message.")
+    message = serializers.CharField()
+    errors = ErrorItemSerializer(many=True, required=False)
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """Responses for errors a view gives itself, for `@extend_schema(responses=...)`."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+        for code in codes
+    }
+
+
+class KaskadAutoSchema(AutoSchema):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        idempotent = honours_idempotency_key(getattr(self.view, method.lower(), None))
+        if idempotent:
+            operation.setdefault("parameters", []).append(_idempotency_key_parameter())
+        responses = operation["responses"]
+        for code in sorted(self._shared_error_statuses(operation, idempotent=idempotent)):
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    error_responses(code)[code], str(code)
+                )
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def _shared_error_statuses(self, operation: dict[str, Any], *, idempotent: bool) -> set[int]:
+        codes: set[int] = set()
+        if operation.get("security"):
+            codes |= {401, 429}  # ApiKeyAuthentication, ApiKeyRateThrottle
+        if self.method not in permissions.SAFE_METHODS:
+            codes.add(403)  # HasApiKeyScope
+        parameters = operation.get("parameters", [])
+        if any(parameter["in"] == "path" for parameter in parameters):
+            codes.add(404)
+        if parameters:
+            codes.add(400)  # path text, filters, cursors and limits, Idempotency-Key
+        if "requestBody" in operation:
+            codes |= {400, 413, 415}  # FastJSONParser and the validation of the body
+        if idempotent:
+            codes |= {409, 422}
+        return codes
+
+
+def _idempotency_key_parameter() -> dict[str, Any]:
+    return {
+        "in": "header",
+        "name": IDEMPOTENCY_HEADER,
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
+        "description": "Retrying with the same key returns the first response for 24 hours; "
+        "the same key with a different request is 422.",
+    }
+
+
+class ValidatingPydanticExtension(PydanticExtension):
+    """Request bodies documented as pydantic validates them, not as it would serialise them.
+
+    The stock extension asks pydantic for its serialisation schema, which for instance calls a
+    Decimal a string although numbers are accepted too.
+    """
+
+    priority = 1
+
+    def map_serializer(self, auto_schema, direction):
+        mode = "validation" if direction == "request" else "serialization"
+        schema = self.target.model_json_schema(
+            ref_template="#/components/schemas/{model}", mode=mode
+        )
+        for name, sub_schema in schema.pop("$defs", {}).items():
+            auto_schema.registry.register_on_missing(
+                ResolvedComponent(
+                    name=name, type=ResolvedComponent.SCHEMA, object=name, schema=sub_schema
+                )
+            )
+        return schema
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -24,12 +24,7 @@ from channels.services.conversations import (
     conversation_update,
 )
 from customers.api import schemas
-from customers.api.views import (
-    IDEMPOTENCY_HEADER,
-    READ_ERRORS,
-    WRITE_ERRORS,
-    error_responses,
-)
+from customers.api.views import READ_ERRORS, WRITE_ERRORS, error_responses
 from customers.models import Channel
 
 MAX_REPLY_LENGTH = 10_000
@@ -186,7 +181,6 @@ class ConversationReplyView(APIView):
         "customer has since opened another conversation on that channel, the answer is 409 "
         "`conversation_superseded`.",
         request=ReplyIn,
-        parameters=[IDEMPOTENCY_HEADER],
         responses={202: ReplyQueuedSerializer, **error_responses(*WRITE_ERRORS, 404, 409, 422)},
     )
     @idempotent

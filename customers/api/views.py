@@ -1,7 +1,7 @@
 """API v1 for customers, events and orders. Views validate, call one service, serialise."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -9,13 +9,13 @@ from rest_framework.views import APIView
 
 from api.idempotency import idempotent
 from api.pagination import UpdatedAtCursorPagination
+from api.schema import error_responses
 from customers.api import schemas
 from customers.api.filters import CustomerFilter
 from customers.api.serializers import (
     BatchResultSerializer,
     ConsentSerializer,
     CustomerSerializer,
-    ErrorSerializer,
     TimelinePageSerializer,
 )
 from customers.models import Channel
@@ -27,32 +27,8 @@ from customers.services.gdpr import customer_erase
 from customers.services.orders import order_upsert_batch
 from customers.timeline import InvalidCursor, customer_timeline, timeline_kinds
 
-
-def error_responses(*codes: int) -> dict:
-    descriptions = {
-        400: "validation_error, malformed_json or invalid_cursor",
-        401: "not_authenticated or authentication_failed",
-        403: "insufficient_scope (a read-only key writing)",
-        404: "not_found",
-        409: "already_exists or idempotency_request_in_progress",
-        413: "too_many_items or request_too_large",
-        415: "unsupported_media_type (send application/json)",
-        422: "idempotency_key_reused (same key, different body)",
-        429: "rate_limited; see Retry-After",
-    }
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes
-    }
-
-
 READ_ERRORS = (401, 404, 429)
 WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="Retrying with the same key returns the first response for 24 hours.",
-)
 
 
 class CustomerListCreateView(generics.ListAPIView):
@@ -73,7 +49,6 @@ class CustomerListCreateView(generics.ListAPIView):
     @extend_schema(
         summary="Create a customer",
         request=schemas.CustomerIn,
-        parameters=[IDEMPOTENCY_HEADER],
         responses={201: CustomerSerializer, **error_responses(*WRITE_ERRORS, 409, 422)},
     )
     @idempotent
@@ -199,36 +174,34 @@ def _batch_schema(summary: str, request):
         "400 with every problem as {index, field, message} and nothing is stored. Replaying a "
         "batch changes nothing (see `unchanged`).",
         request=request,
-        parameters=[IDEMPOTENCY_HEADER],
         responses={200: BatchResultSerializer, **error_responses(*WRITE_ERRORS, 409, 422)},
     )
 
 
+@extend_schema_view(
+    post=_batch_schema("Upsert customers in bulk, by external_id", schemas.CustomerBatchIn)
+)
 class CustomerBatchView(_BatchView):
     schema_class = schemas.CustomerBatchIn
     service = staticmethod(customer_upsert_batch)
 
-    @_batch_schema("Upsert customers in bulk, by external_id", schemas.CustomerBatchIn)
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(
+    post=_batch_schema("Record events in bulk, deduplicated by event_id", schemas.EventBatchIn)
+)
 class EventBatchView(_BatchView):
     schema_class = schemas.EventBatchIn
     service = staticmethod(event_ingest_batch)
 
-    @_batch_schema("Record events in bulk, deduplicated by event_id", schemas.EventBatchIn)
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(
+    post=_batch_schema(
+        "Upsert orders with their items in bulk, by external_id", schemas.OrderBatchIn
+    )
+)
 class OrderBatchView(_BatchView):
     schema_class = schemas.OrderBatchIn
     service = staticmethod(order_upsert_batch)
-
-    @_batch_schema("Upsert orders with their items in bulk, by external_id", schemas.OrderBatchIn)
-    def post(self, request):
-        return super().post(request)
 
 
 def _source(request) -> str:

@@ -53,6 +53,69 @@ def test_every_operation_documents_its_errors_and_the_bearer_key(schema):
                 assert {"400", "403", "413", "415"} <= responses.keys(), (method, path)
 
 
+IDEMPOTENT_OPERATIONS = {
+    ("post", "/api/v1/customers"),
+    ("post", "/api/v1/customers/batch"),
+    ("post", "/api/v1/events/batch"),
+    ("post", "/api/v1/orders/batch"),
+    ("post", "/api/v1/segments"),
+    ("post", "/api/v1/conversations/{conversation_id}/messages"),
+}
+
+
+def test_every_operation_documents_each_error_the_shared_machinery_can_answer(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            parameters = operation.get("parameters", [])
+            expected = {"401", "429"}
+            if method != "get":
+                expected.add("403")
+            if "{" in path:
+                expected.add("404")
+            if parameters:
+                expected.add("400")
+            if (method, path) in IDEMPOTENT_OPERATIONS:
+                expected |= {"409", "422"}
+            assert expected <= responses.keys(), (method, path)
+            for code in expected:
+                content = responses[code]["content"]["application/json"]
+                assert content["schema"]["$ref"].endswith("/Error"), (method, path, code)
+
+
+def test_the_idempotency_key_header_and_its_length_are_documented_where_it_is_honoured(schema):
+    documented = set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header" and parameter["name"] == "Idempotency-Key":
+                    assert parameter["schema"] == {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 255,
+                    }
+                    documented.add((method, path))
+    assert documented == IDEMPOTENT_OPERATIONS
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256])
+def test_an_idempotency_key_of_a_length_the_schema_forbids_is_400_naming_the_header(api, key):
+    response = api.post(
+        "/api/v1/customers/batch",
+        {"items": [{"external_id": "c1"}]},
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "Idempotency-Key", "message": "must be 1 to 255 characters long"}
+    ]
+
+
+def test_a_request_body_with_a_decimal_is_documented_as_validated_number_or_string(schema):
+    total = schema["components"]["schemas"]["OrderIn"]["properties"]["total"]
+    assert {branch["type"] for branch in total["anyOf"]} == {"number", "string"}
+
+
 def test_batch_requests_are_documented_from_their_validation_models(schema):
     body = schema["paths"]["/api/v1/events/batch"]["post"]["requestBody"]["content"][
         "application/json"
