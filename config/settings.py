@@ -197,6 +197,10 @@ SPECTACULAR_SETTINGS = {
         # The same choice sets as plain values, as pydantic's JSON schema gives them.
         "ChannelValueEnum": "customers.models.Channel.values",
         "ConsentStatusValueEnum": "customers.models.ConsentStatus.values",
+        # Segment rules (customers/segments/rules/schema.py).
+        "RuleTextFieldEnum": "customers.segments.rules.schema.TEXT_FIELDS",
+        "RuleDateTimeFieldEnum": "customers.segments.rules.schema.DATETIME_FIELDS",
+        "RuleNoValueOpEnum": "customers.segments.rules.schema.NO_VALUE_OPS",
     },
 }
 

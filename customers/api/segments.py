@@ -6,18 +6,20 @@ from typing import Annotated, Literal
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from pydantic import Field
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from pydantic import ConfigDict, Field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
 from api.pagination import SignedCursorPagination
+from api.schema import links_to
 from api.types import JsonValue, Text, text
 from customers.api import schemas
 from customers.api.views import WRITE_ERRORS, error_responses
 from customers.models import Segment, SegmentMembership
+from customers.segments.rules.schema import RuleSchema
 from customers.services.segments import (
     segment_create,
     segment_delete,
@@ -39,10 +41,18 @@ SegmentName = text(min_length=1, max_length=150, strip=True)
 
 
 class SegmentIn(schemas.Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "static"}}, "required": ["kind"]},
+            "then": {"properties": {"rules": {"type": "null"}}},
+            "else": {"required": ["rules"], "properties": {"rules": {"not": {"type": "null"}}}},
+        }
+    )
+
     name: SegmentName
     description: Text = ""
     kind: Literal["dynamic", "static"] = "dynamic"
-    rules: JsonValue = Field(
+    rules: Annotated[JsonValue, RuleSchema(nullable=True)] = Field(
         default=None, description="The rule (docs/segments.md); dynamic segments only."
     )
     external_ids: list[schemas.ExternalId] | None = Field(
@@ -55,11 +65,11 @@ class SegmentPatch(schemas.Strict):
     # validate the default, so leaving one out is fine while sending null is a 400).
     name: SegmentName = None  # type: ignore[assignment]
     description: Text = None  # type: ignore[assignment]
-    rules: JsonValue = None
+    rules: Annotated[JsonValue, RuleSchema()] = None
 
 
 class PreviewIn(schemas.Strict):
-    rules: JsonValue
+    rules: Annotated[JsonValue, RuleSchema()]
     sample_size: Annotated[int, Field(ge=0, le=MAX_PREVIEW_SAMPLE)] = 10
 
 
@@ -68,7 +78,14 @@ class MembersIn(schemas.Strict):
 
 
 # --- Output -------------------------------------------------------------------------------------
+@extend_schema_field(RuleSchema.reference())
+class RulesField(serializers.JSONField):
+    pass
+
+
 class SegmentSerializer(serializers.ModelSerializer):
+    rules = RulesField(allow_null=True, help_text="The rule, for dynamic segments.")
+
     class Meta:
         model = Segment
         fields = ["id", "name", "description", "kind", "rules", "member_count", "refreshed_at",
@@ -109,6 +126,23 @@ def _segment(segment_id: int) -> Segment:
 
 # --- Views --------------------------------------------------------------------------------------
 class SegmentListCreateView(generics.ListAPIView):
+    openapi_links = {
+        "POST": {
+            201: links_to(
+                [
+                    "segments_retrieve",
+                    "segments_partial_update",
+                    "segments_destroy",
+                    "segments_members_list",
+                    "segments_members_create",
+                    "segments_members_destroy",
+                    "segments_refresh_create",
+                ],
+                parameter="segment_id",
+                field="id",
+            )
+        }
+    }
     serializer_class = SegmentSerializer
     pagination_class = ByIdCursor
     queryset = Segment.objects.all()
