@@ -64,6 +64,8 @@ class KaskadAutoSchema(AutoSchema):
                 responses[str(code)] = self._get_response_for_code(
                     error_responses(code)[code], str(code)
                 )
+        for status, links in getattr(self.view, "openapi_links", {}).get(self.method, {}).items():
+            responses[str(status)]["links"] = links
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -83,6 +85,19 @@ class KaskadAutoSchema(AutoSchema):
         if idempotent:
             codes |= {409, 422}
         return codes
+
+
+def links_to(operation_ids: list[str], *, parameter: str, field: str) -> dict[str, Any]:
+    """OpenAPI links from a response to operations on what it returned: its `field` fills their
+    path `parameter`. A view declares them as `openapi_links = {"POST": {201: links_to(...)}}`;
+    clients and schemathesis' stateful tests follow them."""
+    return {
+        operation_id: {
+            "operationId": operation_id,
+            "parameters": {parameter: f"$response.body#/{field}"},
+        }
+        for operation_id in operation_ids
+    }
 
 
 def _idempotency_key_parameter() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from api.errors import ApiError, ValidationFailed
 from api.filters import UtcIsoDateTimeFilter
 from api.pagination import SignedCursorPagination
+from api.schema import links_to
 from api.types import JsonObject, text
 from channels.models import (
     Message,
@@ -126,6 +127,9 @@ class NewestFirstPagination(SignedCursorPagination):
 
 
 class MessageListCreateView(generics.ListAPIView):
+    openapi_links = {
+        "POST": {202: links_to(["messages_retrieve"], parameter="message_id", field="id")}
+    }
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
     pagination_class = NewestFirstPagination

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from api.idempotency import idempotent
 from api.pagination import UpdatedAtCursorPagination
-from api.schema import error_responses
+from api.schema import error_responses, links_to
 from customers.api import schemas
 from customers.api.filters import CustomerFilter
 from customers.api.serializers import (
@@ -32,6 +32,23 @@ WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
 
 
 class CustomerListCreateView(generics.ListAPIView):
+    openapi_links = {
+        "POST": {
+            201: links_to(
+                [
+                    "customers_retrieve",
+                    "customers_partial_update",
+                    "customers_destroy",
+                    "customers_export_retrieve",
+                    "customers_timeline_retrieve",
+                    "customers_consents_list",
+                    "customers_push_subscriptions_create",
+                ],
+                parameter="external_id",
+                field="external_id",
+            )
+        }
+    }
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     pagination_class = UpdatedAtCursorPagination
