@@ -1,5 +1,7 @@
 import pytest
 import yaml
+from django.test import Client
+from jsonschema import Draft202012Validator
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +32,9 @@ ENDPOINTS = {
 }
 
 
-@pytest.fixture
-def schema(client):
-    response = client.get("/api/v1/schema/")
+@pytest.fixture(scope="module")
+def schema():
+    response = Client().get("/api/v1/schema/")
     assert response.status_code == 200
     return yaml.safe_load(response.content)
 
@@ -131,3 +133,53 @@ def test_the_docs_page_loads_its_assets_locally_not_from_a_cdn(client):
     assert "swagger-ui" in html
     assert "cdn" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+FORMATS = [
+    ("/api/v1/customers/batch", "CustomerIn", "email", "anna@example.com", True),
+    ("/api/v1/customers/batch", "CustomerIn", "email", "anna at example.com", False),
+    ("/api/v1/customers/batch", "CustomerIn", "phone", "+7 916 123-45-67", True),
+    ("/api/v1/customers/batch", "CustomerIn", "phone", "8 (916) 123-45-67", True),
+    ("/api/v1/customers/batch", "CustomerIn", "phone", "call me", False),
+    ("/api/v1/customers/batch", "CustomerIn", "locale", "ru_RU", True),
+    ("/api/v1/customers/batch", "CustomerIn", "locale", "en", True),
+    ("/api/v1/customers/batch", "CustomerIn", "locale", "русский", False),
+    ("/api/v1/customers/batch", "CustomerIn", "timezone", "Europe/Moscow", True),
+    ("/api/v1/customers/batch", "CustomerIn", "timezone", "Mars/Olympus_Mons", False),
+    ("/api/v1/customers/batch", "CustomerIn", "external_id", "crm/42", False),
+    ("/api/v1/customers/batch", "CustomerIn", "external_id", "batch", False),
+    ("/api/v1/orders/batch", "OrderIn", "currency", "rub", True),
+    ("/api/v1/orders/batch", "OrderIn", "currency", "R1B", False),
+    ("/api/v1/orders/batch", "OrderIn", "total", "12.50", True),
+    ("/api/v1/orders/batch", "OrderIn", "total", 12.5, True),
+    ("/api/v1/orders/batch", "OrderIn", "total", "12.505", False),
+    ("/api/v1/orders/batch", "OrderIn", "total", -1, False),
+]
+ITEMS = {
+    "CustomerIn": {"external_id": "c1"},
+    "OrderIn": {
+        "external_id": "o1",
+        "customer_external_id": "c1",
+        "placed_at": "2026-11-30T12:00:00Z",
+        "total": "10.00",
+        "currency": "RUB",
+    },
+}
+
+
+@pytest.mark.parametrize(("endpoint", "component", "field", "value", "valid"), FORMATS)
+def test_a_value_the_schema_calls_valid_is_accepted_and_one_it_calls_invalid_is_refused(
+    schema, api, endpoint, component, field, value, valid
+):
+    validator = Draft202012Validator(
+        {**schema["components"]["schemas"][component], "components": schema["components"]},
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+    item = {**ITEMS[component], field: value}
+    assert validator.is_valid(item) is valid
+    response = api.post(endpoint, {"items": [item]})
+    if valid:
+        assert response.status_code == 200, response.json()
+    else:
+        assert response.status_code == 400
+        assert [error["field"] for error in response.json()["errors"]] == [field]
