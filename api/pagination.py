@@ -44,6 +44,33 @@ class SignedCursorPagination(CursorPagination):
             raise InvalidCursor()
         return Cursor(offset=offset, reverse=reverse, position=tokens.get("p", [None])[0])
 
+    def get_page_size(self, request) -> int:
+        """`limit`, capped at max_page_size; a limit that is not a whole number from 1 is 400.
+
+        DRF would silently use the default page size instead, so a typo went unnoticed.
+        """
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise ApiError(
+                "limit must be a whole number from 1.",
+                code="validation_error",
+                errors=[{"field": self.page_size_query_param, "message": "must be 1 or more"}],
+            )
+        return min(int(raw), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Results per page: {self.page_size} unless given; "
+                    f"more than {self.max_page_size} gives {self.max_page_size}."
+                )
+        return parameters
+
     def encode_cursor(self, cursor: Cursor) -> str:
         tokens = {}
         if cursor.offset != 0:

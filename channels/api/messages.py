@@ -6,7 +6,7 @@ import django_filters
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,9 +28,34 @@ from customers.api import schemas
 from customers.api.views import READ_ERRORS, WRITE_ERRORS, error_responses
 from customers.models import Channel, Customer
 
-
 # --- Input --------------------------------------------------------------------------------------
+_SET = {"minLength": 1}
+
+
 class MessageIn(schemas.Strict):
+    # What _content_errors checks, so that the schema says it too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"channel": {"const": "email"}}},
+            "then": {"required": ["subject"], "properties": {"subject": _SET}},
+            "anyOf": [
+                {"required": ["body"], "properties": {"body": _SET}},
+                {"required": ["html"], "properties": {"html": _SET}},
+                {
+                    "required": ["payload"],
+                    "properties": {
+                        "payload": {
+                            "required": ["template"],
+                            "properties": {
+                                "template": {"not": {"enum": [None, False, "", 0, {}, []]}}
+                            },
+                        }
+                    },
+                },
+            ],
+        }
+    )
+
     customer: schemas.ExternalId = Field(description="The customer's CRM id (external_id).")
     channel: Literal["email", "sms", "whatsapp", "telegram", "viber", "push"]
     category: Literal["marketing", "transactional"]

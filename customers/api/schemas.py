@@ -59,13 +59,15 @@ CustomerId = Annotated[
         **{"not": {"enum": list(UNADDRESSABLE_IDS)}},
     ),
 ]
+# Digits with the separators people write; what normalize_phone checks beyond is the number plan.
+PHONE_PATTERN = r"^[+(\s]*\d[\d\s().\-/]*$"
 # The formats below are documented as closely as JSON schema can say what the normalisers check.
 Email = Annotated[text(max_length=254), AfterValidator(normalize_email), Documented(format="email")]
 Phone = Annotated[
     text(max_length=40),
     AfterValidator(normalize_phone),
     Documented(
-        pattern=r"^[+(\s]*\d[\d\s().\-/]*$",
+        pattern=PHONE_PATTERN,
         description="A number valid for its country in any common notation "
         "('+7 916 123-45-67', '8 (916) 123-45-67'; without a country code it is read in "
         "DEFAULT_PHONE_REGION); stored and returned in E.164.",

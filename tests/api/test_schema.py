@@ -3,6 +3,8 @@ import yaml
 from django.test import Client
 from jsonschema import Draft202012Validator
 
+from tests.factories import CustomerFactory
+
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
@@ -183,3 +185,27 @@ def test_a_value_the_schema_calls_valid_is_accepted_and_one_it_calls_invalid_is_
     else:
         assert response.status_code == 400
         assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+MESSAGES = [
+    ({"channel": "sms", "body": "Hi"}, True),
+    ({"channel": "sms", "html": "<p>Hi</p>"}, True),
+    ({"channel": "whatsapp", "payload": {"template": {"name": "hello"}}}, True),
+    ({"channel": "email", "subject": "News", "body": "Hi"}, True),
+    ({"channel": "sms"}, False),
+    ({"channel": "sms", "body": ""}, False),
+    ({"channel": "whatsapp", "payload": {"template": {}}}, False),
+    ({"channel": "email", "body": "Hi"}, False),
+]
+
+
+@pytest.mark.parametrize(("content", "valid"), MESSAGES)
+def test_the_schema_of_a_message_says_which_content_it_needs(schema, api, content, valid):
+    CustomerFactory(external_id="c1")
+    validator = Draft202012Validator(
+        {**schema["components"]["schemas"]["MessageInRequest"], "components": schema["components"]}
+    )
+    message = {"customer": "c1", "category": "transactional", **content}
+    assert validator.is_valid(message) is valid
+    response = api.post("/api/v1/messages", message)
+    assert (response.status_code == 202) is valid, response.json()
