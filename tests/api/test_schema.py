@@ -209,3 +209,46 @@ def test_the_schema_of_a_message_says_which_content_it_needs(schema, api, conten
     assert validator.is_valid(message) is valid
     response = api.post("/api/v1/messages", message)
     assert (response.status_code == 202) is valid, response.json()
+
+
+P256DH = "B" + "A" * 86  # 65 bytes, the first 0x04, base64url without padding
+AUTH = "A" * 22  # 16 bytes
+PUSH_SUBSCRIPTIONS = [
+    (
+        {
+            "kind": "web",
+            "endpoint": "https://push.example/s/1",
+            "keys": {"p256dh": P256DH, "auth": AUTH},
+        },
+        True,
+    ),
+    ({"kind": "fcm", "token": "fcm-token-1"}, True),
+    ({"kind": "web", "keys": {"p256dh": P256DH, "auth": AUTH}}, False),
+    ({"kind": "web", "endpoint": "https://push.example/s/2"}, False),
+    (
+        {
+            "kind": "web",
+            "endpoint": "ftp://push.example/s/3",
+            "keys": {"p256dh": P256DH, "auth": AUTH},
+        },
+        False,
+    ),
+    ({"kind": "fcm"}, False),
+    ({"kind": "fcm", "token": "t", "endpoint": "https://push.example/s/4"}, False),
+]
+
+
+@pytest.mark.parametrize(("subscription", "valid"), PUSH_SUBSCRIPTIONS)
+def test_the_schema_of_a_push_subscription_says_what_each_kind_needs(
+    schema, api, subscription, valid
+):
+    CustomerFactory(external_id="c1")
+    validator = Draft202012Validator(
+        {
+            **schema["components"]["schemas"]["PushSubscriptionInRequest"],
+            "components": schema["components"],
+        }
+    )
+    assert validator.is_valid(subscription) is valid
+    response = api.post("/api/v1/customers/c1/push-subscriptions", subscription)
+    assert (response.status_code in (200, 201)) is valid, response.json()
