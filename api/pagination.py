@@ -19,6 +19,19 @@ class InvalidCursor(ApiError):
         )
 
 
+def page_size(raw: str | None, *, default: int, maximum: int) -> int:
+    """A `limit` query parameter: a whole number from 1, capped at `maximum`; otherwise 400."""
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ApiError(
+            "limit must be a whole number from 1.",
+            code="validation_error",
+            errors=[{"field": "limit", "message": "must be 1 or more"}],
+        )
+    return min(int(raw), maximum)
+
+
 class SignedCursorPagination(CursorPagination):
     """DRF's cursor pagination with signed cursors, and 400 `invalid_cursor` for any other.
 
@@ -45,20 +58,12 @@ class SignedCursorPagination(CursorPagination):
         return Cursor(offset=offset, reverse=reverse, position=tokens.get("p", [None])[0])
 
     def get_page_size(self, request) -> int:
-        """`limit`, capped at max_page_size; a limit that is not a whole number from 1 is 400.
-
-        DRF would silently use the default page size instead, so a typo went unnoticed.
-        """
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-            raise ApiError(
-                "limit must be a whole number from 1.",
-                code="validation_error",
-                errors=[{"field": self.page_size_query_param, "message": "must be 1 or more"}],
-            )
-        return min(int(raw), self.max_page_size)
+        # DRF would silently use the default page size for a bad limit, so a typo went unnoticed.
+        return page_size(
+            request.query_params.get(self.page_size_query_param),
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import idempotent
-from api.pagination import UpdatedAtCursorPagination
+from api.pagination import UpdatedAtCursorPagination, page_size
 from api.schema import error_responses, links_to
 from customers.api import schemas
 from customers.api.filters import CustomerFilter
@@ -25,6 +25,7 @@ from customers.services.customers import customer_create, customer_update, custo
 from customers.services.events import event_ingest_batch
 from customers.services.gdpr import customer_erase
 from customers.services.orders import order_upsert_batch
+from customers.timeline import MAX_PAGE_SIZE as TIMELINE_MAX_PAGE_SIZE
 from customers.timeline import InvalidCursor, customer_timeline, timeline_kinds
 
 READ_ERRORS = (401, 404, 429)
@@ -120,7 +121,12 @@ class CustomerTimelineView(APIView):
         summary="A customer's unified timeline, newest first",
         parameters=[
             OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
-            OpenApiParameter("limit", int, description="1 to 200; default 50"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1},
+                description=f"Default 50; more than {TIMELINE_MAX_PAGE_SIZE} gives "
+                f"{TIMELINE_MAX_PAGE_SIZE}.",
+            ),
             OpenApiParameter("kind", str, many=True, description="only these kinds of entry"),
         ],
         responses={200: TimelinePageSerializer, **error_responses(400, *READ_ERRORS)},
@@ -131,15 +137,15 @@ class CustomerTimelineView(APIView):
         unknown = set(kinds or []) - set(timeline_kinds())
         if unknown:
             raise ValidationError({"kind": [f"unknown kind(s): {', '.join(sorted(unknown))}"]})
+        limit = page_size(
+            request.query_params.get("limit"), default=50, maximum=TIMELINE_MAX_PAGE_SIZE
+        )
         try:
-            limit = int(request.query_params.get("limit", 50))
             page = customer_timeline(
                 customer.pk, cursor=request.query_params.get("cursor"), limit=limit, kinds=kinds
             )
         except InvalidCursor as exc:
             raise ValidationError({"cursor": [str(exc)]}) from None
-        except ValueError:
-            raise ValidationError({"limit": ["must be a whole number"]}) from None
         return Response(TimelinePageSerializer(page).data)
 
 

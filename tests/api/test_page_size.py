@@ -1,5 +1,5 @@
-"""`limit` on every cursor-paginated list: a whole number from 1, capped at the list's maximum;
-anything else is 400 naming it (DRF alone would quietly use the default page size)."""
+"""`limit` on every paged list and the timeline: a whole number from 1, capped at the list's
+maximum; anything else is 400 naming it (DRF alone would quietly use the default page size)."""
 
 import pytest
 
@@ -13,11 +13,13 @@ LISTS = [
     "/api/v1/segments/{segment}/members",
     "/api/v1/messages",
     "/api/v1/conversations",
+    "/api/v1/customers/c1/timeline",
 ]
 
 
 @pytest.fixture
 def segment(db) -> int:
+    CustomerFactory(external_id="c1")
     return SegmentFactory().pk
 
 
