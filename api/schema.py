@@ -13,7 +13,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 
 from api.idempotency import IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY_LENGTH, honours_idempotency_key
 
@@ -84,18 +84,17 @@ class KaskadAutoSchema(AutoSchema):
         return operation
 
     def _shared_error_statuses(self, operation: dict[str, Any], *, idempotent: bool) -> set[int]:
-        codes: set[int] = set()
+        # RejectUnstorableParametersMiddleware: a NUL in any path, query or header is 400.
+        codes: set[int] = {400}
         if operation.get("security"):
-            codes |= {401, 429}  # ApiKeyAuthentication, ApiKeyRateThrottle
-        if self.method not in permissions.SAFE_METHODS:
-            codes.add(403)  # HasApiKeyScope
+            # ApiKeyAuthentication, HasApiKeyScope (whether a key's scopes allow the operation is
+            # decided per key, so any operation can be 403), ApiKeyRateThrottle.
+            codes |= {401, 403, 429}
         parameters = operation.get("parameters", [])
         if any(parameter["in"] == "path" for parameter in parameters):
             codes.add(404)
-        if parameters:
-            codes.add(400)  # path text, filters, cursors and limits, Idempotency-Key
         if "requestBody" in operation:
-            codes |= {400, 413, 415}  # FastJSONParser and the validation of the body
+            codes |= {413, 415}  # FastJSONParser
         if idempotent:
             codes |= {409, 422}
         return codes
