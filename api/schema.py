@@ -50,20 +50,6 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
-class Documented:
-    """Pydantic metadata that adds JSON-schema keywords for what a validator enforces.
-
-    `Annotated[str, AfterValidator(normalize_email), Documented(format="email")]`: the schema says
-    what the validator checks, so clients and fuzzers see the same rule. It validates nothing.
-    """
-
-    def __init__(self, **keywords: Any) -> None:
-        self.keywords = keywords
-
-    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        return {**handler(core_schema), **self.keywords}
-
-
 class KaskadAutoSchema(AutoSchema):
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

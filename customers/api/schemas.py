@@ -22,8 +22,7 @@ from pydantic import (
 )
 
 from api.errors import ApiError, ValidationFailed
-from api.schema import Documented
-from api.types import JsonObject, UtcDatetime, text
+from api.types import Documented, JsonObject, UtcDatetime, text
 from customers.models import Channel, ConsentStatus, LifecycleStage, Order
 from customers.normalize import (
     normalize_address,

@@ -1,7 +1,7 @@
 """API v1 for segments: CRUD, preview, members (list, CSV, static add/remove), refresh."""
 
 import csv
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -15,11 +15,11 @@ from rest_framework.views import APIView
 from api.idempotency import idempotent
 from api.pagination import SignedCursorPagination
 from api.schema import links_to
-from api.types import JsonValue, Text, text
+from api.types import CHECK_JSON, DocumentedAs, Text, text
 from customers.api import schemas
 from customers.api.views import WRITE_ERRORS, error_responses
 from customers.models import Segment, SegmentMembership
-from customers.segments.rules.schema import RuleSchema
+from customers.segments.rules.schema import RULE_REFERENCE, SegmentRule
 from customers.services.segments import (
     segment_create,
     segment_delete,
@@ -52,7 +52,7 @@ class SegmentIn(schemas.Strict):
     name: SegmentName
     description: Text = ""
     kind: Literal["dynamic", "static"] = "dynamic"
-    rules: Annotated[JsonValue, RuleSchema(nullable=True)] = Field(
+    rules: Annotated[Any, CHECK_JSON, DocumentedAs(SegmentRule, nullable=True)] = Field(
         default=None, description="The rule (docs/segments.md); dynamic segments only."
     )
     external_ids: list[schemas.ExternalId] | None = Field(
@@ -65,11 +65,11 @@ class SegmentPatch(schemas.Strict):
     # validate the default, so leaving one out is fine while sending null is a 400).
     name: SegmentName = None  # type: ignore[assignment]
     description: Text = None  # type: ignore[assignment]
-    rules: Annotated[JsonValue, RuleSchema()] = None
+    rules: Annotated[Any, CHECK_JSON, DocumentedAs(SegmentRule)] = None
 
 
 class PreviewIn(schemas.Strict):
-    rules: Annotated[JsonValue, RuleSchema()]
+    rules: Annotated[Any, CHECK_JSON, DocumentedAs(SegmentRule)]
     sample_size: Annotated[int, Field(ge=0, le=MAX_PREVIEW_SAMPLE)] = 10
 
 
@@ -78,7 +78,7 @@ class MembersIn(schemas.Strict):
 
 
 # --- Output -------------------------------------------------------------------------------------
-@extend_schema_field(RuleSchema.reference())
+@extend_schema_field(RULE_REFERENCE)
 class RulesField(serializers.JSONField):
     pass
 

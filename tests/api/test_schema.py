@@ -151,9 +151,19 @@ FORMATS = [
     ("/api/v1/orders/batch", "OrderIn", "total", 12.5, True),
     ("/api/v1/orders/batch", "OrderIn", "total", "12.505", False),
     ("/api/v1/orders/batch", "OrderIn", "total", -1, False),
+    ("/api/v1/events/batch", "EventIn", "properties", {"n": 2**53 - 1, "x": [1.5, None]}, True),
+    ("/api/v1/events/batch", "EventIn", "properties", {"n": 2**53}, False),
+    ("/api/v1/events/batch", "EventIn", "properties", {"n": [1e20]}, False),
+    ("/api/v1/events/batch", "EventIn", "properties", {"a\u0000b": 1}, False),
 ]
 ITEMS = {
     "CustomerIn": {"external_id": "c1"},
+    "EventIn": {
+        "event_id": "e1",
+        "customer_external_id": "c1",
+        "name": "viewed",
+        "occurred_at": "2026-11-30T12:00:00Z",
+    },
     "OrderIn": {
         "external_id": "o1",
         "customer_external_id": "c1",

@@ -13,7 +13,7 @@ The types are only ever turned into a JSON schema; nothing is validated with the
 from typing import Annotated, Any, Literal, NotRequired, Union
 
 from annotated_types import Len
-from pydantic import ConfigDict, TypeAdapter, WithJsonSchema
+from pydantic import ConfigDict, WithJsonSchema
 from typing_extensions import TypeAliasType, TypedDict
 
 from customers.segments.rules import spec
@@ -278,23 +278,5 @@ SegmentRule = TypeAliasType(
 )
 
 
-class RuleSchema:
-    """Documents a pydantic field as a segment rule (`Annotated[Any, RuleSchema()]`).
-
-    It validates nothing: rule_validate does, with the rule's path in each error.
-    """
-
-    def __init__(self, *, nullable: bool = False) -> None:
-        self.nullable = nullable
-
-    @staticmethod
-    def reference() -> dict[str, Any]:
-        """The rule as an OpenAPI reference, for DRF serializer fields (responses)."""
-        return {"$ref": "#/components/schemas/SegmentRule"}
-
-    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        rule = handler(_RULE.core_schema)
-        return {"anyOf": [rule, {"type": "null"}]} if self.nullable else rule
-
-
-_RULE = TypeAdapter(SegmentRule)
+# For DRF serializer fields (responses), which refer to the component pydantic registers.
+RULE_REFERENCE = {"$ref": "#/components/schemas/SegmentRule"}
