@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from api.idempotency import IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY_LENGTH, honours_idempotency_key
+from api.types import NO_NUL_PATTERN
 
 ERROR_DESCRIPTIONS = {
     400: "validation_error, malformed_json, invalid_cursor or invalid_idempotency_key",
@@ -58,6 +59,8 @@ class KaskadAutoSchema(AutoSchema):
         idempotent = honours_idempotency_key(getattr(self.view, method.lower(), None))
         if idempotent:
             operation.setdefault("parameters", []).append(_idempotency_key_parameter())
+        for parameter in operation.get("parameters", []):
+            _document_no_nul(parameter["schema"])
         responses = operation["responses"]
         for code in sorted(self._shared_error_statuses(operation, idempotent=idempotent)):
             if str(code) not in responses:
@@ -97,6 +100,14 @@ def links_to(operation_ids: list[str], *, parameter: str, field: str) -> dict[st
         }
         for operation_id in operation_ids
     }
+
+
+def _document_no_nul(schema: dict[str, Any]) -> None:
+    """RejectUnstorableParametersMiddleware refuses a NUL in any parameter: the schema says so."""
+    if schema.get("type") == "array":
+        _document_no_nul(schema.get("items", {}))
+    elif schema.get("type") == "string" and not {"pattern", "enum", "format"} & schema.keys():
+        schema["pattern"] = NO_NUL_PATTERN
 
 
 def _idempotency_key_parameter() -> dict[str, Any]:

@@ -13,6 +13,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.filters import StrictFilterSet
 from api.idempotency import idempotent
 from api.pagination import SignedCursorPagination
 from api.types import text
@@ -47,7 +48,7 @@ class ReplyIn(schemas.Strict):
     )
 
 
-class ConversationFilter(django_filters.FilterSet):
+class ConversationFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=Conversation.Status.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     customer = django_filters.CharFilter(

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import ApiError, ValidationFailed
-from api.filters import UtcIsoDateTimeFilter
+from api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from api.pagination import SignedCursorPagination
 from api.schema import links_to
 from api.types import JsonObject, text
@@ -131,7 +131,7 @@ class MessageDetailSerializer(MessageSerializer):
 
 
 # --- Views --------------------------------------------------------------------------------------
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(StrictFilterSet):
     customer = django_filters.CharFilter(field_name="customer__external_id")
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     status = django_filters.ChoiceFilter(choices=MessageStatus.choices)

@@ -67,6 +67,15 @@ IDEMPOTENT_OPERATIONS = {
 }
 
 
+def test_every_text_parameter_documents_that_nul_is_refused(schema):
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                text = parameter["schema"].get("items", parameter["schema"])
+                if text.get("type") == "string" and not {"enum", "format"} & text.keys():
+                    assert "pattern" in text, parameter
+
+
 def test_every_operation_documents_each_error_the_shared_machinery_can_answer(schema):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -92,6 +101,7 @@ def test_the_idempotency_key_header_and_its_length_are_documented_where_it_is_ho
                         "type": "string",
                         "minLength": 1,
                         "maxLength": 255,
+                        "pattern": "^[^\\u0000]*$",
                     }
                     documented.add((method, path))
     assert documented == IDEMPOTENT_OPERATIONS
