@@ -21,3 +21,15 @@ class UtcIsoDateTimeField(forms.DateTimeField):
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter given with no value (`?status=`) is a 400 naming it, not silently no filter:
+    the schema documents each filter's values, and an empty one is none of them."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and self.data.get(name) == "":
+                self.form.add_error(name, "must not be empty; leave the filter out instead")
+        return valid and not self.form.errors

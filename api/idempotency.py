@@ -9,6 +9,9 @@ from api.services import idempotency_claim, idempotency_complete, idempotency_re
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# Set on handlers wrapped by @idempotent, so the OpenAPI schema documents the header on them.
+_HONOURS_KEY = "honours_idempotency_key"
 
 
 def _fingerprint(request) -> str:
@@ -26,9 +29,13 @@ def idempotent(handler):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
             return handler(view, request, *args, **kwargs)
-        if not key or len(key) > 255:
+        if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
             raise ApiError(
-                "Idempotency-Key must be 1 to 255 characters.", code="invalid_idempotency_key"
+                f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
+                code="invalid_idempotency_key",
+                errors=[
+                    {"field": IDEMPOTENCY_HEADER, "message": "must be 1 to 255 characters long"}
+                ],
             )
         claim = idempotency_claim(api_key=request.auth, key=key, fingerprint=_fingerprint(request))
         if claim.is_replay:
@@ -49,4 +56,9 @@ def idempotent(handler):
             idempotency_complete(record=claim.record, status=response.status_code, body=body)
         return response
 
+    setattr(wrapper, _HONOURS_KEY, True)
     return wrapper
+
+
+def honours_idempotency_key(handler) -> bool:
+    return getattr(handler, _HONOURS_KEY, False)

@@ -19,6 +19,19 @@ class InvalidCursor(ApiError):
         )
 
 
+def page_size(raw: str | None, *, default: int, maximum: int) -> int:
+    """A `limit` query parameter: a whole number from 1, capped at `maximum`; otherwise 400."""
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ApiError(
+            "limit must be a whole number from 1.",
+            code="validation_error",
+            errors=[{"field": "limit", "message": "must be 1 or more"}],
+        )
+    return min(int(raw), maximum)
+
+
 class SignedCursorPagination(CursorPagination):
     """DRF's cursor pagination with signed cursors, and 400 `invalid_cursor` for any other.
 
@@ -43,6 +56,25 @@ class SignedCursorPagination(CursorPagination):
         if not 0 <= offset <= self.offset_cutoff:
             raise InvalidCursor()
         return Cursor(offset=offset, reverse=reverse, position=tokens.get("p", [None])[0])
+
+    def get_page_size(self, request) -> int:
+        # DRF would silently use the default page size for a bad limit, so a typo went unnoticed.
+        return page_size(
+            request.query_params.get(self.page_size_query_param),
+            default=self.page_size,
+            maximum=self.max_page_size,
+        )
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] = (
+                    f"Results per page: {self.page_size} unless given; "
+                    f"more than {self.max_page_size} gives {self.max_page_size}."
+                )
+        return parameters
 
     def encode_cursor(self, cursor: Cursor) -> str:
         tokens = {}

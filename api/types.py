@@ -13,7 +13,8 @@ A value that passes these is storable in both databases and readable by every re
 `text(...)`, `UtcDatetime`, `JsonValue` and `JsonObject` are pydantic types; `check_text`,
 `check_datetime` and `check_json` are the same rules for hand-written parsers (webhooks), raising
 `ValueError` (JSON: `InvalidJson`, which names where). `check_depth` bounds a whole request body
-without recursion (api/parsers.py).
+without recursion (api/parsers.py). `Documented` and `DocumentedAs` make the OpenAPI schema say
+what a validator checks (JSON values are documented as `BoundedJson`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+)
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
+from typing_extensions import TypeAliasType
 
 MAX_JSON_DEPTH = 32
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -195,6 +204,57 @@ def _json_value(value: Any) -> Any:
         raise ValueError(str(exc)) from None
 
 
-# Any JSON value within bounds (segment rules), and a JSON object (properties, payloads).
-JsonValue = Annotated[Any, AfterValidator(_json_value)]
-JsonObject = Annotated[dict[str, Any], AfterValidator(_json_value)]
+# --- How they are documented (the OpenAPI schema) ------------------------------------------------
+class Documented:
+    """Adds JSON-schema keywords saying what a validator checks; validates nothing itself.
+
+    `Annotated[str, AfterValidator(normalize_email), Documented(format="email")]`
+    """
+
+    def __init__(self, **keywords: Any) -> None:
+        self.keywords = keywords
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), **self.keywords}
+
+
+class DocumentedAs:
+    """Documents a value as the type given, whose JSON schema says what validators check.
+
+    For languages JSON schema describes better than pydantic validates them (`Any` checked by
+    hand-written code): `Annotated[Any, AfterValidator(check), DocumentedAs(Rule)]`.
+    """
+
+    def __init__(self, documented_type: Any, *, nullable: bool = False) -> None:
+        self.adapter = TypeAdapter(documented_type)
+        self.nullable = nullable
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        documented = handler(self.adapter.core_schema)
+        return {"anyOf": [documented, {"type": "null"}]} if self.nullable else documented
+
+
+_JsonNumber = Annotated[
+    float,
+    WithJsonSchema(
+        {"type": "number", "exclusiveMinimum": -MAX_SAFE_FLOAT, "exclusiveMaximum": MAX_SAFE_FLOAT}
+    ),
+]
+_JsonText = Annotated[str, WithJsonSchema({"type": "string", "pattern": NO_NUL_PATTERN})]
+_JsonObject = Annotated[
+    dict[str, "BoundedJson"], Documented(propertyNames={"pattern": NO_NUL_PATTERN})
+]
+# check_json's bounds, depth aside (JSON schema cannot count levels).
+BoundedJson = TypeAliasType(
+    "BoundedJson", "_JsonNumber | _JsonText | bool | list[BoundedJson] | _JsonObject | None"
+)
+
+# Any JSON value within bounds, and a JSON object (properties, payloads). A value documented as
+# a language of its own (segment rules) uses the check with its own DocumentedAs.
+CHECK_JSON = AfterValidator(_json_value)
+JsonValue = Annotated[Any, CHECK_JSON, DocumentedAs(BoundedJson)]
+JsonObject = Annotated[dict[str, Any], CHECK_JSON, DocumentedAs(_JsonObject)]

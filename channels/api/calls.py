@@ -12,6 +12,7 @@ from api.errors import ApiError, ValidationFailed
 from channels.api import push
 from channels.models import Conversation
 from channels.services.calls import caller_card
+from customers.api.schemas import PHONE_PATTERN
 from customers.api.views import READ_ERRORS, error_responses
 from customers.models import Channel, Order, RfmSegment
 
@@ -58,7 +59,7 @@ class CallerLookupView(APIView):
         description="Finds the customer by the profile phone or a phone identity. Any notation "
         "works (`+7 916 123-45-67`, `8 (916) 123-45-67`); numbers without a country code are "
         "read in DEFAULT_PHONE_REGION.",
-        parameters=[OpenApiParameter("phone", str, required=True)],
+        parameters=[OpenApiParameter("phone", str, required=True, pattern=PHONE_PATTERN)],
         responses={200: CallerCardSerializer, **error_responses(400, *READ_ERRORS)},
     )
     def get(self, request):

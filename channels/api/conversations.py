@@ -13,6 +13,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.filters import StrictFilterSet
 from api.idempotency import idempotent
 from api.models import ApiScope
 from api.pagination import SignedCursorPagination
@@ -25,12 +26,7 @@ from channels.services.conversations import (
     conversation_update,
 )
 from customers.api import schemas
-from customers.api.views import (
-    IDEMPOTENCY_HEADER,
-    READ_ERRORS,
-    WRITE_ERRORS,
-    error_responses,
-)
+from customers.api.views import READ_ERRORS, WRITE_ERRORS, error_responses
 from customers.models import Channel
 
 MAX_REPLY_LENGTH = 10_000
@@ -53,7 +49,7 @@ class ReplyIn(schemas.Strict):
     )
 
 
-class ConversationFilter(django_filters.FilterSet):
+class ConversationFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=Conversation.Status.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     customer = django_filters.CharFilter(
@@ -189,7 +185,6 @@ class ConversationReplyView(APIView):
         "customer has since opened another conversation on that channel, the answer is 409 "
         "`conversation_superseded`.",
         request=ReplyIn,
-        parameters=[IDEMPOTENCY_HEADER],
         responses={202: ReplyQueuedSerializer, **error_responses(*WRITE_ERRORS, 404, 409, 422)},
     )
     @idempotent

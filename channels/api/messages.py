@@ -9,15 +9,16 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.errors import ApiError, ValidationFailed
-from api.filters import UtcIsoDateTimeFilter
+from api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from api.models import ApiScope
 from api.pagination import SignedCursorPagination
+from api.schema import links_to
 from api.types import JsonObject, text
 from channels.models import (
     Message,
@@ -31,9 +32,34 @@ from customers.api import schemas
 from customers.api.views import READ_ERRORS, WRITE_ERRORS, error_responses
 from customers.models import Channel, Customer
 
-
 # --- Input --------------------------------------------------------------------------------------
+_SET = {"minLength": 1}
+
+
 class MessageIn(schemas.Strict):
+    # What _content_errors checks, so that the schema says it too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"channel": {"const": "email"}}},
+            "then": {"required": ["subject"], "properties": {"subject": _SET}},
+            "anyOf": [
+                {"required": ["body"], "properties": {"body": _SET}},
+                {"required": ["html"], "properties": {"html": _SET}},
+                {
+                    "required": ["payload"],
+                    "properties": {
+                        "payload": {
+                            "required": ["template"],
+                            "properties": {
+                                "template": {"not": {"enum": [None, False, "", 0, {}, []]}}
+                            },
+                        }
+                    },
+                },
+            ],
+        }
+    )
+
     customer: schemas.ExternalId = Field(description="The customer's CRM id (external_id).")
     channel: Literal["email", "sms", "whatsapp", "telegram", "viber", "push"]
     category: Literal["marketing", "transactional"]
@@ -109,7 +135,7 @@ class MessageDetailSerializer(MessageSerializer):
 
 
 # --- Views --------------------------------------------------------------------------------------
-class MessageFilter(django_filters.FilterSet):
+class MessageFilter(StrictFilterSet):
     customer = django_filters.CharFilter(field_name="customer__external_id")
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     status = django_filters.ChoiceFilter(choices=MessageStatus.choices)
@@ -131,6 +157,9 @@ class NewestFirstPagination(SignedCursorPagination):
 
 class MessageListCreateView(generics.ListAPIView):
     required_scopes = {"POST": ApiScope.MESSAGES_SEND}
+    openapi_links = {
+        "POST": {202: links_to(["messages_retrieve"], parameter="message_id", field="id")}
+    }
     serializer_class = MessageSerializer
     filterset_class = MessageFilter
     pagination_class = NewestFirstPagination

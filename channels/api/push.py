@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,7 @@ from customers.selectors import customer_get
 
 Address = text(min_length=1, max_length=512)
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+ENDPOINT_PATTERN = r"^(https://[^/?#]|http://(localhost|127\.0\.0\.1|\[::1\])([:/?#]|$))"
 
 
 def _b64url_bytes(value: str) -> bytes:
@@ -61,6 +62,29 @@ class PushKeysIn(schemas.Strict):
 
 class PushSubscriptionIn(schemas.Strict):
     """`endpoint` and `keys` for web push; `token` for FCM."""
+
+    # What the view checks per kind, so that the schema says it too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "web"}}},
+            "then": {
+                "required": ["endpoint", "keys"],
+                "properties": {
+                    "endpoint": {"type": "string", "pattern": ENDPOINT_PATTERN},
+                    "keys": {"type": "object"},
+                    "token": {"type": "null"},
+                },
+            },
+            "else": {
+                "required": ["token"],
+                "properties": {
+                    "token": {"type": "string"},
+                    "endpoint": {"type": "null"},
+                    "keys": {"type": "null"},
+                },
+            },
+        }
+    )
 
     kind: Literal["web", "fcm"]
     endpoint: Address | None = None

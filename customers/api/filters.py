@@ -4,12 +4,12 @@ import django_filters
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 
-from api.filters import UtcIsoDateTimeFilter
+from api.filters import StrictFilterSet, UtcIsoDateTimeFilter
 from customers.models import Customer
 from customers.normalize import normalize_phone
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(StrictFilterSet):
     updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", help_text="ISO 8601; customers changed since."
     )

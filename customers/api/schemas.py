@@ -8,6 +8,7 @@ about an order of magnitude faster, and its error locations `(index, field, ...)
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -16,11 +17,12 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 
 from api.errors import ApiError, ValidationFailed
-from api.types import JsonObject, UtcDatetime, text
+from api.types import Documented, JsonObject, UtcDatetime, text
 from customers.models import Channel, ConsentStatus, LifecycleStage, Order
 from customers.normalize import (
     normalize_address,
@@ -47,29 +49,67 @@ def _addressable(external_id: str) -> str:
     return external_id
 
 
-class _OneUrlSegmentSchema:
-    """Documents the '/' rule in the OpenAPI pattern too (".", ".." and "batch" only in words)."""
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, schema, handler):
-        json_schema = handler(schema)
-        json_schema["pattern"] = "^[^\\u0000/]*$"
-        json_schema["description"] = "One URL segment: no '/', and not '.', '..' or 'batch'."
-        return json_schema
-
-
-CustomerId = Annotated[ExternalId, AfterValidator(_addressable), _OneUrlSegmentSchema]
-Email = Annotated[text(max_length=254), AfterValidator(normalize_email)]
-Phone = Annotated[text(max_length=40), AfterValidator(normalize_phone)]
-Locale = Annotated[text(max_length=35), AfterValidator(normalize_locale)]
-TimeZone = Annotated[text(max_length=64), AfterValidator(normalize_timezone)]
-Currency = Annotated[text(min_length=3, max_length=3), AfterValidator(normalize_currency)]
+CustomerId = Annotated[
+    ExternalId,
+    AfterValidator(_addressable),
+    Documented(
+        pattern="^[^\\u0000/]*$",
+        description="One URL segment: no '/', and not '.', '..' or 'batch'.",
+        **{"not": {"enum": list(UNADDRESSABLE_IDS)}},
+    ),
+]
+# Digits with the separators people write; what normalize_phone checks beyond is the number plan.
+PHONE_PATTERN = r"^[+(\s]*\d[\d\s().\-/]*$"
+# The formats below are documented as closely as JSON schema can say what the normalisers check.
+Email = Annotated[text(max_length=254), AfterValidator(normalize_email), Documented(format="email")]
+Phone = Annotated[
+    text(max_length=40),
+    AfterValidator(normalize_phone),
+    Documented(
+        pattern=PHONE_PATTERN,
+        description="A number valid for its country in any common notation "
+        "('+7 916 123-45-67', '8 (916) 123-45-67'; without a country code it is read in "
+        "DEFAULT_PHONE_REGION); stored and returned in E.164.",
+    ),
+]
+Locale = Annotated[
+    text(max_length=35),
+    AfterValidator(normalize_locale),
+    Documented(
+        pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$",
+        description="A known locale such as 'ru-RU', 'ru_RU' or 'en'; stored as a BCP 47 tag.",
+    ),
+]
+TimeZone = Annotated[
+    text(max_length=64),
+    AfterValidator(normalize_timezone),
+    Documented(enum=sorted(available_timezones()), description="An IANA time zone."),
+]
+Currency = Annotated[
+    text(min_length=3, max_length=3),
+    AfterValidator(normalize_currency),
+    Documented(
+        pattern="^[A-Za-z]{3}$", description="An ISO 4217 code such as 'RUB' (any letter case)."
+    ),
+]
 Name = text(max_length=150, strip=True)
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 ConsentStatusName = Literal[tuple(ConsentStatus.values)]  # type: ignore[valid-type]
 LifecycleStageName = Literal[tuple(LifecycleStage.values)]  # type: ignore[valid-type]
 OrderStatusName = Literal[tuple(Order.Status.values)]  # type: ignore[valid-type]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Money = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 999_999_999_999.99},
+                {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$"},
+            ],
+            "description": "At least 0, at most 12 digits before the point and 2 after it.",
+        }
+    ),
+]
 
 
 class Strict(BaseModel):

@@ -1,12 +1,12 @@
 """API v1 for segments: CRUD, preview, members (list, CSV, static add/remove), refresh."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from pydantic import Field
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from pydantic import ConfigDict, Field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,10 +15,12 @@ from api.csv_export import csv_lines
 from api.idempotency import idempotent
 from api.models import ApiScope
 from api.pagination import SignedCursorPagination
-from api.types import JsonValue, Text, text
+from api.schema import links_to
+from api.types import CHECK_JSON, DocumentedAs, Text, text
 from customers.api import schemas
 from customers.api.views import WRITE_ERRORS, error_responses
 from customers.models import Segment, SegmentMembership
+from customers.segments.rules.schema import RULE_REFERENCE, SegmentRule
 from customers.services.segments import (
     segment_create,
     segment_delete,
@@ -40,10 +42,18 @@ SegmentName = text(min_length=1, max_length=150, strip=True)
 
 
 class SegmentIn(schemas.Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "static"}}, "required": ["kind"]},
+            "then": {"properties": {"rules": {"type": "null"}}},
+            "else": {"required": ["rules"], "properties": {"rules": {"not": {"type": "null"}}}},
+        }
+    )
+
     name: SegmentName
     description: Text = ""
     kind: Literal["dynamic", "static"] = "dynamic"
-    rules: JsonValue = Field(
+    rules: Annotated[Any, CHECK_JSON, DocumentedAs(SegmentRule, nullable=True)] = Field(
         default=None, description="The rule (docs/segments.md); dynamic segments only."
     )
     external_ids: list[schemas.ExternalId] | None = Field(
@@ -56,11 +66,11 @@ class SegmentPatch(schemas.Strict):
     # validate the default, so leaving one out is fine while sending null is a 400).
     name: SegmentName = None  # type: ignore[assignment]
     description: Text = None  # type: ignore[assignment]
-    rules: JsonValue = None
+    rules: Annotated[Any, CHECK_JSON, DocumentedAs(SegmentRule)] = None
 
 
 class PreviewIn(schemas.Strict):
-    rules: JsonValue
+    rules: Annotated[Any, CHECK_JSON, DocumentedAs(SegmentRule)]
     sample_size: Annotated[int, Field(ge=0, le=MAX_PREVIEW_SAMPLE)] = 10
 
 
@@ -69,7 +79,14 @@ class MembersIn(schemas.Strict):
 
 
 # --- Output -------------------------------------------------------------------------------------
+@extend_schema_field(RULE_REFERENCE)
+class RulesField(serializers.JSONField):
+    pass
+
+
 class SegmentSerializer(serializers.ModelSerializer):
+    rules = RulesField(allow_null=True, help_text="The rule, for dynamic segments.")
+
     class Meta:
         model = Segment
         fields = ["id", "name", "description", "kind", "rules", "member_count", "refreshed_at",
@@ -110,6 +127,23 @@ def _segment(segment_id: int) -> Segment:
 
 # --- Views --------------------------------------------------------------------------------------
 class SegmentListCreateView(generics.ListAPIView):
+    openapi_links = {
+        "POST": {
+            201: links_to(
+                [
+                    "segments_retrieve",
+                    "segments_partial_update",
+                    "segments_destroy",
+                    "segments_members_list",
+                    "segments_members_create",
+                    "segments_members_destroy",
+                    "segments_refresh_create",
+                ],
+                parameter="segment_id",
+                field="id",
+            )
+        }
+    }
     serializer_class = SegmentSerializer
     pagination_class = ByIdCursor
     queryset = Segment.objects.all()

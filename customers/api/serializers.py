@@ -97,15 +97,3 @@ class TimelineEntrySerializer(serializers.Serializer):
 class TimelinePageSerializer(serializers.Serializer):
     results = TimelineEntrySerializer(many=True, source="entries")
     next_cursor = serializers.CharField(allow_null=True)
-
-
-class ErrorItemSerializer(serializers.Serializer):
-    index = serializers.IntegerField(required=False, help_text="Item position, in batches.")
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable; branch on this, not on message.")
-    message = serializers.CharField()
-    errors = ErrorItemSerializer(many=True, required=False)

@@ -1,7 +1,7 @@
 """API v1 for customers, events and orders. Views validate, call one service, serialise."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -9,14 +9,14 @@ from rest_framework.views import APIView
 
 from api.idempotency import idempotent
 from api.models import ApiScope
-from api.pagination import UpdatedAtCursorPagination
+from api.pagination import UpdatedAtCursorPagination, page_size
+from api.schema import error_responses, links_to
 from customers.api import schemas
 from customers.api.filters import CustomerFilter
 from customers.api.serializers import (
     BatchResultSerializer,
     ConsentSerializer,
     CustomerSerializer,
-    ErrorSerializer,
     TimelinePageSerializer,
 )
 from customers.models import Channel
@@ -26,37 +26,31 @@ from customers.services.customers import customer_create, customer_update, custo
 from customers.services.events import event_ingest_batch
 from customers.services.gdpr import customer_erase
 from customers.services.orders import order_upsert_batch
+from customers.timeline import MAX_PAGE_SIZE as TIMELINE_MAX_PAGE_SIZE
 from customers.timeline import InvalidCursor, customer_timeline, timeline_kinds
-
-
-def error_responses(*codes: int) -> dict:
-    descriptions = {
-        400: "validation_error, malformed_json or invalid_cursor",
-        401: "not_authenticated or authentication_failed",
-        403: "insufficient_scope: the API key lacks the scope this needs",
-        404: "not_found",
-        409: "already_exists or idempotency_request_in_progress",
-        413: "too_many_items or request_too_large",
-        415: "unsupported_media_type (send application/json)",
-        422: "idempotency_key_reused (same key, different body)",
-        429: "rate_limited; see Retry-After",
-    }
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes
-    }
-
 
 READ_ERRORS = (401, 404, 429)
 WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="Retrying with the same key returns the first response for 24 hours.",
-)
 
 
 class CustomerListCreateView(generics.ListAPIView):
+    openapi_links = {
+        "POST": {
+            201: links_to(
+                [
+                    "customers_retrieve",
+                    "customers_partial_update",
+                    "customers_destroy",
+                    "customers_export_retrieve",
+                    "customers_timeline_retrieve",
+                    "customers_consents_list",
+                    "customers_push_subscriptions_create",
+                ],
+                parameter="external_id",
+                field="external_id",
+            )
+        }
+    }
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     pagination_class = UpdatedAtCursorPagination
@@ -74,7 +68,6 @@ class CustomerListCreateView(generics.ListAPIView):
     @extend_schema(
         summary="Create a customer",
         request=schemas.CustomerIn,
-        parameters=[IDEMPOTENCY_HEADER],
         responses={201: CustomerSerializer, **error_responses(*WRITE_ERRORS, 409, 422)},
     )
     @idempotent
@@ -131,7 +124,12 @@ class CustomerTimelineView(APIView):
         summary="A customer's unified timeline, newest first",
         parameters=[
             OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
-            OpenApiParameter("limit", int, description="1 to 200; default 50"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1},
+                description=f"Default 50; more than {TIMELINE_MAX_PAGE_SIZE} gives "
+                f"{TIMELINE_MAX_PAGE_SIZE}.",
+            ),
             OpenApiParameter("kind", str, many=True, description="only these kinds of entry"),
         ],
         responses={200: TimelinePageSerializer, **error_responses(400, *READ_ERRORS)},
@@ -142,15 +140,15 @@ class CustomerTimelineView(APIView):
         unknown = set(kinds or []) - set(timeline_kinds())
         if unknown:
             raise ValidationError({"kind": [f"unknown kind(s): {', '.join(sorted(unknown))}"]})
+        limit = page_size(
+            request.query_params.get("limit"), default=50, maximum=TIMELINE_MAX_PAGE_SIZE
+        )
         try:
-            limit = int(request.query_params.get("limit", 50))
             page = customer_timeline(
                 customer.pk, cursor=request.query_params.get("cursor"), limit=limit, kinds=kinds
             )
         except InvalidCursor as exc:
             raise ValidationError({"cursor": [str(exc)]}) from None
-        except ValueError:
-            raise ValidationError({"limit": ["must be a whole number"]}) from None
         return Response(TimelinePageSerializer(page).data)
 
 
@@ -202,36 +200,34 @@ def _batch_schema(summary: str, request):
         "400 with every problem as {index, field, message} and nothing is stored. Replaying a "
         "batch changes nothing (see `unchanged`).",
         request=request,
-        parameters=[IDEMPOTENCY_HEADER],
         responses={200: BatchResultSerializer, **error_responses(*WRITE_ERRORS, 409, 422)},
     )
 
 
+@extend_schema_view(
+    post=_batch_schema("Upsert customers in bulk, by external_id", schemas.CustomerBatchIn)
+)
 class CustomerBatchView(_BatchView):
     schema_class = schemas.CustomerBatchIn
     service = staticmethod(customer_upsert_batch)
 
-    @_batch_schema("Upsert customers in bulk, by external_id", schemas.CustomerBatchIn)
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(
+    post=_batch_schema("Record events in bulk, deduplicated by event_id", schemas.EventBatchIn)
+)
 class EventBatchView(_BatchView):
     schema_class = schemas.EventBatchIn
     service = staticmethod(event_ingest_batch)
 
-    @_batch_schema("Record events in bulk, deduplicated by event_id", schemas.EventBatchIn)
-    def post(self, request):
-        return super().post(request)
 
-
+@extend_schema_view(
+    post=_batch_schema(
+        "Upsert orders with their items in bulk, by external_id", schemas.OrderBatchIn
+    )
+)
 class OrderBatchView(_BatchView):
     schema_class = schemas.OrderBatchIn
     service = staticmethod(order_upsert_batch)
-
-    @_batch_schema("Upsert orders with their items in bulk, by external_id", schemas.OrderBatchIn)
-    def post(self, request):
-        return super().post(request)
 
 
 def _source(request) -> str:
