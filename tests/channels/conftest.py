@@ -54,3 +54,18 @@ def sandbox(settings):
     settings.MESSAGING_SANDBOX = True
     reset_providers()
     return settings
+
+
+@pytest.fixture
+def exolve(settings, httpserver):
+    """MTS Exolve as the only SMS gateway, played by a local HTTP server (no failover)."""
+    settings.MESSAGING_SANDBOX = False
+    settings.SMS_PROVIDER = "exolve"
+    settings.EXOLVE_BASE_URL = httpserver.url_for("/").rstrip("/")
+    settings.EXOLVE_API_KEY = "exolve-key-123"
+    settings.EXOLVE_SENDER = "+79990001122"
+    settings.EXOLVE_WEBHOOK_SECRET = "hook-secret-xyz"
+    settings.TWILIO_ACCOUNT_SID = ""  # no failover: Exolve's errors are the last word
+    settings.PROVIDER_HTTP_TIMEOUT = 0.5
+    reset_providers()
+    return httpserver

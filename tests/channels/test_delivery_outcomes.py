@@ -26,21 +26,16 @@ from channels.services.ratelimit import rate_limit_take
 
 pytestmark = pytest.mark.django_db
 
-SEND_PATH = "/messaging/v1/SendSMS"
-
 
 @pytest.fixture
-def exolve(settings, httpserver):
-    settings.MESSAGING_SANDBOX = False
-    settings.SMS_PROVIDER = "exolve"
-    settings.EXOLVE_BASE_URL = httpserver.url_for("/").rstrip("/")
-    settings.EXOLVE_API_KEY = "exolve-key"
-    settings.EXOLVE_SENDER = "+79990001122"
-    settings.TWILIO_ACCOUNT_SID = ""  # no failover
+def exolve(exolve, settings):
     settings.PROVIDER_HTTP_TIMEOUT = 2
     settings.PROVIDER_RATE_LIMITS = {}  # the gateway's 429s are what is tested here
     reset_providers()
-    return httpserver
+    return exolve
+
+
+SEND_PATH = "/messaging/v1/SendSMS"
 
 
 def queued_sms(reachable_customer, n: int = 0) -> Message:

@@ -36,20 +36,6 @@ def now():
     return timezone.now()
 
 
-@pytest.fixture
-def exolve(settings, httpserver):
-    settings.MESSAGING_SANDBOX = False
-    settings.SMS_PROVIDER = "exolve"
-    settings.EXOLVE_BASE_URL = httpserver.url_for("/").rstrip("/")
-    settings.EXOLVE_API_KEY = "exolve-key-123"
-    settings.EXOLVE_SENDER = "+79990001122"
-    settings.EXOLVE_WEBHOOK_SECRET = "hook-secret-xyz"
-    settings.TWILIO_ACCOUNT_SID = ""  # no failover: Exolve's errors are the last word
-    settings.PROVIDER_HTTP_TIMEOUT = 0.5
-    reset_providers()
-    return httpserver
-
-
 def queued_sms(reachable_customer, body="Ваш заказ 1042 готов к выдаче"):
     customer = reachable_customer("sms", address=PHONE, phone=PHONE)
     message = message_send(

@@ -12,7 +12,6 @@ from django.urls import reverse
 from werkzeug import Response
 
 from channels.models import Message, MessageStatus
-from channels.providers import reset_providers
 from channels.services.delivery import messages_deliver
 from channels.services.messages import message_send
 from channels.services.unconfirmed import message_resend
@@ -20,19 +19,6 @@ from channels.services.unconfirmed import message_resend
 pytestmark = pytest.mark.django_db
 
 SEND_PATH = "/messaging/v1/SendSMS"
-
-
-@pytest.fixture
-def exolve(settings, httpserver):
-    settings.MESSAGING_SANDBOX = False
-    settings.SMS_PROVIDER = "exolve"
-    settings.EXOLVE_BASE_URL = httpserver.url_for("/").rstrip("/")
-    settings.EXOLVE_API_KEY = "exolve-key"
-    settings.EXOLVE_SENDER = "+79990001122"
-    settings.TWILIO_ACCOUNT_SID = ""
-    settings.PROVIDER_HTTP_TIMEOUT = 0.3
-    reset_providers()
-    return httpserver
 
 
 @pytest.fixture
