@@ -72,6 +72,18 @@ def _send(customers: list, source_ref: str) -> list[int]:
     return ids
 
 
+def campaign_enqueue_in_chunks(ids: list[int]) -> None:
+    """Replace the campaign's one-id tasks (message_send enqueues each message on its own) with
+    tasks of 100 ids, as `messages_enqueue` sends a bulk campaign and the sweeper's catch-up, so a
+    killed thread has a whole chunk in flight. Only while no send worker runs."""
+    from channels.services.messages import SEND_QUEUE, messages_enqueue
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(SEND_QUEUE)
+    messages_enqueue(ids)
+
+
 def status_counts(url: str, source_ref: str) -> dict[str, int]:
     with psycopg.connect(url) as connection:
         return dict(

@@ -89,5 +89,5 @@ def goals(results: list[dict]) -> list[dict]:
 def report_print(results: list[dict]) -> list[dict]:
     table_print(results)
     rows = goals(results)
-    goals_print(rows, what_width=46, value_format=",.0f")
+    goals_print(rows, what_width=52, value_format=",.0f")
     return rows

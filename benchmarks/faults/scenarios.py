@@ -3,7 +3,8 @@ drains until no message is pending or the deadline passes.
 
 A scenario runs in these steps:
 
-1. the campaign's messages are made with `message_send` (queued, their ids on the `send` queue);
+1. the campaign's messages are made with `message_send` (queued, each id a task on the `send`
+   queue; `sigkill-chunks` replaces those tasks with tasks of 100 ids);
 2. the send workers start; the clock starts when they are ready;
 3. every `POLL_SECONDS` the fault is given the elapsed time and the number of texts the gateway
    has taken, and breaks or mends what it owns (a worker, the broker, the gateway's mode);
@@ -20,7 +21,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from benchmarks.faults.campaign import PENDING, campaign_outcome, campaign_send, status_counts
+from benchmarks.faults.campaign import (
+    PENDING,
+    campaign_enqueue_in_chunks,
+    campaign_outcome,
+    campaign_send,
+    status_counts,
+)
 from benchmarks.faults.gateway import Gateway
 from benchmarks.faults.processes import Processes
 
@@ -119,10 +126,13 @@ class Scenario:
     title: str
     # The 429 burst has a goal of no failed message; the other scenarios may fail messages.
     no_failures_goal: bool = False
+    # Tasks of 100 ids (a bulk campaign, the sweeper) instead of message_send's one id a task.
+    chunked: bool = False
 
 
 SCENARIOS = (
     Scenario("sigkill", "SIGKILL of a send worker mid-campaign"),
+    Scenario("sigkill-chunks", "SIGKILL mid-campaign, 100 ids a task", chunked=True),
     Scenario("broker", "broker (redis-server) down 60 s mid-campaign"),
     Scenario("gateway-500", "gateway answers 500"),
     Scenario("gateway-429", "gateway answers 429 + Retry-After", no_failures_goal=True),
@@ -161,11 +171,13 @@ def scenario_run(
     gateway.reset()
     gateway.mode("ok")
     started = time.monotonic()
-    campaign_send(
+    ids = campaign_send(
         first_customer=1 + number * settings.messages,
         count=settings.messages,
         source_ref=source_ref,
     )
+    if scenario.chunked:
+        campaign_enqueue_in_chunks(ids)
     print(f"    made by message_send in {time.monotonic() - started:.1f} s", flush=True)
     fault = _fault(scenario, settings, processes, gateway)
     try:
@@ -199,7 +211,7 @@ def scenario_run(
 
 def _fault(scenario: Scenario, settings: Settings, processes: Processes, gateway: Gateway):
     mid_campaign = settings.messages // 3
-    if scenario.slug == "sigkill":
+    if scenario.slug in ("sigkill", "sigkill-chunks"):
         return WorkerKill(processes, at=mid_campaign, pool_threads=settings.concurrency)
     if scenario.slug == "broker":
         return BrokerOutage(processes, at=mid_campaign, seconds=settings.outage_seconds)
