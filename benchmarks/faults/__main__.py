@@ -30,12 +30,14 @@ from benchmarks.faults.processes import Processes, RedisServer
 from benchmarks.faults.report import report_print
 from benchmarks.faults.scenarios import SCENARIOS, Settings, scenario_run
 from benchmarks.ingest import database
+from benchmarks.ingest.server import gunicorn
 from benchmarks.options import add_postgres_option
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 DATABASE = "kaskad_faults"
 EXOLVE_API_KEY = "faults-exolve-key"
 EXOLVE_SENDER = "79990000000"
+EXOLVE_WEBHOOK_SECRET = "faults-exolve-webhook-secret"
 # Compressed time, so a scenario drains in a minute or two instead of production's twenty: a
 # killed worker's rows come back after SEND_CLAIM_SECONDS, which must still outlast the slowest
 # chunk (here: the read-timeout phase, at most fault-seconds / PROVIDER_HTTP_TIMEOUT timeouts a
@@ -98,6 +100,9 @@ def main() -> int:
         "EXOLVE_BASE_URL": gateway.url,
         "EXOLVE_API_KEY": EXOLVE_API_KEY,
         "EXOLVE_SENDER": EXOLVE_SENDER,
+        "EXOLVE_WEBHOOK_SECRET": EXOLVE_WEBHOOK_SECRET,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; no TLS proxy in front
         "TWILIO_ACCOUNT_SID": "",  # no failover gateway: every SMS goes through this one
         "PROVIDER_RATE_LIMITS": orjson.dumps({"exolve": 1_000_000}).decode(),
         "PROVIDER_HTTP_TIMEOUT": str(PROVIDER_HTTP_TIMEOUT),
@@ -131,18 +136,31 @@ def main() -> int:
             database.manage(env, "migrate", "--no-input")
             database.manage(env, "sync_periodic_tasks")
             _prepare(url, args.messages * len(scenarios), started_at)
-            processes.start_beat_and_default_worker()
-            for number, scenario in enumerate(scenarios):
-                results.append(
-                    scenario_run(
-                        scenario,
-                        number=number,
-                        settings=settings,
-                        processes=processes,
-                        gateway=gateway,
-                        url=url,
-                    )
+            # Kaskad's web side, for the gateway's delivery reports (channels/hooks/exolve.py).
+            with gunicorn(
+                env,
+                workers=2,
+                worker_class="sync",
+                threads=1,
+                log_path=RESULTS_DIR / "faults-gunicorn.log",
+            ) as server:
+                gateway.report_to(
+                    f"http://127.0.0.1:{server.port}/hooks/exolve/status"
+                    f"?secret={EXOLVE_WEBHOOK_SECRET}"
                 )
+                processes.start_beat_and_default_worker()
+                for number, scenario in enumerate(scenarios):
+                    results.append(
+                        scenario_run(
+                            scenario,
+                            number=number,
+                            settings=settings,
+                            processes=processes,
+                            gateway=gateway,
+                            url=url,
+                        )
+                    )
+                processes.stop_all()  # before gunicorn, which the report loop may still reach
     finally:
         processes.stop_all()
         from django.db import connections

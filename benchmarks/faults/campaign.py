@@ -105,6 +105,7 @@ class Outcome:
     failed: int
     failed_but_delivered: int  # failed in Kaskad although the gateway took it
     unconfirmed: int | None  # None: the code under test has no such status
+    unconfirmed_but_delivered: int  # unconfirmed although the gateway took it (no resend needed)
     still_pending: int  # not settled by the deadline
     statuses: dict[str, int]
     attempts_max: int
@@ -124,7 +125,8 @@ def campaign_outcome(url: str, source_ref: str, deliveries: dict[str, int]) -> O
             "SELECT address, status, attempts FROM kaskad_channels_message WHERE source_ref = %s",
             [source_ref],
         ).fetchall()
-    exactly_once = lost = duplicated = extra = failed = failed_delivered = unconfirmed = 0
+    exactly_once = lost = duplicated = extra = failed = failed_delivered = 0
+    unconfirmed = unconfirmed_delivered = 0
     pending = 0
     statuses: dict[str, int] = {}
     for address, status, _attempts in rows:
@@ -140,6 +142,7 @@ def campaign_outcome(url: str, source_ref: str, deliveries: dict[str, int]) -> O
             failed_delivered += taken > 0
         elif status == "unconfirmed":
             unconfirmed += 1
+            unconfirmed_delivered += taken > 0
         elif taken == 0:
             lost += 1
         if status in PENDING:
@@ -153,6 +156,7 @@ def campaign_outcome(url: str, source_ref: str, deliveries: dict[str, int]) -> O
         failed=failed,
         failed_but_delivered=failed_delivered,
         unconfirmed=unconfirmed if has_unconfirmed else None,
+        unconfirmed_but_delivered=unconfirmed_delivered,
         still_pending=pending,
         statuses=statuses,
         attempts_max=max((row[2] for row in rows), default=0),

@@ -15,10 +15,18 @@ Modes (set with `gateway.mode(...)` while it runs):
 
 - `ok`: answers `{"message_id": "<uuid>"}` after `latency` seconds;
 - `500`: answers 500 with Exolve's error body;
-- `429`: answers 429 with `Retry-After: <retry_after>`;
+- `429`: answers 429 with `Retry-After: <retry_after>` at once (a rate limiter does not wait);
 - `late`: takes the message, then answers only after `late_seconds` (longer than the client's read
   timeout, so the client sees a timeout although the text went out);
 - `close`: takes the message, then closes the connection without an answer.
+
+Delivery reports: once told where (`gateway.report_to(url)`, Kaskad's `/hooks/exolve/status` with
+its secret), the gateway reports every text it took as DELIVERED, `REPORT_DELAY_SECONDS` later, as
+Exolve does: `{"message_id": <the gateway's id>, "status": "DELIVERED", "date": …}`. That includes
+the texts whose answer the client never got; their id means nothing to Kaskad, exactly as with the
+real gateway. A report Kaskad does not answer with 200 is tried again, up to `REPORT_ATTEMPTS`
+times; one that reaches Kaskad before it recorded the gateway's id is answered "not applied" and
+not repeated: Kaskad answered 200, so for the gateway the report is done.
 
 A malformed request (wrong path, key, sender or body) is refused with 4xx and counted: the suite
 fails if any is seen, so a broken client cannot look healthy.
@@ -36,8 +44,10 @@ import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 SEND_SMS_PATH = "/messaging/v1/SendSMS"
 MODES = ("ok", "500", "429", "late", "close")
@@ -45,12 +55,18 @@ STARTUP_TIMEOUT_SECONDS = 30
 CONTROL_TIMEOUT_SECONDS = 30
 # Most requests are a few hundred bytes; anything far larger is not a client of ours.
 MAX_BODY_BYTES = 64 * 1024
+IDLE_SECONDS = 120  # a keep-alive connection with no request for this long is closed
+REPORT_DELAY_SECONDS = 2.0
+REPORT_ATTEMPTS = 3
+REPORT_TIMEOUT_SECONDS = 10
+REPORTERS = 4  # reports posted at once
 
 
 @dataclass
 class Record:
     deliveries: Counter = field(default_factory=Counter)  # destination → times taken
     answers: Counter = field(default_factory=Counter)  # answer kind → requests
+    reports: Counter = field(default_factory=Counter)  # applied / not applied / failed
     refused: int = 0
     refusals: list[str] = field(default_factory=list)  # the first few, to say what went wrong
 
@@ -63,6 +79,7 @@ class Record:
         return {
             "deliveries": dict(self.deliveries),
             "answers": dict(self.answers),
+            "reports": dict(self.reports),
             "refused": self.refused,
             "refusals": list(self.refusals),
         }
@@ -82,14 +99,67 @@ class _Gateway:
         self.latency = latency
         self.mode = Mode()
         self.record = Record()
+        self.report_url = ""
+        self.reports: asyncio.Queue = asyncio.Queue()
+        self.reports_pending = 0  # scheduled, queued or being posted
+
+    def take(self, destination: str) -> str:
+        """Record a text as taken; returns the gateway's id for it and schedules its report."""
+        self.record.deliveries[destination] += 1
+        message_id = str(uuid.uuid4())
+        if self.report_url:
+            self.reports_pending += 1
+            loop = asyncio.get_running_loop()
+            loop.call_later(REPORT_DELAY_SECONDS, self.reports.put_nowait, (message_id, 1))
+        return message_id
+
+    async def report_loop(self) -> NoReturn:
+        while True:
+            message_id, attempt = await self.reports.get()
+            try:
+                applied = await self.report(message_id)
+            except (OSError, ValueError, IndexError, TimeoutError, asyncio.IncompleteReadError):
+                if attempt < REPORT_ATTEMPTS:  # again a little later, as a gateway would
+                    retry = (message_id, attempt + 1)
+                    asyncio.get_running_loop().call_later(attempt, self.reports.put_nowait, retry)
+                    continue
+                self.record.reports["failed"] += 1
+            else:
+                self.record.reports["applied" if applied else "not applied"] += 1
+            self.reports_pending -= 1
+
+    async def report(self, message_id: str) -> bool:
+        """POST one delivery report to Kaskad; whether Kaskad applied it to a message."""
+        url = urlsplit(self.report_url)
+        body = json.dumps(
+            {"message_id": message_id, "status": "DELIVERED", "date": datetime.now(UTC).isoformat()}
+        ).encode()
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(url.hostname, url.port), REPORT_TIMEOUT_SECONDS
+        )
+        try:
+            writer.write(
+                b"POST %s?%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                % (url.path.encode(), url.query.encode(), url.netloc.encode(), len(body), body)
+            )
+            await writer.drain()
+            response = await asyncio.wait_for(reader.read(), REPORT_TIMEOUT_SECONDS)
+        finally:
+            writer.close()
+        head, _, payload = response.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        if status != 200:
+            raise ValueError(f"Kaskad answered {status}: {payload[:200]!r}")
+        return bool(json.loads(payload).get("applied"))
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return  # the client closed its keep-alive connection
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_SECONDS)
+                except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+                    return  # the client closed its keep-alive connection, or left it idle
                 request_line, *header_lines = head[:-4].split(b"\r\n")
                 method, _, rest = request_line.partition(b" ")
                 path = rest.partition(b" ")[0]
@@ -117,19 +187,19 @@ class _Gateway:
             await self.write(writer, b"400 Bad Request", {"error": {"message": refusal}})
             return True
         mode = self.mode  # the mode when the request arrived decides its fate
-        await asyncio.sleep(self.latency)
-        if mode.name == "500":
-            self.record.answers["500"] += 1
-            await self.write(writer, b"500 Internal Server Error", {"error": {"message": "down"}})
-            return True
-        if mode.name == "429":
+        if mode.name == "429":  # a rate limiter refuses at the door, without the usual latency
             self.record.answers["429"] += 1
             extra = b"Retry-After: %d\r\n" % mode.retry_after
             await self.write(
                 writer, b"429 Too Many Requests", {"error": {"message": "slow"}}, extra
             )
             return True
-        self.record.deliveries[destination] += 1  # from here on the text goes out
+        await asyncio.sleep(self.latency)
+        if mode.name == "500":
+            self.record.answers["500"] += 1
+            await self.write(writer, b"500 Internal Server Error", {"error": {"message": "down"}})
+            return True
+        message_id = self.take(destination)  # from here on the text goes out
         if mode.name == "close":
             self.record.answers["closed"] += 1
             return False
@@ -138,10 +208,10 @@ class _Gateway:
             await asyncio.sleep(mode.late_seconds)
             # The client has given up by now; the answer goes nowhere (or fails to).
             with contextlib.suppress(ConnectionError):
-                await self.write(writer, b"200 OK", {"message_id": str(uuid.uuid4())})
+                await self.write(writer, b"200 OK", {"message_id": message_id})
             return False
         self.record.answers["200"] += 1
-        await self.write(writer, b"200 OK", {"message_id": str(uuid.uuid4())})
+        await self.write(writer, b"200 OK", {"message_id": message_id})
         return headers.get(b"connection", b"").lower() != b"close"
 
     def check(self, method, path, headers, body) -> tuple[str, str]:
@@ -175,13 +245,18 @@ def _serve(control: Connection, port: int, api_key: str, sender: str, latency: f
     loop = asyncio.new_event_loop()
 
     async def start() -> asyncio.AbstractServer:
+        for _ in range(REPORTERS):
+            asyncio.get_running_loop().create_task(gateway.report_loop())
         return await asyncio.start_server(gateway.handle, "127.0.0.1", port, backlog=1024)
 
     loop.run_until_complete(start())
     threading.Thread(target=loop.run_forever, daemon=True).start()
     control.send("ready")
     while True:
-        command, argument = control.recv()
+        try:
+            command, argument = control.recv()
+        except EOFError:  # the suite is gone without saying stop
+            os._exit(0)
         # Changes are handed to the event loop's thread, so a request never sees half of one.
         if command == "mode":
             loop.call_soon_threadsafe(setattr, gateway, "mode", Mode(**argument))
@@ -189,8 +264,11 @@ def _serve(control: Connection, port: int, api_key: str, sender: str, latency: f
         elif command == "record":
             future = asyncio.run_coroutine_threadsafe(_summary(gateway), loop)
             control.send(future.result(timeout=CONTROL_TIMEOUT_SECONDS))
-        elif command == "taken":
-            future = asyncio.run_coroutine_threadsafe(_taken(gateway), loop)
+        elif command == "report_to":
+            loop.call_soon_threadsafe(setattr, gateway, "report_url", argument)
+            control.send("ok")
+        elif command == "progress":
+            future = asyncio.run_coroutine_threadsafe(_progress(gateway), loop)
             control.send(future.result(timeout=CONTROL_TIMEOUT_SECONDS))
         elif command == "reset":
             loop.call_soon_threadsafe(setattr, gateway, "record", Record())
@@ -204,8 +282,8 @@ async def _summary(gateway: _Gateway) -> dict:
     return gateway.record.summary()
 
 
-async def _taken(gateway: _Gateway) -> int:
-    return gateway.record.deliveries.total()
+async def _progress(gateway: _Gateway) -> tuple[int, int]:
+    return gateway.record.deliveries.total(), gateway.reports_pending
 
 
 def free_port() -> int:
@@ -257,9 +335,13 @@ class Gateway:
     def record(self) -> dict:
         return self._call("record", None)
 
-    def taken(self) -> int:
-        """How many texts the gateway has taken so far (cheaper than the whole record)."""
-        return self._call("taken", None)
+    def progress(self) -> tuple[int, int]:
+        """(texts taken so far, delivery reports not yet posted): cheaper than the record."""
+        return self._call("progress", None)
+
+    def report_to(self, url: str) -> None:
+        """Send a delivery report of every text taken from now on to `url`."""
+        self._call("report_to", url)
 
     def reset(self) -> None:
         self._call("reset", None)

@@ -52,8 +52,13 @@ def table_print(results: list[dict]) -> None:
         details = [f"{o['extra_copies']:,} extra texts"] if o["duplicated"] else []
         if o["failed_but_delivered"]:
             details.append(f"{o['failed_but_delivered']:,} failed although the gateway took them")
+        if o["unconfirmed"]:
+            details.append(
+                f"{o['unconfirmed_but_delivered']:,} of the unconfirmed reached the gateway"
+            )
         details.append(f"most attempts {o['attempts_max']}")
         details.append(f"gateway answers {result['gateway_answers']}")
+        details.append(f"delivery reports {result['delivery_reports']}")
         if notes:
             details.append(", ".join(f"{key} {value}" for key, value in notes.items()))
         print(f"  {result['scenario']}: " + "; ".join(details))

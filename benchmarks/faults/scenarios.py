@@ -9,7 +9,7 @@ A scenario runs in these steps:
 3. every `POLL_SECONDS` the fault is given the elapsed time and the number of texts the gateway
    has taken, and breaks or mends what it owns (a worker, the broker, the gateway's mode);
 4. once the fault is over, the campaign's pending rows are counted every second until there are
-   none (drained) or the deadline passes;
+   none (drained), then the gateway's last delivery reports are awaited, all within a deadline;
 5. the send workers stop, and each message's status is set against the gateway's record.
 
 Beat and the `default` worker run throughout: their sweeper is what recovers rows whose tasks a
@@ -182,7 +182,10 @@ def scenario_run(
     fault = _fault(scenario, settings, processes, gateway)
     try:
         processes.start_send_workers(
-            count=settings.workers, concurrency=settings.concurrency, env=settings.worker_env
+            count=settings.workers,
+            concurrency=settings.concurrency,
+            env=settings.worker_env,
+            label=scenario.slug,
         )
         drained_after = _drain(source_ref, fault, gateway, url, settings.deadline_seconds)
     finally:
@@ -204,6 +207,7 @@ def scenario_run(
         "drained_after_seconds": round(drained_after, 1) if drained_after is not None else None,
         "fault": fault.notes,
         "gateway_answers": record["answers"],
+        "delivery_reports": record["reports"],
         "killed_threads": fault.notes.get("killed_worker_pool_threads"),
         "no_failures_goal": scenario.no_failures_goal,
     }
@@ -232,20 +236,29 @@ def _fault(scenario: Scenario, settings: Settings, processes: Processes, gateway
 
 def _drain(source_ref: str, fault: Fault, gateway: Gateway, url: str, deadline: float):
     """Poll until the fault is over and no message is pending; returns the seconds that took, or
-    None when the deadline passed first."""
+    None when the deadline passed first. Then, within the same deadline, wait for the gateway to
+    post its last delivery reports, which settle statuses but are not part of the drain time."""
     started = time.monotonic()
     last_count = last_progress = 0.0
+    drained_after = None
     while (elapsed := time.monotonic() - started) < deadline:
-        taken = gateway.taken()
+        taken, reports_pending = gateway.progress()
         if not fault.finished:
             fault.tick(elapsed, taken)
         if elapsed - last_count >= COUNT_SECONDS:
             last_count = elapsed
             counts = status_counts(url, source_ref)
-            if fault.finished and not any(counts.get(status) for status in PENDING):
-                return elapsed
+            pending = any(counts.get(status) for status in PENDING)
+            if drained_after is None and fault.finished and not pending:
+                drained_after = elapsed
+            if drained_after is not None and not reports_pending:
+                break
             if elapsed - last_progress >= PROGRESS_SECONDS:
                 last_progress = elapsed
-                print(f"    {elapsed:5.0f} s: {taken:,} texts taken; {counts}", flush=True)
+                print(
+                    f"    {elapsed:5.0f} s: {taken:,} texts taken, {reports_pending:,} reports "
+                    f"to post; {counts}",
+                    flush=True,
+                )
         time.sleep(POLL_SECONDS)
-    return None
+    return drained_after
