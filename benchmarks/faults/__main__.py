@@ -65,7 +65,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--fault-seconds", type=float, default=20, help="500 / late / close phases (20 s)"
     )
-    parser.add_argument("--burst", type=float, default=30, help="the 429 burst (30 s)")
+    parser.add_argument("--burst", type=float, default=60, help="the 429 burst (60 s)")
     parser.add_argument("--retry-after", type=int, default=5, help="429 Retry-After (5 s)")
     add_postgres_option(parser)
     parser.add_argument("--database", default=DATABASE, help=f"database to create ({DATABASE})")
