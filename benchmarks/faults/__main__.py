@@ -73,13 +73,15 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _stop_on_sigterm(signum, frame) -> None:
+def _stop_on_signal(signum, frame) -> None:
     raise KeyboardInterrupt  # unwinds through every `finally`, which stops what was started
 
 
 def main() -> int:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    # Also SIGINT: a shell that starts the suite in the background would have it ignore Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
     scenarios = [s for s in SCENARIOS if not args.only or s.slug in args.only]
     started_at = datetime.now(UTC)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
