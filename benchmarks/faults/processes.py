@@ -106,15 +106,13 @@ class Processes:
         )
         _wait_for_line(beat, beat_log, b"beat: Starting", BEAT_STARTUP_TIMEOUT_SECONDS)
 
-    def start_send_workers(
-        self, *, count: int, concurrency: int, env: dict[str, str], label: str
-    ) -> None:
+    def start_send_workers(self, *, count: int, concurrency: int, label: str) -> None:
         logs = []
         for number in range(1, count + 1):
             log_path = self.log_dir / f"faults-{label}-worker-{number}.log"
             self.send_workers.append(
                 celery_worker_start(
-                    {**self.env, **env},
+                    self.env,
                     queue="send",
                     name=f"faults-send-{number}",
                     log_path=log_path,

@@ -19,7 +19,7 @@ killed worker or a broker outage took with them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from benchmarks.faults.campaign import (
     PENDING,
@@ -154,7 +154,6 @@ class Settings:
     burst_seconds: float
     retry_after: int
     late_seconds: float
-    worker_env: dict[str, str] = field(default_factory=dict)
 
 
 def scenario_run(
@@ -184,15 +183,14 @@ def scenario_run(
         processes.start_send_workers(
             count=settings.workers,
             concurrency=settings.concurrency,
-            env=settings.worker_env,
             label=scenario.slug,
         )
         drained_after = _drain(source_ref, fault, gateway, url, settings.deadline_seconds)
     finally:
         fault.mend()
         processes.stop_send_workers()
-    outcome = campaign_outcome(url, source_ref, gateway.record()["deliveries"])
     record = gateway.record()
+    outcome = campaign_outcome(url, source_ref, record["deliveries"])
     if record["refused"]:
         raise RuntimeError(f"the gateway refused malformed requests: {record['refusals']}")
     drained = "NOT DRAINED" if drained_after is None else f"drained in {drained_after:.1f} s"
