@@ -18,12 +18,14 @@ from channels.models import (
     DeliverySettings,
     InboundMessage,
     Message,
+    MessageStatus,
     MessageStatusChange,
     PushSubscription,
     SandboxMessage,
     WebhookDelivery,
     WebhookSubscription,
 )
+from channels.services.unconfirmed import message_resend
 from channels.services.webhooks_out import forget_webhook_subscriptions
 from customers.admin.pagination import EstimatedCountPaginator
 
@@ -50,10 +52,35 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
+class NeedsAttentionFilter(admin.SimpleListFilter):
+    """Messages a person must look at: unconfirmed ones (maybe delivered, maybe not)."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [("unconfirmed", "Unconfirmed: may or may not have reached the gateway")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unconfirmed":
+            return queryset.filter(status=MessageStatus.UNCONFIRMED)
+        return queryset
+
+
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):
-    list_display = ["id", "customer", "channel", "provider", "category", "status", "queued_at"]
-    list_filter = ["status", "channel", "category", "source", "provider"]
+    list_display = [
+        "id",
+        "customer",
+        "channel",
+        "provider",
+        "category",
+        "status",
+        "status_reason",
+        "queued_at",
+    ]
+    list_filter = [NeedsAttentionFilter, "status", "channel", "category", "source", "provider"]
+    actions = ["resend"]
     # Exact-match fields only: an address or a gateway id, so the search stays on an index.
     search_fields = ["=address", "=provider_message_id", "=idempotency_key"]
     raw_id_fields = ["customer", "conversation"]
@@ -61,6 +88,22 @@ class MessageAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     ordering = ["-queued_at", "-id"]
     inlines = [StatusChangeInline]
+
+    def has_resend_permission(self, request) -> bool:
+        # The admin never edits messages; resending is allowed to staff who may change them.
+        return request.user.has_perm("kaskad_channels.change_message")
+
+    @admin.action(description="Resend the selected unconfirmed messages", permissions=["resend"])
+    def resend(self, request, queryset):
+        ids = queryset.filter(status=MessageStatus.UNCONFIRMED).values_list("pk", flat=True)
+        actor = f"staff:{request.user.get_username()}"
+        resent = sum(message_resend(message_id=pk, actor=actor) for pk in ids)
+        skipped = queryset.count() - resent
+        self.message_user(
+            request,
+            f"{resent} messages will be sent again."
+            + (f" {skipped} were not unconfirmed and were left alone." if skipped else ""),
+        )
 
 
 @admin.register(SandboxMessage)

@@ -11,6 +11,9 @@ from customers.models import Channel, Customer
 
 class MessageStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    # The gateway may or may not have it (a timeout or a dropped connection after the request
+    # went out): not resent blindly; a delivery report, a status lookup or staff settle it.
+    UNCONFIRMED = "unconfirmed", "Unconfirmed"
     SENT = "sent", "Sent"
     DELIVERED = "delivered", "Delivered"
     OPENED = "opened", "Opened"
@@ -26,13 +29,14 @@ class MessageStatus(models.TextChoices):
 # any attempt.
 STATUS_RANK: dict[str, int] = {
     MessageStatus.QUEUED: 0,
-    MessageStatus.SENT: 1,
-    MessageStatus.FAILED: 2,
-    MessageStatus.BOUNCED: 2,
-    MessageStatus.DELIVERED: 3,
-    MessageStatus.OPENED: 4,
-    MessageStatus.CLICKED: 5,
-    MessageStatus.SUPPRESSED: 6,
+    MessageStatus.UNCONFIRMED: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.FAILED: 3,
+    MessageStatus.BOUNCED: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.OPENED: 5,
+    MessageStatus.CLICKED: 6,
+    MessageStatus.SUPPRESSED: 7,
 }
 FINAL_STATUSES = frozenset(
     {MessageStatus.FAILED, MessageStatus.BOUNCED, MessageStatus.SUPPRESSED, MessageStatus.CLICKED}
@@ -82,12 +86,17 @@ class Message(models.Model):
         db_index=False,  # see message_conversation: most messages belong to none
     )
     status = models.CharField(
-        max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+        max_length=12, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )
     status_reason = models.CharField(max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    # SHA-256 of the API request as received, so a retry with the same key is recognised even
+    # though the stored body was rewritten (opt-out line, short links).
+    request_hash = models.CharField(max_length=64, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Rate-limit answers (429) from gateways: not attempts, but bounded (SEND_MAX_RATE_LIMITED).
+    rate_limited = models.PositiveSmallIntegerField(default=0)
     # SMS parts (GSM-7 / UCS-2), which is what the gateway bills.
     parts = models.PositiveSmallIntegerField(null=True, blank=True)
     # Earliest time the next attempt may run: quiet hours, retry backoff or a rate limit.
@@ -127,7 +136,7 @@ class Message(models.Model):
             ),
             models.Index(
                 fields=["status", "-queued_at"],
-                condition=models.Q(status__in=["failed", "bounced", "suppressed"]),
+                condition=models.Q(status__in=["failed", "bounced", "suppressed", "unconfirmed"]),
                 name="message_problems",
             ),
         ]
@@ -141,10 +150,11 @@ class Message(models.Model):
 
 
 class MessageStatusChange(models.Model):
-    """Every status a message reached, with where the news came from (worker, webhook, pixel)."""
+    """Every status a message reached, with where the news came from (worker, webhook, pixel),
+    and every send attempt with the gateway's answer (a retried one stays `queued`)."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="status_changes")
-    status = models.CharField(max_length=10, choices=MessageStatus.choices)
+    status = models.CharField(max_length=12, choices=MessageStatus.choices)
     reason = models.CharField(max_length=500, blank=True)
     source = models.CharField(max_length=50, blank=True)
     occurred_at = models.DateTimeField(default=now)

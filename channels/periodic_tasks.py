@@ -7,6 +7,11 @@ PERIODIC_TASKS = [
         every_seconds=30,
     ),
     PeriodicJob(
+        name="Settle unconfirmed messages from the gateways' status lookups",
+        task="channels.tasks.settle_unconfirmed_messages",
+        every_seconds=300,
+    ),
+    PeriodicJob(
         name="Retry outbound webhooks",
         task="channels.tasks.sweep_webhooks",
         every_seconds=30,

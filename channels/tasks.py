@@ -23,6 +23,14 @@ def sweep_messages() -> int:
     return messages_sweep()
 
 
+@shared_task
+def settle_unconfirmed_messages() -> dict:
+    """Ask gateways with a status lookup what became of their unconfirmed messages."""
+    from channels.services.unconfirmed import messages_settle_unconfirmed
+
+    return messages_settle_unconfirmed()
+
+
 @shared_task(acks_late=True)
 def deliver_webhook(delivery_id: int) -> str:
     """POST one outbound webhook to the CRM; failures are retried by the webhook sweeper."""

@@ -288,6 +288,9 @@ TELEPHONY_WEBHOOK_SECRET = env.str("TELEPHONY_WEBHOOK_SECRET", default="")
 # Delivery: timeouts, retries, and per-provider rate limits (messages per second, all workers).
 PROVIDER_HTTP_TIMEOUT = env.float("PROVIDER_HTTP_TIMEOUT", default=10.0)
 SEND_MAX_ATTEMPTS = env.int("SEND_MAX_ATTEMPTS", default=4)  # per provider, before failover
+# Rate-limit answers (429) a message may get before they count as failed attempts: with the
+# 10 s floor on each wait, at least ~8 minutes of a gateway saying "not now".
+SEND_MAX_RATE_LIMITED = env.int("SEND_MAX_RATE_LIMITED", default=50)
 # How long a worker holds the messages it is sending; a killed worker's rows return after it. It
 # must outlast the slowest chunk: 100 sends that each run into PROVIDER_HTTP_TIMEOUT take 1,000 s.
 SEND_CLAIM_SECONDS = env.int("SEND_CLAIM_SECONDS", default=1200)

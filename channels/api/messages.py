@@ -1,8 +1,11 @@
 """API v1 for messages: send one (202, delivered in the background), read one, list them."""
 
+import hashlib
+import json
 from typing import Annotated, Any, Literal
 
 import django_filters
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -143,7 +146,7 @@ class MessageListCreateView(generics.ListAPIView):
         description="Checks consent, address, frequency caps and quiet hours, stores the message "
         "and answers 202 at once; delivery runs in the background. A refused send is stored as "
         "`suppressed` with `status_reason`. The same `idempotency_key` again returns the first "
-        "message and sends nothing; reusing it for a different customer, channel or body is 422.",
+        "message and sends nothing; reusing it for a different request is 422.",
         request=MessageIn,
         responses={202: MessageSerializer, **error_responses(*WRITE_ERRORS, 404, 422)},
     )
@@ -152,6 +155,7 @@ class MessageListCreateView(generics.ListAPIView):
         if errors := _content_errors(data):
             raise ValidationFailed(errors)
         customer = get_object_or_404(Customer, external_id=data.customer, erased_at__isnull=True)
+        request_hash = _request_hash(data)
         message = message_send(
             customer=customer,
             channel=data.channel,
@@ -163,8 +167,9 @@ class MessageListCreateView(generics.ListAPIView):
             payload=data.payload,
             source_ref=_api_key_name(request),
             idempotency_key=data.idempotency_key,
+            request_hash=request_hash,
         )
-        if data.idempotency_key and _differs(message, customer.pk, data):
+        if data.idempotency_key and _differs(message, customer.pk, data.channel, request_hash):
             raise ApiError(
                 "This idempotency_key was used for a different message.",
                 code="idempotency_key_reused",
@@ -180,19 +185,33 @@ class MessageDetailView(APIView):
     )
     def get(self, request, message_id: int):
         message = get_object_or_404(
-            Message.objects.select_related("customer").prefetch_related("status_changes"),
+            Message.objects.select_related("customer").prefetch_related(
+                Prefetch(
+                    "status_changes",
+                    queryset=MessageStatusChange.objects.order_by("occurred_at", "id"),
+                )
+            ),
             pk=message_id,
         )
         return Response(MessageDetailSerializer(message).data)
 
 
-def _differs(message: Message, customer_id: int, data: MessageIn) -> bool:
-    return (message.customer_id, message.channel, message.subject, message.body) != (
-        customer_id,
-        data.channel,
-        data.subject,
-        data.body,
-    )
+def _request_hash(data: MessageIn) -> str:
+    """SHA-256 of the request as received (its key left out), in a canonical JSON form."""
+    fields = data.model_dump(mode="json", exclude={"idempotency_key"})
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _differs(message: Message, customer_id: int, channel: str, request_hash: str) -> bool:
+    """Whether the message stored under this idempotency key came from a different request.
+
+    The stored body is no guide: marketing SMS get an opt-out line and links become short links.
+    Messages stored before request hashes were kept (or sent by campaigns and journeys) are
+    compared by customer and channel only."""
+    if message.request_hash:
+        return message.request_hash != request_hash
+    return (message.customer_id, message.channel) != (customer_id, channel)
 
 
 def _api_key_name(request) -> str:

@@ -72,7 +72,11 @@ def status_callback(request: HttpRequest) -> JsonResponse:
         reason = f"twilio: {raw_status}" + (f" (error {code})" if code else "")
         reason += f": {detail}" if detail else ""
     applied = message_status_apply_by_provider_id(
-        provider=PROVIDER, provider_message_id=sid, status=status, reason=reason
+        provider=PROVIDER,
+        provider_message_id=sid,
+        status=status,
+        reason=reason,
+        reference=request.GET.get("message", ""),  # ours, in the signed StatusCallback URL
     )
     return JsonResponse({"applied": applied})
 

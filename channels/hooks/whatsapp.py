@@ -55,6 +55,7 @@ class StatusUpdate:
     status: str
     occurred_at: datetime | None
     reason: str
+    reference: str = ""  # biz_opaque_callback_data: our message id, sent with the message
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
                 status=update.status,
                 occurred_at=update.occurred_at,
                 reason=update.reason,
+                reference=update.reference,
             )
         for item in inbound:
             inbound_receive(
@@ -158,7 +160,9 @@ def _status(status: dict[str, Any], where: str) -> StatusUpdate | None:
     if ours is None:
         return None  # "deleted", "warning" and future ones say nothing about delivery
     reason = _failure_reason(status) if ours == MessageStatus.FAILED else ""
-    return StatusUpdate(message_id, ours, _timestamp(status, where), reason)
+    reference = status.get("biz_opaque_callback_data")
+    reference = reference if isinstance(reference, str) else ""
+    return StatusUpdate(message_id, ours, _timestamp(status, where), reason, reference[:64])
 
 
 def _failure_reason(status: dict[str, Any]) -> str:

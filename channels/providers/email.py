@@ -22,7 +22,7 @@ import functools
 import logging
 import secrets
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from email.utils import parseaddr
 
 from anymail.exceptions import (
@@ -64,6 +64,8 @@ CONNECTION_ERROR = "connection"
 class EmailProvider(Provider):
     name = "email"
     channel = "email"
+    # SMTP servers and ESPs do not drop a second email with the same Message-ID.
+    dedupes_by_reference = False
 
     @classmethod
     def from_settings(cls) -> EmailProvider:
@@ -90,12 +92,12 @@ class EmailProvider(Provider):
         assert outcome.result is not None
         return outcome.result
 
-    def send_many(self, messages: Iterable[Message]) -> list[SendOutcome]:
+    def send_many(self, messages: Iterable[Message]) -> Iterator[SendOutcome]:
+        """Send over one connection, yielding each outcome as the server answered it."""
         messages = list(messages)
         if not messages:
-            return []
+            return
         connection = get_connection(self.config["EMAIL_BACKEND"], fail_silently=False)
-        outcomes: list[SendOutcome] = []
         needs_open = True
         try:
             for index, message in enumerate(messages):
@@ -104,23 +106,25 @@ class EmailProvider(Provider):
                         connection.open()
                     except Exception as exc:
                         # The server cannot be reached: no point trying each remaining message.
+                        # Nothing was sent on this connection, so the errors are certain.
                         error = email_error(exc)
-                        outcomes += [SendOutcome(m.pk, error=error) for m in messages[index:]]
+                        error.uncertain = False
+                        for m in messages[index:]:
+                            yield SendOutcome(m.pk, error=error)
                         break
                     needs_open = False
                 try:
                     result = self._send_one(connection, message)
                 except ProviderError as exc:
-                    outcomes.append(SendOutcome(message.pk, error=exc))
+                    yield SendOutcome(message.pk, error=exc)
                     if exc.code == CONNECTION_ERROR:
                         # The session is gone; the next message gets a fresh one.
                         _close_quietly(connection)
                         needs_open = True
                 else:
-                    outcomes.append(SendOutcome(message.pk, result=result))
+                    yield SendOutcome(message.pk, result=result)
         finally:
             _close_quietly(connection)
-        return outcomes
 
     def _send_one(self, connection, message: Message) -> SendResult:
         try:
@@ -227,7 +231,11 @@ def email_error(exc: BaseException) -> ProviderError:
         reason = " ".join(str(exc).split())
         if status is None or status == 429 or status >= 500:
             return ProviderError(
-                reason, permanent=False, code=str(status or ""), retry_after=_retry_after(exc)
+                reason,
+                permanent=False,
+                code=str(status or ""),
+                retry_after=_retry_after(exc),
+                uncertain=status is None,  # no answer: the ESP may have taken it
             )
         return ProviderError(reason, permanent=True, code=str(status))
     if isinstance(exc, (AnymailError, ImproperlyConfigured)):  # unsupported feature, settings
@@ -245,9 +253,16 @@ def email_error(exc: BaseException) -> ProviderError:
     if isinstance(exc, smtplib.SMTPResponseException):  # sender refused, DATA rejected
         return _by_reply_code(exc.smtp_code, _smtp_text(exc.smtp_error))
     # SMTPServerDisconnected and every other SMTPException are OSErrors, as are timeouts,
-    # refused connections and TLS failures: the session is gone, so retry on a new one.
+    # refused connections and TLS failures: the session is gone. Lost in the middle of a send
+    # (after DATA, say), the server may have taken the email, so it is uncertain; a failure to
+    # connect at all is made certain by send_many.
     if isinstance(exc, OSError):
-        return ProviderError(f"{type(exc).__name__}: {exc}", permanent=False, code=CONNECTION_ERROR)
+        return ProviderError(
+            f"{type(exc).__name__}: {exc}",
+            permanent=False,
+            code=CONNECTION_ERROR,
+            uncertain=not isinstance(exc, ConnectionRefusedError),
+        )
     if isinstance(exc, (BadHeaderError, ValueError, TypeError)):
         # A subject with a newline, an address Python cannot encode: sending again won't help.
         return ProviderError(f"{type(exc).__name__}: {exc}", permanent=True, code="invalid")

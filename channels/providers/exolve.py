@@ -52,6 +52,8 @@ class ExolveSmsProvider(Provider):
     name = "exolve"
     channel = "sms"
     settings_required = ("EXOLVE_BASE_URL", "EXOLVE_API_KEY", "EXOLVE_SENDER")
+    # SendSMS takes no client reference; GetList finds SMS by number, not by ours.
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)

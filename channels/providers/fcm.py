@@ -57,6 +57,8 @@ class FcmProvider(Provider):
     name = "fcm"
     channel = "push"
     settings_required = ("FCM_PROJECT_ID", "FCM_SERVICE_ACCOUNT_FILE")
+    # FCM HTTP v1 has no idempotency key (collapse keys only replace undelivered ones).
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)

@@ -2,7 +2,9 @@
 
 429, 408 (request timeout), 425 (too early) and 5xx answers, timeouts and connection errors
 are temporary (retried, then failover); other 4xx answers are permanent and carry the gateway's own
-reason. The ProviderError raised for an answer carries it as `error.response`, so a provider can
+reason. A read timeout, or a connection lost after it was made, is also `uncertain`: the request may
+have reached the gateway. A connection that could not be made (refused, DNS, connect timeout) is
+certain not to have. The ProviderError raised for an answer carries it as `error.response`, so a provider can
 reclassify by the gateway's own error code (`json_object(error.response)`).
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from channels.providers.base import ProviderError
 
@@ -47,11 +50,19 @@ def request(
     kwargs.setdefault("timeout", settings.PROVIDER_HTTP_TIMEOUT)
     try:
         response = session.request(method, url, **kwargs)
+    except requests.ConnectTimeout as exc:
+        raise ProviderError(f"connect timed out: {exc}", permanent=False, code="connect") from exc
     except requests.Timeout as exc:
-        raise ProviderError(f"timed out: {exc}", permanent=False, code="timeout") from exc
-    except requests.ConnectionError as exc:
         raise ProviderError(
-            f"connection failed: {exc}", permanent=False, code="connection"
+            f"timed out: {exc}", permanent=False, code="timeout", uncertain=True
+        ) from exc
+    except requests.ConnectionError as exc:
+        if never_connected(exc):
+            raise ProviderError(
+                f"could not connect: {exc}", permanent=False, code="connect"
+            ) from exc
+        raise ProviderError(
+            f"connection lost: {exc}", permanent=False, code="connection", uncertain=True
         ) from exc
     if response.ok:
         return response
@@ -71,6 +82,18 @@ def request(
         code=str(status),
         response=response,
     )
+
+
+def never_connected(exc: requests.ConnectionError) -> bool:
+    """Whether the connection was never made (refused, unknown host), so no request went out.
+
+    With retries off, urllib3 wraps a failure to connect in MaxRetryError(reason=
+    NewConnectionError); a connection that broke later (reset, closed without an answer) is a
+    ProtocolError or a bare OSError."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def json_object(response: requests.Response | None) -> dict[str, Any]:

@@ -23,6 +23,8 @@ class TelegramProvider(Provider):
     name = "telegram"
     channel = "telegram"
     settings_required = ("TELEGRAM_BASE_URL", "TELEGRAM_BOT_TOKEN")
+    # sendMessage has no idempotency key, and bots get no delivery reports.
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)

@@ -2,7 +2,14 @@
 
 `POST {TWILIO_BASE_URL}/2010-04-01/Accounts/{TWILIO_ACCOUNT_SID}/Messages.json` with HTTP Basic
 auth (account SID, auth token) and a form body `To`, `From`, `Body`, `StatusCallback`; the answer
-(201) is the message resource, whose `sid` is the provider message id. Errors are JSON
+(201) is the message resource, whose `sid` is the provider message id.
+
+Twilio takes no idempotency key for messages, so a send that may have arrived is never resent
+blindly (`dedupes_by_reference` is False). Our message id rides in the StatusCallback URL, which
+Twilio signs and calls back, so a report settles an unconfirmed message; and `status_lookup` lists
+the Messages sent to the number since shortly before the attempt (`GET Messages.json?To=&From=`):
+Twilio creates the resource before it answers, so one with our body means it has it, and none in
+a list that covers the whole period means it never got it. Errors are JSON
 `{"code", "message", "more_info", "status"}`: 4xx are permanent (21211 invalid number, 21610
 recipient unsubscribed) except the few codes that mean "not now"; 429 and 5xx are temporary.
 """
@@ -13,12 +20,14 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 import requests
 from django.conf import settings
 
-from channels.providers.base import Provider, ProviderError, SendResult
+from channels.providers.base import Provider, ProviderError, SendResult, StatusLookup
 from channels.providers.http import json_object, pooled_session, request
 from channels.sms_encoding import sms_size
 
@@ -26,6 +35,9 @@ if TYPE_CHECKING:
     from channels.models import Message
 
 STATUS_CALLBACK_PATH = "/hooks/twilio/status"
+LOOKUP_PAGE_SIZE = 50
+# How long before the unconfirmed attempt a lookup searches: Twilio's clock may differ from ours.
+LOOKUP_SLACK = timedelta(minutes=10)
 # Twilio error codes answered with a 4xx that are worth retrying: 20429 too many requests,
 # 21611 the sender's queue is full, 20500/20503 an internal error or service unavailable.
 TEMPORARY_CODES = frozenset({20429, 20500, 20503, 21611})
@@ -59,6 +71,8 @@ class TwilioSmsProvider(Provider):
         "TWILIO_AUTH_TOKEN",
         "TWILIO_FROM",
     )
+    # Messages.json takes no idempotency key (see status_lookup for what it does offer).
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)
@@ -81,7 +95,9 @@ class TwilioSmsProvider(Provider):
                     "To": message.address,
                     "From": self.sender,
                     "Body": message.body,
-                    "StatusCallback": self.status_callback,
+                    # Our reference rides in the URL (which Twilio signs), so a report can settle
+                    # a message whose send answer never came back.
+                    "StatusCallback": f"{self.status_callback}?message={message.pk}",
                 },
                 describe_error=twilio_error,
             )
@@ -101,5 +117,42 @@ class TwilioSmsProvider(Provider):
             )
         return SendResult(provider_message_id=str(sid), parts=sms_size(message.body).parts)
 
+    def status_lookup(self, message: Message) -> StatusLookup | None:
+        from channels.hooks.twilio import STATUS_MAP
+
+        since = message.updated_at - LOOKUP_SLACK
+        response = request(
+            self.session,
+            "GET",
+            self.url,
+            params={"To": message.address, "From": self.sender, "PageSize": LOOKUP_PAGE_SIZE},
+            describe_error=twilio_error,
+        )
+        listed = json_object(response).get("messages")
+        if not isinstance(listed, list):
+            return None
+        created = {}
+        for item in listed:
+            if isinstance(item, dict) and (at := _twilio_time(item.get("date_created"))):
+                created[id(item)] = at
+                if at >= since and item.get("body") == message.body and item.get("sid"):
+                    # Twilio has it; its early states (queued, accepted, sending) mean sent.
+                    status = STATUS_MAP.get(str(item.get("status")), "sent")
+                    return StatusLookup(status, str(item["sid"]), f"twilio: {item.get('status')}")
+        covers_period = (
+            len(listed) < LOOKUP_PAGE_SIZE or min(created.values(), default=since) < since
+        )
+        if covers_period:
+            return StatusLookup(None, reason=f"none of the messages to {message.address} match")
+        return None
+
     def close(self) -> None:
         self.session.close()
+
+
+def _twilio_time(value: object) -> datetime | None:
+    """Twilio's RFC 2822 dates ("Thu, 30 Jul 2015 20:12:31 +0000")."""
+    try:
+        return parsedate_to_datetime(value) if isinstance(value, str) else None
+    except (TypeError, ValueError):
+        return None

@@ -50,6 +50,8 @@ class ViberProvider(Provider):
     name = "viber"
     channel = "viber"
     settings_required = ("VIBER_BASE_URL", "VIBER_AUTH_TOKEN", "VIBER_SENDER_NAME")
+    # send_message has no idempotency key; its delivered callbacks carry only its own token.
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)

@@ -25,7 +25,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -60,6 +60,8 @@ class WebPushProvider(Provider):
     name = "webpush"
     channel = "push"
     settings_required = ("VAPID_PRIVATE_KEY", "VAPID_SUBJECT")
+    # Push services have no idempotency key (Topic only replaces undelivered ones).
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)
@@ -93,19 +95,18 @@ class WebPushProvider(Provider):
         subscriptions = _subscriptions([message.address])
         return self._push(message, subscriptions.get(message.address))
 
-    def send_many(self, messages: Iterable[Message]) -> list[SendOutcome]:
-        """Send a batch over the pooled session, reading all its subscriptions in one query."""
+    def send_many(self, messages: Iterable[Message]) -> Iterator[SendOutcome]:
+        """Send a batch over the pooled session, reading all its subscriptions in one query;
+        each outcome is yielded as it comes."""
         messages = list(messages)
         subscriptions = _subscriptions({message.address for message in messages})
-        outcomes = []
         for message in messages:
             try:
                 result = self._push(message, subscriptions.get(message.address))
             except ProviderError as exc:
-                outcomes.append(SendOutcome(message.pk, error=exc))
+                yield SendOutcome(message.pk, error=exc)
             else:
-                outcomes.append(SendOutcome(message.pk, result=result))
-        return outcomes
+                yield SendOutcome(message.pk, result=result)
 
     def _push(self, message: Message, subscription: PushSubscription | None) -> SendResult:
         from channels.services.push import push_subscription_forget

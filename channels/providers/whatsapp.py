@@ -43,6 +43,9 @@ class WhatsAppProvider(Provider):
     name = "whatsapp"
     channel = "whatsapp"
     settings_required = ("WHATSAPP_BASE_URL", "WHATSAPP_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")
+    # The Cloud API has no idempotency key; biz_opaque_callback_data only comes back in
+    # status webhooks (which settle an unconfirmed message), it does not stop a second send.
+    dedupes_by_reference = False
 
     def __init__(self, config: dict[str, str]) -> None:
         super().__init__(config)
@@ -86,6 +89,8 @@ def whatsapp_request_body(message: Message) -> dict[str, Any]:
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": message.address.lstrip("+"),
+        # Echoed in Meta's status webhooks: settles a message whose send answer never came back.
+        "biz_opaque_callback_data": str(message.pk),
     }
     template = message.payload.get("template")
     if template:

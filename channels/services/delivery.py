@@ -2,19 +2,28 @@
 
 Each delivery task gets a chunk of message ids. It claims the rows that are still queued and due
 (`claimed_until` keeps other workers and the sweeper off them), groups them by provider, sends
-each group through `Provider.send_many()` (one pooled connection), and writes the outcomes:
+each group through `Provider.send_many()` (one pooled connection) and records each outcome as soon
+as the gateway answered it, before the next send:
 
-- accepted → `sent`, with the gateway's id;
+- accepted → `sent`, with the gateway's id (committed at once: a worker killed after that cannot
+  send it again);
 - permanent error → `failed` with the gateway's reason;
-- temporary error (5xx, timeout, 429) → retried after a backoff (or the gateway's Retry-After)
-  up to SEND_MAX_ATTEMPTS times per provider, then handed to the channel's failover provider,
-  and `failed` when none is left;
+- the request may have reached the gateway (read timeout, connection lost after it was written,
+  SMTP session lost mid-send) → `unconfirmed`, never resent blindly; a delivery report, the
+  gateway's status lookup (channels/services/unconfirmed.py) or staff settle it. Only a gateway
+  that drops a resend by our reference (`Provider.dedupes_by_reference`) gets it retried;
+- rate-limited (429) → retried after the larger of Retry-After and the backoff, not counted as an
+  attempt (up to SEND_MAX_RATE_LIMITED such answers); the rest of the batch waits as long unsent;
+- other temporary errors that certainly did not deliver (5xx, a refused connection) → retried
+  after the larger of the backoff and the gateway's Retry-After, up to SEND_MAX_ATTEMPTS times
+  per provider, then handed to the channel's failover provider, and `failed` when none is left;
 - provider without credentials → `suppressed` ("… is not configured").
 
-A worker killed mid-chunk leaves its rows claimed; the claim expires after SEND_CLAIM_SECONDS and
-the sweeper sends them again. The claim must outlast the slowest chunk (see config/settings.py):
-one that expired while its sends were still going on would let the sweeper hand messages already
-sent to another worker.
+Every attempt leaves a MessageStatusChange with the gateway's answer. A worker killed mid-chunk
+leaves its rows claimed; the claim expires after SEND_CLAIM_SECONDS and the sweeper sends them
+again. The claim must outlast the slowest chunk (see config/settings.py): one that expired while
+its sends were still going on would let the sweeper hand messages already sent to another worker.
+An unexpected error releases at once the claims of the messages no gateway was asked to send.
 """
 
 from __future__ import annotations
@@ -28,22 +37,26 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, prefetch_related_objects
+from django.db.models import F, Q
 from django.utils import timezone
 
-from channels.models import Message, MessageStatus, MessageStatusChange
+from channels.models import Message, MessageStatus
 from channels.providers import (
+    Provider,
     ProviderError,
     ProviderNotConfigured,
+    SendResult,
     get_provider,
     provider_chain,
 )
-from channels.services.ratelimit import rate_limit_take
-from channels.services.status import message_status_event
-from channels.services.webhooks_out import (
-    webhook_events_emit,
-    webhooks_wanted,
+from channels.services.delivery_records import (
+    MESSAGES,
+    messages_defer,
+    messages_finish,
+    messages_mark_sent,
+    messages_release,
 )
+from channels.services.ratelimit import rate_limit_take
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +64,6 @@ BACKOFF_SECONDS = (10, 60, 300, 900)  # before the 2nd, 3rd, 4th, 5th attempt
 SWEEP_STALE_SECONDS = 60  # a queued row untouched this long was never (or no longer) enqueued
 SWEEP_BATCH = 5000
 ENQUEUE_LATER_MAX_SECONDS = 120
-MESSAGES = Message._meta.db_table
-STATUS_CHANGES = MessageStatusChange._meta.db_table
 # Message fields a send never reads (the status timestamps, bookkeeping); a claim leaves them out.
 CLAIM_DEFERRED_FIELDS = (
     "conversation",
@@ -74,6 +85,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     suppressed: int = 0
+    unconfirmed: int = 0
     # message id → seconds to wait: retries, rate-limited sends and failovers to enqueue again
     later: dict[int, float] = field(default_factory=dict)
 
@@ -87,13 +99,21 @@ def messages_deliver(message_ids: list[int], *, now: datetime | None = None) -> 
     for message in claimed:
         name = message.provider or _first_provider(message)
         if not name:
-            _finish([message], MessageStatus.SUPPRESSED, f"no provider for {message.channel}", now)
+            messages_finish(
+                [message], MessageStatus.SUPPRESSED, f"no provider for {message.channel}", now
+            )
             report.suppressed += 1
             continue
         message.provider = name
         by_provider[name].append(message)
-    for name, messages in by_provider.items():
-        _deliver_with(name, messages, now, report)
+    handed: set[str] = set()  # providers whose sends began
+    try:
+        for name, messages in by_provider.items():
+            _deliver_with(name, messages, now, report, handed)
+    except Exception:
+        # Messages never handed to a gateway go back at once instead of waiting out their claim.
+        messages_release([m for name, ms in by_provider.items() if name not in handed for m in ms])
+        raise
     if report.later:
         _enqueue_later(report.later)
     return report
@@ -170,208 +190,141 @@ def _claim_columns() -> list[str]:
     ]
 
 
-def _deliver_with(name: str, messages: list[Message], now: datetime, report: DeliveryReport):
+def _deliver_with(
+    name: str, messages: list[Message], now: datetime, report: DeliveryReport, handed: set[str]
+) -> None:
     try:
         provider = get_provider(name)
     except ProviderNotConfigured as exc:
-        _finish(messages, MessageStatus.SUPPRESSED, str(exc), now)
+        messages_finish(messages, MessageStatus.SUPPRESSED, str(exc), now)
         report.suppressed += len(messages)
         return
     granted, wait = rate_limit_take(name, len(messages))
     held = messages[granted:]
     if held:
         # Not an attempt: the provider was never called.
-        _defer(held, wait, "rate limit", now, count_attempt=False)
+        messages_defer(held, wait, "rate limit", now, count_attempt=False)
         report.later.update(dict.fromkeys((m.pk for m in held), wait))
-    messages = messages[:granted]
-    if not messages:
+    unsent = {m.pk: m for m in messages[:granted]}
+    if not unsent:
         return
+    handed.add(name)
+    outcomes = provider.send_many(list(unsent.values()))
     try:
-        outcomes = provider.send_many(messages)
-    except ProviderError as exc:  # the whole batch failed the same way (e.g. SMTP login)
-        outcomes = None
-        errors = dict.fromkeys((m.pk for m in messages), exc)
-    else:
-        errors = {o.message_id: o.error for o in outcomes if o.error is not None}
-    results = {o.message_id: o.result for o in outcomes or () if o.result is not None}
-    # A caller stepping through time (tests, catch-up runs) passes a later `now`.
-    sent_at = max(now, timezone.now())
-    sent = [m for m in messages if m.pk in results]
-    for message in sent:
-        result = results[message.pk]
-        # Bounded like the column: a gateway's odd id must not fail the batch's record.
-        message.provider_message_id = result.provider_message_id[:255]
-        if result.parts is not None:
-            message.parts = result.parts
-    _mark_sent(sent, name, sent_at)
-    report.sent += len(sent)
-    for message in messages:
-        error = errors.get(message.pk)
-        if error is None:
-            continue
-        _handle_error(message, name, error, sent_at, report)
+        for outcome in outcomes:
+            message = unsent.pop(outcome.message_id)
+            # A caller stepping through time (tests, catch-up runs) passes a later `now`.
+            at = max(now, timezone.now())
+            if outcome.result is not None:
+                _record_sent(message, name, outcome.result, at)
+                report.sent += 1
+                continue
+            assert outcome.error is not None
+            _handle_error(message, provider, outcome.error, at, report)
+            if outcome.error.rate_limited and unsent and message.pk in report.later:
+                # The gateway said "not now": the rest of the batch would hear the same.
+                wait = report.later[message.pk]
+                reason = f"{name} rate limited the batch: held back unsent"
+                messages_defer(list(unsent.values()), wait, reason, at, count_attempt=False)
+                report.later.update(dict.fromkeys(unsent, wait))
+                unsent.clear()
+                break
+    except ProviderError as exc:  # the whole batch failed the same way (e.g. a token refresh)
+        at = max(now, timezone.now())
+        for message in list(unsent.values()):
+            _handle_error(message, provider, exc, at, report)
+    except Exception:
+        # A bug: sends go one at a time, in order, so only the first message not yet answered
+        # can have gone out; it keeps its claim, the rest go back at once.
+        messages_release(list(unsent.values())[1:])
+        raise
+    finally:
+        close = getattr(outcomes, "close", None)
+        if close is not None:
+            close()  # a generator left early closes its connection now
+
+
+def _record_sent(message: Message, name: str, result: SendResult, at: datetime) -> None:
+    # Bounded like the column: a gateway's odd id must not fail the record.
+    message.provider_message_id = result.provider_message_id[:255]
+    if result.parts is not None:
+        message.parts = result.parts
+    messages_mark_sent([message], name, at)
 
 
 def _handle_error(
-    message: Message, name: str, error: ProviderError, now: datetime, report: DeliveryReport
+    message: Message,
+    provider: Provider,
+    error: ProviderError,
+    now: datetime,
+    report: DeliveryReport,
 ) -> None:
+    name = provider.name
     if error.permanent:
-        _finish([message], MessageStatus.FAILED, f"{name}: {error.reason}", now)
+        messages_finish([message], MessageStatus.FAILED, f"{name}: {error.reason}", now)
         report.failed += 1
+        return
+    if error.uncertain and not provider.dedupes_by_reference:
+        reason = f"{name}: {error.reason} (it may have reached the gateway, so it is not resent)"
+        messages_finish([message], MessageStatus.UNCONFIRMED, reason, now)
+        report.unconfirmed += 1
         return
     chain = provider_chain(message.channel, push_kind=message.payload.get("push_kind", "web"))
     position = chain.index(name) if name in chain else len(chain) - 1
+    retry_after = f", Retry-After {error.retry_after:g} s" if error.retry_after is not None else ""
+    if error.rate_limited and message.rate_limited < settings.SEND_MAX_RATE_LIMITED:
+        # "Not now" is not a failure: the attempt is given back, only the wait grows with the
+        # real failures. SEND_MAX_RATE_LIMITED bounds how long a gateway can keep us waiting.
+        message.attempts -= 1
+        delay = _retry_delay(message, position, error)
+        attempt = f"{name}: {error.reason}{retry_after}; not counted as an attempt"
+        messages_defer(
+            [message],
+            delay,
+            f"retrying after {name}: {error.reason}",
+            now,
+            attempt=f"{attempt}; retrying in {delay:g} s",
+            count_attempt=False,
+            rate_limited=True,
+        )
+        report.later[message.pk] = delay
+        return
+    attempt = f"attempt {message.attempts} via {name}: {error.reason}{retry_after}"
     # Attempts are counted over the message's life; each provider gets SEND_MAX_ATTEMPTS of them.
     if message.attempts < settings.SEND_MAX_ATTEMPTS * (position + 1):
-        tries_here = message.attempts - settings.SEND_MAX_ATTEMPTS * position
-        delay = error.retry_after
-        if delay is None:
-            delay = BACKOFF_SECONDS[min(tries_here - 1, len(BACKOFF_SECONDS) - 1)]
-        _defer([message], delay, f"retrying after {name}: {error.reason}", now)
+        delay = _retry_delay(message, position, error)
+        messages_defer(
+            [message],
+            delay,
+            f"retrying after {name}: {error.reason}",
+            now,
+            attempt=f"{attempt}; retrying in {delay:g} s",
+            rate_limited=error.rate_limited,
+        )
         report.later[message.pk] = delay
     elif position + 1 < len(chain):
         failover = chain[position + 1]
         message.provider = failover
-        _defer([message], 0, f"failover from {name} to {failover}: {error.reason}", now)
+        messages_defer(
+            [message],
+            0,
+            f"failover from {name} to {failover}: {error.reason}",
+            now,
+            attempt=f"{attempt}; failover to {failover}",
+            rate_limited=error.rate_limited,
+        )
         report.later[message.pk] = 0
     else:
         reason = f"{name}: {error.reason} (gave up after {message.attempts} attempts)"
-        _finish([message], MessageStatus.FAILED, reason, now)
+        messages_finish([message], MessageStatus.FAILED, reason, now)
         report.failed += 1
 
 
-def _defer(messages: list[Message], seconds: float, reason: str, now: datetime, count_attempt=True):
-    """Put messages of one provider back in the queue until `seconds` from now, with one UPDATE."""
-    updates = {
-        "provider": messages[0].provider,
-        "send_after": now + timedelta(seconds=seconds),
-        "claimed_until": None,
-        "status_reason": reason[:500],
-        "updated_at": now,
-    }
-    if not count_attempt:
-        updates["attempts"] = F("attempts") - 1
-    Message.objects.filter(pk__in=[m.pk for m in messages], status=MessageStatus.QUEUED).update(
-        **updates
-    )
-
-
-def _mark_sent(messages: list[Message], provider: str, sent_at: datetime) -> None:
-    """Record a batch's sends through `provider`: only rows still queued become sent, each with
-    a status change. A row that is no longer queued (its claim expired and another worker took
-    it) is left alone and reported nowhere.
-
-    Django's bulk_update (a CASE per column and row) and bulk_create cost more CPU than sending
-    the SMS itself, so this is plain SQL: on PostgreSQL one statement with three array
-    parameters, elsewhere an UPDATE … FROM (VALUES …) and an INSERT.
-    """
-    if not messages:
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                updated = _mark_sent_postgresql(cursor, messages, provider, sent_at)
-            else:
-                updated = _mark_sent_portable(cursor, messages, provider, sent_at)
-        sent = [m for m in messages if m.pk in updated]
-        for message in sent:
-            message.status, message.status_reason, message.sent_at = MessageStatus.SENT, "", sent_at
-        if sent and webhooks_wanted("message.status"):
-            prefetch_related_objects(sent, "customer")  # the payload names the customer
-            webhook_events_emit([("message.status", message_status_event(m)) for m in sent])
-
-
-def _mark_sent_postgresql(cursor, messages: list[Message], provider: str, at: datetime) -> set:
-    # Arrays keep the parameters few: psycopg parses a statement with more than 50 of them
-    # afresh every time, which cost as much as the statement.
-    cursor.execute(
-        f"""
-        WITH sent AS (
-            UPDATE {MESSAGES} AS m SET status = %(sent)s, status_reason = '', provider = %(provider)s,
-                provider_message_id = v.provider_message_id, parts = COALESCE(v.parts, m.parts),
-                sent_at = %(at)s, claimed_until = NULL, send_after = NULL, updated_at = %(at)s
-            FROM unnest(%(ids)s::bigint[], %(provider_ids)s::text[], %(parts)s::integer[])
-                AS v(id, provider_message_id, parts)
-            WHERE m.id = v.id AND m.status = %(queued)s
-            RETURNING m.id
-        )
-        INSERT INTO {STATUS_CHANGES} (message_id, status, reason, source, occurred_at)
-        SELECT id, %(sent)s, '', %(source)s, %(at)s FROM sent
-        RETURNING message_id
-        """,
-        {
-            "sent": MessageStatus.SENT,
-            "queued": MessageStatus.QUEUED,
-            "provider": provider,
-            "source": f"send:{provider}",
-            "at": at,
-            "ids": [m.pk for m in messages],
-            "provider_ids": [m.provider_message_id for m in messages],
-            "parts": [m.parts for m in messages],
-        },
-    )
-    return {row[0] for row in cursor.fetchall()}
-
-
-def _mark_sent_portable(cursor, messages: list[Message], provider: str, at: datetime) -> set:
-    values = ", ".join(["(%s, %s, %s)"] * len(messages))
-    params: list = [MessageStatus.SENT, provider, at, at]
-    for m in messages:
-        params += [m.pk, m.provider_message_id, m.parts]
-    params.append(MessageStatus.QUEUED)
-    cursor.execute(
-        f"UPDATE {MESSAGES} AS m SET status = %s, status_reason = '', provider = %s, "
-        "provider_message_id = v.column2, parts = COALESCE(CAST(v.column3 AS integer), m.parts), "
-        "sent_at = %s, claimed_until = NULL, send_after = NULL, updated_at = %s "
-        f"FROM (VALUES {values}) AS v WHERE m.id = v.column1 AND m.status = %s RETURNING id",
-        params,
-    )
-    updated = {row[0] for row in cursor.fetchall()}
-    if updated:
-        rows = ", ".join(["(%s, %s, '', %s, %s)"] * len(updated))
-        params = []
-        for message_id in sorted(updated):
-            params += [message_id, MessageStatus.SENT, f"send:{provider}", at]
-        cursor.execute(
-            f"INSERT INTO {STATUS_CHANGES} (message_id, status, reason, source, occurred_at) "
-            f"VALUES {rows}",
-            params,
-        )
-    return updated
-
-
-def _finish(messages: list[Message], status: str, reason: str, now: datetime) -> None:
-    """Fail or suppress messages of one provider that are still queued, logging each change:
-    a few statements however many there are."""
-    reason = reason[:500]
-    with transaction.atomic():
-        still_queued = set(
-            Message.objects.select_for_update(of=("self",))
-            .filter(pk__in=[m.pk for m in messages], status=MessageStatus.QUEUED)
-            .values_list("pk", flat=True)
-        )
-        if not still_queued:
-            return
-        Message.objects.filter(pk__in=still_queued).update(
-            status=status,
-            status_reason=reason,
-            provider=messages[0].provider,
-            failed_at=now,
-            claimed_until=None,
-            updated_at=now,
-        )
-        finished = [m for m in messages if m.pk in still_queued]
-        for message in finished:
-            message.status, message.status_reason = status, reason
-        MessageStatusChange.objects.bulk_create(
-            MessageStatusChange(
-                message=m, status=status, reason=reason, source="send", occurred_at=now
-            )
-            for m in finished
-        )
-        if webhooks_wanted("message.status"):
-            prefetch_related_objects(finished, "customer")  # the payload names the customer
-            webhook_events_emit([("message.status", message_status_event(m)) for m in finished])
+def _retry_delay(message: Message, position: int, error: ProviderError) -> float:
+    """The larger of the backoff for the attempts made through this provider and Retry-After."""
+    tries_here = max(1, message.attempts - settings.SEND_MAX_ATTEMPTS * position)
+    backoff = BACKOFF_SECONDS[min(tries_here - 1, len(BACKOFF_SECONDS) - 1)]
+    return max(backoff, error.retry_after or 0)
 
 
 def _enqueue_later(later: dict[int, float]) -> None:

@@ -100,6 +100,7 @@ def consent_refusal(customer: Customer, channel: str, category: str, source: str
 # cap: a cascade's SMS after a bounced email still goes out.
 CAPPED_STATUSES = (
     MessageStatus.QUEUED,
+    MessageStatus.UNCONFIRMED,
     MessageStatus.SENT,
     MessageStatus.DELIVERED,
     MessageStatus.OPENED,

@@ -31,6 +31,11 @@ STATUS_TIME_FIELD = {
 }
 
 
+def message_reference(message: Message) -> str:
+    """Our reference for a message, for gateways that echo one in their delivery reports."""
+    return str(message.pk)
+
+
 def status_moves_forward(current: str, new: str) -> bool:
     return current not in FINAL_STATUSES and STATUS_RANK[new] > STATUS_RANK[current]
 
@@ -103,13 +108,26 @@ def message_status_apply_by_provider_id(
     status: str,
     occurred_at: datetime | None = None,
     reason: str = "",
+    reference: str = "",
 ) -> bool:
-    """Apply a gateway's delivery callback. Unknown ids are ignored (False): not ours, or erased."""
+    """Apply a gateway's delivery callback. Unknown ids are ignored (False): not ours, or erased.
+
+    `reference` is our own reference the gateway echoes (`message_reference()`, e.g. in Twilio's
+    status-callback URL): it settles an `unconfirmed` message, whose send never told us the
+    gateway's id, and records that id."""
     message_id = (
         Message.objects.filter(provider=provider, provider_message_id=provider_message_id)
         .values_list("pk", flat=True)
         .first()
     )
+    # A message id, and one a bigint holds: anything else is not a reference of ours.
+    ours = reference.isascii() and reference.isdigit() and len(reference) <= 18
+    if message_id is None and ours and provider_message_id:
+        # Only a message still without a gateway id: a reference never overrides a known one.
+        claimed = Message.objects.filter(
+            pk=int(reference), provider=provider, provider_message_id=""
+        ).update(provider_message_id=provider_message_id[:255])
+        message_id = int(reference) if claimed else None
     if message_id is None:
         return False
     return message_status_apply(

@@ -35,6 +35,7 @@ class RecordingHandler:
         self.peers: set[tuple] = set()
         self.rcpt_replies: dict[str, str] = {}  # address → reply to RCPT TO
         self.data_replies: dict[str, str] = {}  # address → reply to DATA
+        self.drop_after_data: set[str] = set()  # take the email, then hang up without a reply
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.peers.add(session.peer)  # one peer (client host, port) per TCP connection
@@ -58,6 +59,8 @@ class RecordingHandler:
                 "message": email.message_from_bytes(envelope.content, policy=email.policy.default),
             }
         )
+        if self.drop_after_data.intersection(envelope.rcpt_tos):
+            server.transport.close()
         return "250 Message accepted for delivery"
 
 
@@ -218,6 +221,23 @@ def test_a_4xx_reply_is_retried_later(smtp, reachable_customer, eager_celery, st
     del (smtp.rcpt_replies if stage == "rcpt" else smtp.data_replies)[customer.email]
     assert messages_deliver([message.pk], now=message.send_after).sent == 1
     assert len(smtp.received) == 1
+
+
+def test_a_session_lost_after_data_leaves_the_email_unconfirmed_and_not_resent(
+    smtp, reachable_customer, enqueued
+):
+    customer = reachable_customer("email")
+    smtp.drop_after_data.add(customer.email)
+    message = email_to(customer)
+
+    report = messages_deliver([message.pk])
+
+    message.refresh_from_db()
+    # The server had the whole email when the connection went: sending again could deliver it
+    # twice, so it waits for a person (or a report) instead.
+    assert (report.unconfirmed, message.status) == (1, MessageStatus.UNCONFIRMED)
+    assert len(smtp.received) == 1
+    assert enqueued == []
 
 
 def test_a_batch_of_emails_goes_over_one_smtp_connection(smtp, reachable_customer):

@@ -128,3 +128,39 @@ def test_the_list_filters_by_customer_channel_and_status(api, reachable_customer
     assert len(listed["results"]) == 2
     assert {m["customer"] for m in listed["results"]} == {anna.external_id}
     assert api.get("/api/v1/messages", {"status": "nonsense"}).status_code == 400
+
+
+def test_a_retried_marketing_sms_returns_the_first_message(api, reachable_customer, sandbox):
+    customer = reachable_customer("sms")
+    body = {
+        "customer": customer.external_id,
+        "channel": "sms",
+        "category": "marketing",
+        "body": "Autumn sale: -20 % https://shop.example/sale",
+        "idempotency_key": "autumn-1",
+    }
+    first = post(api, **body)
+    assert first.status_code == 202, first.json()
+    # The stored body has the opt-out line and a short link; the retry is still the same request.
+    assert Message.objects.get().body != body["body"]
+    again = post(api, **body)
+    assert again.status_code == 202, again.json()
+    assert again.json()["id"] == first.json()["id"]
+    assert Message.objects.count() == 1
+
+
+def test_a_different_request_under_the_same_key_is_422(api, reachable_customer, sandbox):
+    customer = reachable_customer("sms")
+    body = {
+        "customer": customer.external_id,
+        "channel": "sms",
+        "category": "marketing",
+        "body": "Autumn sale",
+        "idempotency_key": "autumn-2",
+    }
+    assert post(api, **body).status_code == 202
+    for change in ({"category": "transactional"}, {"payload": {"track": False}}):
+        reused = post(api, **{**body, **change})
+        assert reused.status_code == 422, change
+        assert reused.json()["code"] == "idempotency_key_reused"
+    assert Message.objects.count() == 1

@@ -5,6 +5,8 @@ A pytest-httpserver plays the gateway.
 """
 
 import socket
+import threading
+import time
 
 import pytest
 from werkzeug import Response
@@ -80,8 +82,58 @@ def test_a_refused_connection_is_temporary_and_has_no_answer(session):
     with pytest.raises(ProviderError) as caught:
         request(session, "POST", f"http://127.0.0.1:{port}/send", timeout=2)
 
-    assert (caught.value.permanent, caught.value.code) == (False, "connection")
+    assert (caught.value.permanent, caught.value.code) == (False, "connect")
+    assert caught.value.uncertain is False  # nothing went out: safe to retry
     assert caught.value.response is None
+
+
+def test_a_name_that_does_not_resolve_is_certain_not_to_have_arrived(session):
+    with pytest.raises(ProviderError) as caught:
+        request(session, "POST", "http://gateway.invalid/send", timeout=2)
+
+    assert (caught.value.code, caught.value.uncertain) == ("connect", False)
+
+
+@pytest.fixture
+def gateway_that_reads_then_closes():
+    """A gateway that takes the whole request, then closes the connection without answering."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def serve():
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/send"
+    thread.join(timeout=5)
+    server.close()
+
+
+def test_a_connection_closed_after_the_request_is_uncertain(
+    session, gateway_that_reads_then_closes
+):
+    with pytest.raises(ProviderError) as caught:
+        request(session, "POST", gateway_that_reads_then_closes, data="text", timeout=5)
+
+    assert (caught.value.permanent, caught.value.uncertain) == (False, True)
+    assert caught.value.code == "connection"
+
+
+def test_a_read_timeout_is_uncertain(httpserver, session):
+    def too_slow(request):
+        time.sleep(0.5)
+        return Response("{}")
+
+    httpserver.expect_request("/send").respond_with_handler(too_slow)
+
+    with pytest.raises(ProviderError) as caught:
+        request(session, "POST", httpserver.url_for("/send"), timeout=0.2)
+
+    assert (caught.value.code, caught.value.uncertain) == ("timeout", True)
 
 
 def test_a_2xx_answer_is_returned(httpserver, session):
@@ -117,7 +169,7 @@ def test_an_unexpected_error_on_one_message_keeps_the_outcomes_of_the_others():
                 raise KeyError("message_id")  # an answer the plug-in did not expect
             return SendResult(provider_message_id=f"id-{message.pk}")
 
-    outcomes = Flaky({}).send_many([SimpleNamespace(pk=n) for n in (1, 2, 3)])
+    outcomes = list(Flaky({}).send_many([SimpleNamespace(pk=n) for n in (1, 2, 3)]))
 
     assert [o.result.provider_message_id if o.result else None for o in outcomes] == [
         "id-1",
@@ -125,4 +177,5 @@ def test_an_unexpected_error_on_one_message_keeps_the_outcomes_of_the_others():
         "id-3",
     ]
     assert outcomes[1].error.permanent is False
+    assert outcomes[1].error.uncertain is True  # the request may have gone out
     assert outcomes[1].error.reason == "KeyError: 'message_id'"

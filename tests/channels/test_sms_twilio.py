@@ -74,7 +74,7 @@ def test_an_sms_is_posted_to_twilio_as_a_form_with_basic_auth_and_a_status_callb
         "To": [PHONE],
         "From": ["+15005550006"],
         "Body": ["Your order 1042 is ready"],
-        "StatusCallback": [f"{PUBLIC}/hooks/twilio/status"],
+        "StatusCallback": [f"{PUBLIC}/hooks/twilio/status?message={message.pk}"],
     }
     message.refresh_from_db()
     assert report.sent == 1
@@ -163,8 +163,10 @@ def test_a_429_with_retry_after_waits_then_sends(twilio, reachable_customer, enq
 
     message.refresh_from_db()
     assert message.status == MessageStatus.QUEUED
-    assert enqueued == [([message.pk], 5.0)]
-    assert messages_deliver([message.pk], now=now + timedelta(seconds=6)).sent == 1
+    # The larger of Retry-After and the first backoff (10 s); the 429 is not counted.
+    assert enqueued == [([message.pk], 10.0)]
+    assert message.attempts == 0
+    assert messages_deliver([message.pk], now=now + timedelta(seconds=11)).sent == 1
     message.refresh_from_db()
     assert message.provider_message_id == "SMretry"
 
@@ -399,3 +401,136 @@ def test_a_forged_inbound_sms_gets_403_and_nothing_is_stored(
 
     assert response.status_code == 403
     assert not InboundMessage.objects.exists()
+
+
+# --- unconfirmed sends ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def unconfirmed_sms(twilio, settings, reachable_customer, enqueued):
+    """An SMS whose POST reached Twilio but whose answer came too late: `unconfirmed`."""
+    import time
+
+    from werkzeug import Response
+
+    settings.PROVIDER_HTTP_TIMEOUT = 0.3
+    reset_providers()
+
+    def too_slow(request):
+        time.sleep(0.6)
+        return Response("{}", status=201, content_type="application/json")
+
+    twilio.expect_oneshot_request(MESSAGES_PATH, method="POST").respond_with_handler(too_slow)
+    message = queued_sms(reachable_customer)
+    assert messages_deliver([message.pk]).unconfirmed == 1
+    message.refresh_from_db()
+    assert message.status == MessageStatus.UNCONFIRMED
+    time.sleep(0.4)  # the stand-in gateway serves one request at a time: let it finish this one
+    return message
+
+
+def test_a_status_callback_carrying_our_reference_settles_an_unconfirmed_sms(
+    unconfirmed_sms, client, allowed_hosts
+):
+    path = f"/hooks/twilio/status?message={unconfirmed_sms.pk}"
+
+    response = signed_post(client, path, status_params("delivered", sid="SMlate"))
+
+    assert response.json() == {"applied": True}
+    unconfirmed_sms.refresh_from_db()
+    assert (unconfirmed_sms.status, unconfirmed_sms.provider_message_id) == (
+        MessageStatus.DELIVERED,
+        "SMlate",
+    )
+
+
+def test_a_reference_never_overrides_a_known_gateway_id(
+    twilio, client, reachable_customer, allowed_hosts
+):
+    message = sent_sms(reachable_customer, sid="SMreal")
+    path = f"/hooks/twilio/status?message={message.pk}"
+
+    response = signed_post(client, path, status_params("failed", sid="SMother"))
+
+    assert response.json() == {"applied": False}
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == (MessageStatus.SENT, "SMreal")
+
+
+def twilio_listing(*items):
+    return {"messages": list(items), "page_size": 50}
+
+
+def listed(body, sid="SMfound", status="delivered", minutes_ago=0):
+    from email.utils import format_datetime
+
+    created = timezone.now() - timedelta(minutes=minutes_ago)
+    return {"sid": sid, "body": body, "status": status, "date_created": format_datetime(created)}
+
+
+def test_the_status_lookup_settles_an_unconfirmed_sms_twilio_has(unconfirmed_sms, twilio):
+    from channels.services.unconfirmed import messages_settle_unconfirmed
+
+    twilio.expect_request(
+        MESSAGES_PATH,
+        method="GET",
+        query_string={"To": PHONE, "From": "+15005550006", "PageSize": "50"},
+    ).respond_with_json(
+        twilio_listing(listed("Something else", sid="SMx"), listed(unconfirmed_sms.body))
+    )
+
+    counts = messages_settle_unconfirmed(now=timezone.now() + timedelta(minutes=5))
+
+    assert counts == {"settled": 1, "resent": 0, "unknown": 0}
+    unconfirmed_sms.refresh_from_db()
+    assert (unconfirmed_sms.status, unconfirmed_sms.provider_message_id) == ("delivered", "SMfound")
+    assert unconfirmed_sms.status_changes.latest("id").source == "lookup:twilio"
+
+
+def test_the_status_lookup_sends_again_what_twilio_never_got(unconfirmed_sms, twilio, enqueued):
+    from channels.services.unconfirmed import messages_settle_unconfirmed
+
+    twilio.expect_request(MESSAGES_PATH, method="GET").respond_with_json(
+        twilio_listing(listed("An older text", sid="SMold", minutes_ago=60))
+    )
+
+    counts = messages_settle_unconfirmed(now=timezone.now() + timedelta(minutes=5))
+
+    assert counts == {"settled": 0, "resent": 1, "unknown": 0}
+    unconfirmed_sms.refresh_from_db()
+    assert unconfirmed_sms.status == MessageStatus.QUEUED
+    assert unconfirmed_sms.status_changes.latest("id").source == "lookup:twilio"
+    assert enqueued[-1] == ([unconfirmed_sms.pk], None)
+
+
+def test_a_full_page_that_does_not_reach_back_far_enough_proves_nothing(unconfirmed_sms, twilio):
+    from channels.services.unconfirmed import messages_settle_unconfirmed
+
+    page = [listed("Another text", sid=f"SM{n}") for n in range(50)]
+    twilio.expect_request(MESSAGES_PATH, method="GET").respond_with_json(twilio_listing(*page))
+
+    counts = messages_settle_unconfirmed(now=timezone.now() + timedelta(minutes=5))
+
+    assert counts == {"settled": 0, "resent": 0, "unknown": 1}
+    unconfirmed_sms.refresh_from_db()
+    assert unconfirmed_sms.status == MessageStatus.UNCONFIRMED
+
+
+def test_the_status_lookup_waits_for_delivery_reports_first(unconfirmed_sms, twilio):
+    from channels.services.unconfirmed import messages_settle_unconfirmed
+
+    assert messages_settle_unconfirmed() == {"settled": 0, "resent": 0, "unknown": 0}
+    assert [r.method for r, _ in twilio.log] == ["POST"]
+
+
+@pytest.mark.parametrize("reference", ["99999999999999999999999", "١٢", "-1", ""])
+def test_a_reference_that_is_not_one_of_our_ids_is_ignored(
+    twilio, client, allowed_hosts, reference
+):
+    from urllib.parse import quote
+
+    path = f"/hooks/twilio/status?message={quote(reference)}"
+
+    response = signed_post(client, path, status_params("delivered", sid="SMunknown"))
+
+    assert (response.status_code, response.json()) == (200, {"applied": False})

@@ -9,10 +9,12 @@ The webhook is signed with `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body
 import hashlib
 import hmac
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from werkzeug import Response
 
 from channels.models import InboundMessage, Message, MessageStatus, MessageStatusChange
 from channels.providers import reset_providers
@@ -120,6 +122,7 @@ def status(wamid, name, at=1741000000, **extra):
 def test_a_template_message_is_posted_with_the_bearer_token_and_its_body_parameters(
     whatsapp, customer
 ):
+    message = send(customer)
     whatsapp.expect_request(
         SEND_PATH,
         method="POST",
@@ -128,6 +131,7 @@ def test_a_template_message_is_posted_with_the_bearer_token_and_its_body_paramet
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": "79161234567",
+            "biz_opaque_callback_data": str(message.pk),
             "type": "template",
             "template": {
                 "name": "order_ready",
@@ -150,7 +154,6 @@ def test_a_template_message_is_posted_with_the_bearer_token_and_its_body_paramet
             "messages": [{"id": "wamid.TEMPLATE1", "message_status": "accepted"}],
         }
     )
-    message = send(customer)
     messages_deliver([message.pk])
     message.refresh_from_db()
     assert (message.status, message.provider, message.provider_message_id) == (
@@ -173,6 +176,7 @@ def test_free_text_inside_the_24_hour_window_goes_as_a_text_message_without_link
         provider_message_id="wamid.IN1",
         received_at=timezone.now() - timedelta(hours=2),
     )
+    message = send(customer, payload={}, body="Заказ 1042 в пути")
     whatsapp.expect_request(
         SEND_PATH,
         method="POST",
@@ -181,11 +185,11 @@ def test_free_text_inside_the_24_hour_window_goes_as_a_text_message_without_link
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": "79161234567",
+            "biz_opaque_callback_data": str(message.pk),
             "type": "text",
             "text": {"body": "Заказ 1042 в пути", "preview_url": False},
         },
     ).respond_with_json({"messaging_product": "whatsapp", "messages": [{"id": "wamid.TEXT1"}]})
-    message = send(customer, payload={}, body="Заказ 1042 в пути")
     messages_deliver([message.pk])
     message.refresh_from_db()
     assert (message.status, message.provider_message_id) == ("sent", "wamid.TEXT1")
@@ -388,6 +392,25 @@ def test_a_status_for_an_unknown_message_is_ignored(whatsapp, client):
     response = signed_post(client, webhook(statuses=[status("wamid.NOT-OURS", "delivered")]))
     assert response.status_code == 200
     assert not MessageStatusChange.objects.exists()
+
+
+def test_a_status_carrying_our_reference_settles_a_message_whose_send_timed_out(
+    whatsapp, customer, client
+):
+    def too_slow(request):
+        time.sleep(0.8)
+        return Response('{"messages": [{"id": "wamid.LATE"}]}', content_type="application/json")
+
+    whatsapp.expect_oneshot_request(SEND_PATH, method="POST").respond_with_handler(too_slow)
+    message = send(customer)
+    assert messages_deliver([message.pk]).unconfirmed == 1
+    time.sleep(0.4)  # the stand-in gateway serves one request at a time: let it finish this one
+
+    update = status("wamid.LATE", "delivered", biz_opaque_callback_data=str(message.pk))
+    assert signed_post(client, webhook(statuses=[update])).status_code == 200
+
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == ("delivered", "wamid.LATE")
 
 
 @pytest.mark.parametrize(
