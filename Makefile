@@ -36,7 +36,7 @@ bench: venv
 	$(BIN)/python -m benchmarks.send
 
 # Fault injection: campaigns through real workers and beat while a worker is killed, the broker
-# goes down or the gateway misbehaves (benchmarks/faults; about 10 minutes, not part of `make test`).
+# goes down or the gateway misbehaves (benchmarks/faults; about 14 minutes, not part of `make test`).
 faults: venv
 	$(BIN)/python -m benchmarks.faults
 
