@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench lint format venv migrate demo clean
+.PHONY: run test bench faults lint format venv migrate demo clean
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ bench: venv
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.segments
 	$(BIN)/python -m benchmarks.send
+
+# Fault injection: campaigns through real workers and beat while a worker is killed, the broker
+# goes down or the gateway misbehaves (benchmarks/faults; about 14 minutes, not part of `make test`).
+faults: venv
+	$(BIN)/python -m benchmarks.faults
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""Fault suite: see __main__.py and benchmarks/README.md."""
