@@ -39,7 +39,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import socket
 import threading
 import uuid
 from collections import Counter
@@ -48,6 +47,8 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from typing import NoReturn
 from urllib.parse import urlsplit
+
+from benchmarks.send.sinks import free_port, request_head
 
 SEND_SMS_PATH = "/messaging/v1/SendSMS"
 MODES = ("ok", "500", "429", "late", "close")
@@ -160,13 +161,7 @@ class _Gateway:
                     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_SECONDS)
                 except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
                     return  # the client closed its keep-alive connection, or left it idle
-                request_line, *header_lines = head[:-4].split(b"\r\n")
-                method, _, rest = request_line.partition(b" ")
-                path = rest.partition(b" ")[0]
-                headers = {}
-                for line in header_lines:
-                    name, _, value = line.partition(b":")
-                    headers[name.strip().lower()] = value.strip()
+                method, path, headers = request_head(head)
                 length = int(headers.get(b"content-length", b"0"))
                 if length > MAX_BODY_BYTES:
                     self.record.refuse(f"body of {length} bytes")
@@ -284,12 +279,6 @@ async def _summary(gateway: _Gateway) -> dict:
 
 async def _progress(gateway: _Gateway) -> tuple[int, int]:
     return gateway.record.deliveries.total(), gateway.reports_pending
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Gateway:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import redis
 
-from benchmarks.faults.gateway import free_port
 from benchmarks.ingest.database import BASE_DIR
 from benchmarks.processes import (
     WORKER_STARTUP_TIMEOUT_SECONDS,
@@ -24,6 +23,7 @@ from benchmarks.processes import (
     celery_worker_wait,
     stop,
 )
+from benchmarks.send.sinks import free_port
 
 REDIS_STARTUP_TIMEOUT_SECONDS = 20
 STOP_TIMEOUT_SECONDS = 30

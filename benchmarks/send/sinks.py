@@ -67,6 +67,17 @@ class Stats:
         return data
 
 
+def request_head(head: bytes) -> tuple[bytes, bytes, dict[bytes, bytes]]:
+    """The method, path and headers (names lowercased) of an HTTP/1.1 request head."""
+    request_line, *header_lines = head[:-4].split(b"\r\n")
+    method, _, rest = request_line.partition(b" ")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower()] = value.strip()
+    return method, rest.partition(b" ")[0], headers
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -94,13 +105,7 @@ class _ExolveServer:
                     head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, ConnectionError):
                     return  # the client closed its keep-alive connection
-                request_line, *header_lines = head[:-4].split(b"\r\n")
-                method, _, rest = request_line.partition(b" ")
-                path = rest.partition(b" ")[0]
-                headers = {}
-                for line in header_lines:
-                    name, _, value = line.partition(b":")
-                    headers[name.strip().lower()] = value.strip()
+                method, path, headers = request_head(head)
                 body = await reader.readexactly(int(headers.get(b"content-length", b"0")))
                 self.stats.in_flight += 1
                 self.stats.peak_in_flight = max(self.stats.peak_in_flight, self.stats.in_flight)
