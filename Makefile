@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench faults lint format venv migrate demo clean
+.PHONY: run test bench faults lint format venv migrate demo clean messages translations
 
 $(BIN)/activate: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,19 @@ $(BIN)/activate: requirements.txt
 
 venv: $(BIN)/activate
 
+# Translations: `make messages` collects every string into its app's catalogue (<app>/locale, or
+# locale/ for top-level templates); `make translations` compiles them (run, test and CI do).
+MESSAGES_IGNORE := -i ".venv/*" -i "var/*" -i "benchmarks/*" -i "tests/*" -i "static/*"
+messages: venv
+	$(BIN)/python manage.py makemessages -l ru -l ro --no-obsolete $(MESSAGES_IGNORE)
+
+translations: venv
+	cd $(CURDIR) && $(BIN)/django-admin compilemessages --ignore=.venv --ignore=var -v 0
+
 # Web + Celery worker + beat on SQLite and the embedded broker, with demo data and a staff login.
 run: export DEBUG ?= 1
 run: export PORT := $(PORT)
-run: venv
+run: venv translations
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py sync_periodic_tasks
 	$(BIN)/python manage.py load_demo_data
@@ -26,7 +35,7 @@ run: venv
 	@echo "Kaskad is starting at http://127.0.0.1:$(PORT)/admin/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs/)"
 	$(BIN)/honcho start -f Procfile
 
-test: venv
+test: venv translations
 	$(BIN)/pytest
 
 bench: venv

@@ -1,6 +1,8 @@
 import hashlib
 import secrets
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -89,3 +91,84 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AuditAction(models.TextChoices):
+    """What a staff member did. Later releases add their own actions here."""
+
+    CONSENT_CHANGED = "consent.changed", "consent changed"
+    MESSAGE_SENT = "message.sent", "message sent"
+    NOTE_ADDED = "note.added", "note added"
+    CUSTOMER_EXPORTED = "customer.exported", "customer data exported"
+    CUSTOMER_ERASED = "customer.erased", "customer erased"
+    CONVERSATION_CHANGED = "conversation.changed", "conversation changed"
+    SEGMENT_CREATED = "segment.created", "segment created"
+    SEGMENT_CHANGED = "segment.changed", "segment changed"
+    SEGMENT_DELETED = "segment.deleted", "segment deleted"
+    API_KEY_CREATED = "api_key.created", "API key created"
+    API_KEY_REVOKED = "api_key.revoked", "API key revoked"
+    SETTINGS_CHANGED = "settings.changed", "settings changed"
+    USER_CHANGED = "user.changed", "user changed"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("The audit log is append-only.")
+
+    def delete(self):
+        raise TypeError("The audit log is append-only.")
+
+
+class AuditEntry(models.Model):
+    """One staff action: who, when, what, on which object, and the values before and after.
+
+    Append-only: rows are only ever inserted (api/audit.py `audit_record`). The model refuses
+    updates and deletes, and on PostgreSQL a trigger refuses them too.
+    """
+
+    Action = AuditAction
+
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # staff who acted are deactivated, never deleted
+        related_name="+",
+    )
+    # The name at the time, as staff read it in the log.
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=40, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=255, blank=True)
+    object_repr = models.CharField(max_length=255, blank=True)
+    # The customer the action concerns, if any (customers.Customer.pk; no FK: api sits below
+    # customers), so the customer page lists its own entries.
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    before = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    reason = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit log"
+        indexes = [
+            models.Index(fields=["customer_id", "-occurred_at"], name="audit_customer"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise TypeError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit log is append-only.")

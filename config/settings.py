@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
     "django_filters",
@@ -45,24 +46,31 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    "django_htmx",
     # Kaskad, in dependency order: an app imports only from apps above it.
     "api",
     "customers",
     "channels",
     "campaigns",
     "analytics",
+    "workspace",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "api.middleware.RejectUnstorableParametersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # The signed-in staff member's language and time zone (workspace.StaffProfile).
+    "workspace.middleware.StaffPreferencesMiddleware",
+    "workspace.middleware.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -80,6 +88,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "workspace.context_processors.workspace",
             ],
         },
     },
@@ -137,6 +147,12 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Locale and time --------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# Staff work in English or Russian; customer-facing pages also speak Romanian.
+LANGUAGES = [("en", "English"), ("ru", "Русский"), ("ro", "Română")]
+STAFF_LANGUAGES = [("en", "English"), ("ru", "Русский")]
+# Top-level templates; each app with pages keeps its own catalogue in <app>/locale.
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -144,6 +160,7 @@ USE_TZ = True
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="RU")
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -165,6 +182,14 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Every page (admin and API docs aside, see workspace/middleware.py): scripts, styles, images,
+# frames and requests only from this origin. No inline script or style attribute anywhere in /app/.
+CONTENT_SECURITY_POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+
+# --- Staff workspace (/app/) -------------------------------------------------------------------
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:home"
+LOGOUT_REDIRECT_URL = "workspace:login"
 
 # Batches of 1,000 customers with attributes run to a few MB; the API answers 413 past this.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=8 * 1024 * 1024)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.errors import json_not_found, json_server_error
@@ -13,6 +14,11 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="workspace:home", permanent=False)),
+    # The staff workspace: the shell, then each app's own pages under the same prefix.
+    path("app/", include("workspace.urls")),
+    path("app/", include("customers.views.urls")),
+    path("app/", include("channels.views.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("hooks/", include("channels.hooks.urls")),
