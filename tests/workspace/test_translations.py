@@ -47,3 +47,13 @@ def test_no_string_lacks_a_russian_translation(tmp_path):
         if missing:
             problems[str(catalogue.relative_to(copy))] = missing
     assert not problems, f"strings without a Russian translation (run `make messages`): {problems}"
+
+
+def test_every_russian_catalogue_declares_russian_plurals():
+    """Without the header gettext falls back to English plurals: "5 сообщения" instead of "5 сообщений"."""
+    for catalogue in ROOT.glob("*/locale/ru/LC_MESSAGES/django.po"):
+        if ".venv" in catalogue.parts:
+            continue
+        text = catalogue.read_text(encoding="utf-8")
+        assert "Plural-Forms: nplurals=4;" in text or "Plural-Forms: nplurals=3;" in text, catalogue
+    assert (ROOT / "locale/ru/LC_MESSAGES/django.po").read_text().count("Plural-Forms:") == 1
