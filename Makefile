@@ -18,7 +18,7 @@ venv: $(BIN)/activate
 # locale/ for top-level templates); `make translations` compiles them (run, test and CI do).
 MESSAGES_IGNORE := -i ".venv/*" -i "var/*" -i "benchmarks/*" -i "tests/*" -i "static/*"
 messages: venv
-	$(BIN)/python manage.py makemessages -l ru -l ro --no-obsolete $(MESSAGES_IGNORE)
+	$(BIN)/python manage.py makemessages -l ru -l ro --no-obsolete --add-location file $(MESSAGES_IGNORE)
 
 translations: venv
 	cd $(CURDIR) && $(BIN)/django-admin compilemessages --ignore=.venv --ignore=var -v 0
