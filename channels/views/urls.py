@@ -1,10 +1,13 @@
 """The channels app's own workspace pages, under /app/ (see config/urls.py)."""
 
-from django.urls import path  # noqa: F401  (the pages add their routes below)
+from django.urls import path
+
+from channels.views import message_body
 
 app_name = "channels"
 
 urlpatterns = [
     # Inbox (/app/inbox…) and canned responses.
     # Messages (/app/messages…), the sandbox outbox and message previews.
+    path("messages/<int:message_id>/body/", message_body.message_body, name="message_body"),
 ]
