@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import django_filters
@@ -90,10 +91,18 @@ class DateInput(forms.DateInput):
 class MessageLogFilter(django_filters.FilterSet):
     """The log's GET filters. An invalid value is a form error and that filter is left out."""
 
-    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=_choices(CHANNEL_LABELS))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=_choices(STATUS_LABELS))
-    category = django_filters.ChoiceFilter(label=_("Category"), choices=_choices(CATEGORY_LABELS))
-    source = django_filters.ChoiceFilter(label=_("Source"), choices=_choices(SOURCE_LABELS))
+    channel = django_filters.ChoiceFilter(
+        label=_("Channel"), choices=_choices(CHANNEL_LABELS), empty_label=_("Any")
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=_choices(STATUS_LABELS), empty_label=_("Any")
+    )
+    category = django_filters.ChoiceFilter(
+        label=_("Category"), choices=_choices(CATEGORY_LABELS), empty_label=_("Any")
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=_choices(SOURCE_LABELS), empty_label=_("Any")
+    )
     date_from = django_filters.DateFilter(
         label=_("From"), method="filter_date_from", widget=DateInput
     )
@@ -192,9 +201,17 @@ def message_detail(message_id: int) -> dict[str, Any] | None:
     message = Message.objects.select_related("customer").filter(pk=message_id).first()
     if message is None:
         return None
-    history = list(
+    history: list[Any] = list(
         MessageStatusChange.objects.filter(message=message).order_by("occurred_at", "id")
     )
+    if not any(change.status == MessageStatus.QUEUED for change in history):
+        # Queueing is not recorded as a change (the message row says when): shown first anyway.
+        history.insert(
+            0,
+            SimpleNamespace(
+                status=MessageStatus.QUEUED, occurred_at=message.queued_at, reason="", source=""
+            ),
+        )
     return {
         "message": message,
         "history": history,

@@ -226,6 +226,15 @@ def test_an_sms_shows_as_a_bubble_with_parts_and_encoding(client_as):
     assert "2 parts · UCS-2 · 96 characters" in html
 
 
+def test_queueing_heads_the_history_even_when_not_recorded_as_a_change(client_as):
+    message = _message(status="sent")
+    MessageStatusChange.objects.create(message=message, status="sent", source="worker")
+    response = client_as("support").get(reverse("channels:message", args=[message.pk]))
+    history = response.context["history"]
+    assert [c.status for c in history] == ["queued", "sent"]
+    assert history[0].occurred_at == message.queued_at
+
+
 def test_tracked_links_and_clicks_are_listed(client_as):
     message = _message(status="clicked")
     TrackedLink.objects.create(code="abc123", message=message, url="https://shop.example/sale")
