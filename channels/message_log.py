@@ -34,6 +34,10 @@ from customers.models import Channel, Customer
 from customers.normalize import normalize_phone
 
 PAGE_SIZE = 50
+# Filters no index serves look at this many messages per request at most (message_log_page).
+SCAN_WINDOW = 20_000
+# Statuses with a partial index of their own (Message.Meta: message_problems).
+PROBLEM_STATUSES = frozenset({"failed", "bounced", "suppressed", "unconfirmed"})
 # A customer filter matches one customer by external id, or the few sharing a phone.
 CUSTOMER_MATCH_LIMIT = 20
 
@@ -118,6 +122,26 @@ class MessageLogFilter(django_filters.FilterSet):
         model = Message
         fields: list[str] = []
 
+    def scan_window_base(self) -> QuerySet[Message] | None:
+        """The messages a bounded page counts its window over, or None when no bound is needed.
+
+        No filters read the newest rows; a customer reads the timeline index and a problem status
+        its partial index (message_problems), so neither needs the bound. The dates, which the
+        (queued_at, id) index serves, narrow the window's base so it starts inside the range.
+        """
+        if not self.is_bound:
+            return None
+        self.form.is_valid()  # cleaned_data holds the valid fields even when another is not
+        data = {k: v for k, v in getattr(self.form, "cleaned_data", {}).items() if v}
+        if not data or data.get("customer") or data.get("status") in PROBLEM_STATUSES:
+            return None
+        base = Message.objects.all()
+        if data.get("date_from"):
+            base = self.filter_date_from(base, "date_from", data["date_from"])
+        if data.get("date_to"):
+            base = self.filter_date_to(base, "date_to", data["date_to"])
+        return base
+
     def filter_date_from(self, queryset, name, value):
         return queryset.filter(queued_at__gte=_day_start(value))
 
@@ -174,6 +198,8 @@ def _after(queryset: QuerySet, field: str, cursor: str | None) -> QuerySet:
 class Page:
     rows: list
     next_cursor: str | None
+    # True when the page stopped at the scan window rather than at a full page of matches.
+    searched: bool = False
 
 
 def message_log_queryset() -> QuerySet[Message]:
@@ -185,15 +211,41 @@ def message_log_queryset() -> QuerySet[Message]:
     )
 
 
-def message_log_page(queryset: QuerySet[Message], *, cursor: str | None = None) -> Page:
-    """One page of the log, newest first, after `cursor`."""
-    rows = list(
-        _after(queryset, "queued_at", cursor).order_by("-queued_at", "-id")[: PAGE_SIZE + 1]
-    )
+def message_log_page(
+    queryset: QuerySet[Message],
+    *,
+    cursor: str | None = None,
+    window_base: QuerySet[Message] | None = None,
+) -> Page:
+    """One page of the log, newest first, after `cursor`.
+
+    With a `window_base`, one request looks at no more than SCAN_WINDOW of its messages: filters
+    that no index serves (a rare source and category, say) would otherwise read the whole table
+    backwards to find no match. The page then holds the matches among those messages, maybe none,
+    and its cursor continues the search below them ("Show more").
+    """
+    after = _after(queryset, "queued_at", cursor)
+    boundary = None
+    if window_base is not None:
+        boundary = (
+            _after(window_base, "queued_at", cursor)
+            .order_by("-queued_at", "-id")
+            .values_list("queued_at", "id")[SCAN_WINDOW - 1 : SCAN_WINDOW]
+            .first()
+        )
+    if boundary is not None:
+        moment, pk = boundary
+        after = after.filter(queued_at__gte=moment).filter(Q(queued_at__gt=moment) | Q(pk__gte=pk))
+    rows = list(after.order_by("-queued_at", "-id")[: PAGE_SIZE + 1])
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    last = rows[-1] if more else None
-    return Page(rows, cursor_encode(last.queued_at, last.pk) if last else None)
+    if more:
+        last = rows[-1]
+        return Page(rows, cursor_encode(last.queued_at, last.pk), searched=False)
+    if boundary is not None:
+        # Fewer matches than a page among the window: go on below it.
+        return Page(rows, cursor_encode(*boundary), searched=True)
+    return Page(rows, None)
 
 
 def message_detail(message_id: int) -> dict[str, Any] | None:

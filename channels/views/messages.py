@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from channels.message_log import (
+    SCAN_WINDOW,
     MessageLogFilter,
     message_detail,
     message_log_page,
@@ -30,7 +31,9 @@ def _next_url(request, cursor: str | None) -> str:
 @staff_permission_required("view_messages")
 def message_log(request):
     filters = MessageLogFilter(request.GET or None, queryset=message_log_queryset())
-    page = message_log_page(filters.qs, cursor=request.GET.get("cursor"))
+    page = message_log_page(
+        filters.qs, cursor=request.GET.get("cursor"), window_base=filters.scan_window_base()
+    )
     active = [
         (field, filters.form[field].label, filters.form.cleaned_data.get(field))
         for field in filters.form.fields
@@ -42,6 +45,8 @@ def message_log(request):
         "active_filters": _chips(request, active, filters),
         "rows": page.rows,
         "next_url": _next_url(request, page.next_cursor),
+        "searched": page.searched,
+        "scan_window": SCAN_WINDOW,
         "is_next_page": bool(request.GET.get("cursor")),
         "sandbox_on": settings.MESSAGING_SANDBOX,
     }

@@ -290,3 +290,52 @@ def test_the_sandbox_outbox_pages_by_cursor(client_as, settings):
     assert len(first.context["rows"]) == PAGE_SIZE
     second = client.get(first.context["next_url"])
     assert len(second.context["rows"]) == 2 and second.context["next_url"] == ""
+
+
+def test_rare_filters_search_a_bounded_window_per_request(client_as, monkeypatch):
+    from channels import message_log
+
+    monkeypatch.setattr(message_log, "SCAN_WINDOW", 5)
+    start = timezone.now() - timedelta(hours=1)
+    customer = CustomerFactory()
+    rare = _message(customer, source="agent", queued_at=start)
+    for i in range(1, 12):
+        _message(customer, source="api", queued_at=start + timedelta(minutes=i))
+    client = client_as("support")
+    response = client.get(LOG, {"source": "agent"})
+    assert _ids(response) == [] and response.context["searched"]
+    assert "searches older ones" in response.content.decode()
+    found = []
+    for _ in range(5):
+        next_url = response.context["next_url"]
+        if not next_url:
+            break
+        response = client.get(next_url)
+        found += _ids(response)
+    assert found == [rare.pk]
+    assert response.context["next_url"] == ""
+
+
+def test_the_window_does_not_cut_a_full_page_or_a_customer(client_as, monkeypatch):
+    from channels import message_log
+
+    monkeypatch.setattr(message_log, "SCAN_WINDOW", 3)
+    customer = CustomerFactory(external_id="crm-few")
+    mine = [_message(customer) for _ in range(4)]
+    client = client_as("support")
+    assert _ids(client.get(LOG, {"customer": "crm-few"})) == [m.pk for m in reversed(mine)]
+    assert _ids(client.get(LOG)) == [m.pk for m in reversed(mine)]
+
+
+def test_the_window_starts_inside_the_date_range(client_as, monkeypatch):
+    from channels import message_log
+
+    monkeypatch.setattr(message_log, "SCAN_WINDOW", 3)
+    customer = CustomerFactory()
+    old = _message(customer, source="agent", queued_at=datetime(2026, 1, 5, 12, tzinfo=UTC))
+    for i in range(6):
+        _message(customer, source="agent", queued_at=datetime(2026, 2, 1, 12, i, tzinfo=UTC))
+    response = client_as("support").get(
+        LOG, {"source": "agent", "date_from": "2026-01-01", "date_to": "2026-01-31"}
+    )
+    assert _ids(response) == [old.pk]
