@@ -339,3 +339,15 @@ def test_the_window_starts_inside_the_date_range(client_as, monkeypatch):
         LOG, {"source": "agent", "date_from": "2026-01-01", "date_to": "2026-01-31"}
     )
     assert _ids(response) == [old.pk]
+
+
+def test_previewing_an_email_does_not_count_as_an_open(client_as):
+    from channels.tracking.links import with_open_pixel
+    from channels.tracking.tokens import open_url
+
+    message = _message(channel="email", address="a@example.com", html="<p>Hi</p>")
+    Message.objects.filter(pk=message.pk).update(html=with_open_pixel(message.pk, message.html))
+    body = client_as("support").get(reverse("channels:message_body", args=[message.pk]))
+    assert body.status_code == 200
+    assert b"<p>Hi</p>" in body.content
+    assert b"/t/o/" not in body.content and open_url(message.pk).encode() not in body.content
