@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from api.audit import client_ip
@@ -38,11 +38,11 @@ from customers.models import Channel
 from workspace.permissions import forbidden, staff_permission_required
 
 VIEW_LABELS = {
-    "open": gettext_lazy("Open"),
-    "mine": gettext_lazy("Mine"),
-    "unassigned": gettext_lazy("Unassigned"),
-    "snoozed": gettext_lazy("Snoozed"),
-    "closed": gettext_lazy("Closed"),
+    "open": pgettext_lazy("inbox list", "Open"),
+    "mine": pgettext_lazy("inbox list", "Mine"),
+    "unassigned": pgettext_lazy("inbox list", "Unassigned"),
+    "snoozed": pgettext_lazy("inbox list", "Snoozed"),
+    "closed": pgettext_lazy("inbox list", "Closed"),
 }
 
 
