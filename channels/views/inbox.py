@@ -35,7 +35,7 @@ from channels.services.inbox import (
 )
 from channels.views.inbox_forms import NoteForm, ReplyForm, SnoozeForm
 from customers.models import Channel
-from workspace.permissions import forbidden, staff_permission_required
+from workspace.permissions import staff_permission_required
 
 VIEW_LABELS = {
     "open": pgettext_lazy("inbox list", "Open"),
@@ -276,9 +276,8 @@ def conversation_note_view(request, pk: int):
 
 @require_POST
 @staff_permission_required("view_inbox")
+@staff_permission_required("reply")
 def conversation_reply_view(request, pk: int):
-    if not request.user.has_perm("workspace.reply"):
-        return forbidden(request)
     conversation = _conversation(pk)
     form = ReplyForm(request.POST)
     if not form.is_valid():
