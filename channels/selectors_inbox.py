@@ -148,6 +148,48 @@ class ThreadEntry:
     status_reason: str = ""
     source: str = ""  # out: agent, auto_reply, system, …
     author: str = ""  # out: the agent; note: its author
+    attachments: tuple[str, ...] = ()  # in: kinds of media the customer sent (see below)
+
+
+# What a messenger's message carries besides text; the media stay with the messenger (Kaskad
+# keeps only the webhook payload), so the thread names them. Telegram: a key per kind; WhatsApp
+# and Viber: message["type"].
+_TELEGRAM_MEDIA = {
+    "photo": "image",
+    "document": "file",
+    "voice": "audio",
+    "audio": "audio",
+    "video": "video",
+    "video_note": "video",
+    "animation": "video",
+    "sticker": "sticker",
+    "location": "location",
+    "contact": "contact",
+}
+_TYPED_MEDIA = {
+    "image": "image",
+    "picture": "image",
+    "document": "file",
+    "file": "file",
+    "audio": "audio",
+    "voice": "audio",
+    "video": "video",
+    "sticker": "sticker",
+    "location": "location",
+    "contacts": "contact",
+    "contact": "contact",
+}
+
+
+def inbound_attachments(payload: Any) -> tuple[str, ...]:
+    message = payload.get("message") if isinstance(payload, dict) else None
+    if not isinstance(message, dict):
+        return ()
+    kinds = [kind for key, kind in _TELEGRAM_MEDIA.items() if key in message]
+    if not kinds and isinstance(message.get("type"), str):
+        kind = _TYPED_MEDIA.get(message["type"])
+        kinds = [kind] if kind else []
+    return tuple(dict.fromkeys(kinds))
 
 
 def conversation_thread_entries(conversation: Conversation) -> tuple[list[ThreadEntry], bool]:
@@ -155,7 +197,7 @@ def conversation_thread_entries(conversation: Conversation) -> tuple[list[Thread
     THREAD_LIMIT of each kind), and whether older ones were left out."""
     inbound = list(
         InboundMessage.objects.filter(conversation=conversation)
-        .only("pk", "received_at", "body")
+        .only("pk", "received_at", "body", "payload")
         .order_by("-received_at", "-pk")[:THREAD_LIMIT]
     )
     outbound = list(
@@ -171,7 +213,10 @@ def conversation_thread_entries(conversation: Conversation) -> tuple[list[Thread
         .order_by("-created_at", "-pk")[:THREAD_LIMIT]
     )
     truncated = THREAD_LIMIT in (len(inbound), len(outbound), len(notes))
-    entries = [ThreadEntry("in", m.pk, m.received_at, m.body) for m in inbound]
+    entries = [
+        ThreadEntry("in", m.pk, m.received_at, m.body, attachments=inbound_attachments(m.payload))
+        for m in inbound
+    ]
     entries += [
         ThreadEntry(
             "out",

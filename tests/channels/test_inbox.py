@@ -489,3 +489,35 @@ def test_a_reply_to_a_superseded_conversation_is_a_message_not_a_500(
 def test_the_reply_box_counts_sms_parts(client_as, conversation):
     html = client_as("support").get(f"/app/inbox/{conversation.pk}/").content.decode()
     assert 'data-sms-counter="reply-sms-count"' in html and "data-submit-on-ctrl-enter" in html
+
+
+@pytest.mark.parametrize(
+    ("payload", "kinds"),
+    [
+        ({"message": {"photo": [{"file_id": "x"}], "caption": "вот"}}, ("image",)),
+        ({"message": {"document": {"file_id": "x"}}}, ("file",)),
+        ({"message": {"type": "image", "image": {"id": "1"}}}, ("image",)),  # WhatsApp
+        ({"message": {"type": "picture"}}, ("image",)),  # Viber
+        ({"message": {"text": "hi"}}, ()),
+        ({}, ()),
+        ("not a dict", ()),
+    ],
+)
+def test_media_a_customer_sent_is_named_in_the_thread(payload, kinds):
+    from channels.selectors_inbox import inbound_attachments
+
+    assert inbound_attachments(payload) == kinds
+
+
+def test_a_photo_without_text_shows_as_a_photo(client_as, reachable_customer):
+    customer = reachable_customer("sms")
+    conversation = inbound_receive(
+        channel="sms",
+        provider="exolve",
+        address=customer.phone,
+        body="",
+        provider_message_id="media-1",
+        payload={"message": {"type": "image"}},
+    ).conversation
+    html = client_as("support").get(f"/app/inbox/{conversation.pk}/").content.decode()
+    assert "bubble-attachments" in html and "Photo" in html
