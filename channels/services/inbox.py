@@ -132,7 +132,9 @@ def conversation_note_add(
     return note
 
 
-def inbox_reply(*, conversation: Conversation, body: str, actor, ip=None) -> Message:
+def inbox_reply(
+    *, conversation: Conversation, body: str, actor, ip=None, subject: str = ""
+) -> Message:
     """Send the agent's answer on the conversation's channel (`conversation_reply`, so consent
     and the WhatsApp window apply). A body that is just "/shortcode" sends that canned response."""
     body = canned_expand(body.strip())
@@ -143,7 +145,10 @@ def inbox_reply(*, conversation: Conversation, body: str, actor, ip=None) -> Mes
     try:
         with transaction.atomic():
             message = conversation_reply(
-                conversation=conversation, body=body, agent=actor.get_username()
+                conversation=conversation,
+                body=body,
+                subject=subject.strip(),
+                agent=actor.get_username(),
             )
             audit_record(
                 actor=actor,

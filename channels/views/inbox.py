@@ -147,6 +147,7 @@ def conversation(request, pk: int):
         **_thread_context(conversation),
         **conversation_context(conversation),
         "reply_form": ReplyForm(initial={"body": reply_body}),
+        "reply_subject": _reply_subject(conversation),
         "note_form": NoteForm(),
         "snooze_form": SnoozeForm(initial={"preset": "1h"}),
         "staff": list(inbox_staff()[:200]),
@@ -155,6 +156,21 @@ def conversation(request, pk: int):
         "is_sms": conversation.channel == "sms",
     }
     return render(request, "channels/inbox/index.html", ctx)
+
+
+def _reply_subject(conversation: Conversation) -> str:
+    """Email replies keep the thread's subject: "Re: <the last subject we used>"."""
+    if conversation.channel != "email":
+        return ""
+    last = (
+        conversation.messages.exclude(subject="")
+        .order_by("-queued_at")
+        .values_list("subject", flat=True)
+        .first()
+    )
+    if not last:
+        return ""
+    return last if last.lower().startswith("re:") else f"Re: {last}"
 
 
 @require_GET
@@ -287,6 +303,7 @@ def conversation_reply_view(request, pk: int):
         message = inbox_reply(
             conversation=conversation,
             body=form.cleaned_data["body"],
+            subject=form.cleaned_data["subject"],
             actor=request.user,
             ip=client_ip(request),
         )

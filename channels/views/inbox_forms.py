@@ -50,6 +50,7 @@ class SnoozeForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), required=False, max_length=998)
     body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -521,3 +521,28 @@ def test_a_photo_without_text_shows_as_a_photo(client_as, reachable_customer):
     ).conversation
     html = client_as("support").get(f"/app/inbox/{conversation.pk}/").content.decode()
     assert "bubble-attachments" in html and "Photo" in html
+
+
+def test_an_email_reply_has_a_subject_that_keeps_the_thread(
+    client, staff_user, reachable_customer, sandbox
+):
+    customer = reachable_customer("email")
+    conversation = Conversation.objects.create(customer=customer, channel="email")
+    Message.objects.create(
+        customer=customer,
+        channel="email",
+        subject="Ваш заказ 1042",
+        body="…",
+        category="transactional",
+        source="api",
+        conversation=conversation,
+    )
+    client = signed_in(client, staff_user("support"))
+    html = client.get(f"/app/inbox/{conversation.pk}/").content.decode()
+    assert 'value="Re: Ваш заказ 1042"' in html
+    client.post(
+        f"/app/inbox/{conversation.pk}/reply/",
+        {"subject": "Re: Ваш заказ 1042", "body": "Отправили сегодня"},
+    )
+    reply = Message.objects.get(conversation=conversation, source="agent")
+    assert (reply.subject, reply.body) == ("Re: Ваш заказ 1042", "Отправили сегодня")
