@@ -146,3 +146,32 @@ def test_typing_a_slash_and_a_shortcode_inserts_the_canned_response(
     page.locator("body").click()
     page.keyboard.press("Alt+KeyJ")
     page.wait_for_url(f"**/app/inbox/{conversations[0].pk}/")
+
+
+def test_on_a_phone_the_list_and_the_thread_are_separate_pages(
+    signed_in_page, live_server, reachable_customer
+):
+    from channels.services.inbound import inbound_receive
+
+    customer = reachable_customer("sms", first_name="Ольга")
+    conversation = inbound_receive(
+        channel="sms",
+        provider="exolve",
+        address=customer.phone,
+        body="Можно вернуть товар?",
+        provider_message_id="phone-1",
+        payload={},
+    ).conversation
+    page = signed_in_page("support")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/app/inbox/")
+    expect(page.locator("[data-conv-link]")).to_be_visible()
+    expect(page.locator(".inbox-empty-pane")).to_be_hidden()
+    page.click("[data-conv-link]")
+    page.wait_for_url(f"**/app/inbox/{conversation.pk}/")
+    expect(page.locator(".inbox-list-pane")).to_be_hidden()
+    expect(page.locator("#inbox-thread")).to_contain_text("Можно вернуть товар?")
+    expect(page.locator("#reply-body")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click(".inbox-back")
+    expect(page.locator("[data-conv-link]")).to_be_visible()
