@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("kaskad_channels", "0005_unconfirmed_status_and_rate_limited"),
+        ("kaskad_channels", "0006_inbox_snooze_notes_canned"),
     ]
 
     operations = [
