@@ -1,5 +1,6 @@
 """The audit log for admins (/app/audit/): every staff action, filterable, newest first."""
 
+import json
 from datetime import datetime, time, timedelta
 
 from django.shortcuts import render
@@ -18,6 +19,15 @@ def _day_start(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def _shown(value):
+    """A logged value as staff read it: lists joined, mappings as JSON, None kept for ∅."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
 def _diff(before, after) -> list[dict]:
     """Field by field: the value before and after (either may be absent)."""
     before = before if isinstance(before, dict) else ({} if before is None else {"": before})
@@ -26,8 +36,8 @@ def _diff(before, after) -> list[dict]:
     return [
         {
             "field": key,
-            "before": before.get(key),
-            "after": after.get(key),
+            "before": _shown(before.get(key)),
+            "after": _shown(after.get(key)),
             "has_before": key in before,
             "has_after": key in after,
         }
