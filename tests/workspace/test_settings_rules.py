@@ -168,3 +168,14 @@ def test_a_delivery_that_has_not_failed_is_not_retried(client_as):
     assert "Only a failed delivery" in response.content.decode()
     delivered.refresh_from_db()
     assert delivered.status == "delivered" and not AuditEntry.objects.exists()
+
+
+def test_a_webhook_is_deleted_with_an_entry_that_keeps_no_secret(client_as):
+    client = client_as("admin")
+    client.post("/app/settings/webhooks/new/", HOOK)
+    subscription = WebhookSubscription.objects.get()
+    response = client.post(f"/app/settings/webhooks/{subscription.pk}/delete/")
+    assert response.status_code == 302 and not WebhookSubscription.objects.exists()
+    entry = AuditEntry.objects.filter(object_type="webhook_subscription").order_by("-pk").first()
+    assert entry.before["name"] == "amoCRM" and entry.after is None
+    assert subscription.secret not in str(entry.before)
