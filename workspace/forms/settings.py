@@ -248,7 +248,7 @@ ROLE_CHOICES = list(ROLES)
 class StaffUserCreateForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
     email = forms.EmailField(label=_("Email"))
-    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, initial="support")
     password = forms.CharField(
         label=_("Initial password"),
         strip=False,

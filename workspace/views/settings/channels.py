@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from api.audit import client_ip
 from workspace.forms.settings import CHANNEL_LABELS, ChannelTestSendForm
@@ -11,6 +12,19 @@ from workspace.permissions import staff_permission_required
 from workspace.services.settings import settings_test_send
 from workspace.settings_selectors import channels_overview
 from workspace.views.settings import settings_context
+
+# customers.normalize explains a refused address in English, for API clients; staff read these.
+ADDRESS_ERRORS = {
+    "must not be empty": gettext_lazy("it is empty"),
+    "not a valid email address": gettext_lazy("not a valid email address"),
+    "not a phone number": gettext_lazy("not a phone number"),
+    "not a valid phone number for its country": gettext_lazy(
+        "not a valid phone number for its country"
+    ),
+    "a Telegram address is a numeric chat id or an @username": gettext_lazy(
+        "a Telegram address is a numeric chat id or an @username"
+    ),
+}
 
 
 @staff_permission_required("manage_settings")
@@ -28,7 +42,9 @@ def channels(request):
             )
         except ValueError as exc:
             form.add_error(
-                "address", _("This address cannot be used: %(reason)s") % {"reason": exc}
+                "address",
+                _("This address cannot be used: %(reason)s")
+                % {"reason": ADDRESS_ERRORS.get(str(exc), str(exc))},
             )
         else:
             if message.status == "suppressed":
