@@ -74,6 +74,8 @@ def _provider_status(name: str) -> ProviderStatus:
         configured, problem = True, ""
     except ProviderNotConfigured as exc:
         configured, problem = False, str(exc)
+    except Exception as exc:  # a malformed key or file: the page still shows the rest
+        configured, problem = False, f"{type(exc).__name__}: {exc}"
     return ProviderStatus(
         name=name, configured=configured, problem=problem, settings=[_setting(n) for n in names]
     )

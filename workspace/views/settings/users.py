@@ -34,13 +34,20 @@ def _row(user) -> dict:
         "user": user,
         "role": ROLE_LABELS.get(role, ""),
         "superuser": user.is_superuser,
-        "permissions": [str(SINGLE_PERMISSION_LABELS[c]) for c in staff_direct_permissions(user)],
+        "permissions": [
+            str(SINGLE_PERMISSION_LABELS[p.codename])
+            for p in user.user_permissions.all()
+            if p.content_type.app_label == "workspace" and p.codename in SINGLE_PERMISSION_LABELS
+        ],
     }
 
 
 @staff_permission_required("manage_users")
 def user_list(request):
-    users, next_url = keyset_page(get_user_model().objects.prefetch_related("groups"), request)
+    users, next_url = keyset_page(
+        get_user_model().objects.prefetch_related("groups", "user_permissions__content_type"),
+        request,
+    )
     ctx = settings_context(request, "users", rows=[_row(u) for u in users], next_url=next_url)
     return render(request, "workspace/settings/users.html", ctx)
 
