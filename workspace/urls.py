@@ -49,4 +49,10 @@ urlpatterns = [
     path("settings/users/", users.user_list, name="settings_users"),
     path("settings/users/new/", users.user_create, name="settings_user_new"),
     path("settings/users/<int:pk>/", users.user_edit, name="settings_user"),
+    path(
+        "settings/users/<int:pk>/password-link/",
+        users.user_password_link,
+        name="settings_user_password_link",
+    ),
+    path("password/<uidb64>/<token>/", auth.password_set, name="password_set"),
 ]

@@ -171,3 +171,40 @@ def test_the_users_tab_lists_roles(client_as, staff_user):
     staff_user("marketing", username="maria")
     html = client_as("admin").get("/app/settings/users/").content.decode()
     assert "maria" in html and "Marketing" in html
+
+
+def test_a_user_without_a_password_gets_a_set_password_link_once(client_as, client):
+    admin_client = client_as("admin")
+    response = admin_client.post("/app/settings/users/new/", {**USER, "password": ""})
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    link = re.search(r"http://testserver(/app/password/[^<\s]+)", response.content.decode()).group(
+        1
+    )
+    user = User.objects.get(username="olga")
+    assert not user.has_usable_password()
+    actions = list(AuditEntry.objects.filter(object_type="user").values_list("after", flat=True))
+    assert actions[-1] == {"set_password_link": "issued"}
+
+    client.logout()
+    page = client.get(link, follow=True)
+    assert page.status_code == 200 and "new_password1" in page.content.decode()
+    set_url = page.redirect_chain[-1][0] if page.redirect_chain else link
+    response = client.post(
+        set_url, {"new_password1": "Ulitka-Sinyaya-42", "new_password2": "Ulitka-Sinyaya-42"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/app/"
+    assert client.get("/app/").status_code == 200  # signed in
+    user.refresh_from_db()
+    assert user.check_password("Ulitka-Sinyaya-42")
+    client.logout()
+    assert "no longer works" in client.get(link, follow=True).content.decode()
+
+
+def test_an_admin_makes_a_new_password_link_for_a_colleague(client_as, staff_user):
+    target = staff_user("support", username="ivan")
+    response = client_as("admin").post(f"/app/settings/users/{target.pk}/password-link/")
+    assert response.status_code == 200 and "/app/password/" in response.content.decode()
+    assert (
+        client_as("support").post(f"/app/settings/users/{target.pk}/password-link/").status_code
+        == 403
+    )

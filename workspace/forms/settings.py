@@ -251,9 +251,13 @@ class StaffUserCreateForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, initial="support")
     password = forms.CharField(
         label=_("Initial password"),
+        required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Tell it to the person in person or by phone; they sign in with it."),
+        help_text=_(
+            "Tell it to the person in person or by phone. Leave it empty to get a link on which "
+            "they set their own password instead."
+        ),
     )
 
     def clean_username(self):

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from api.audit import audit_record
 from api.models import ApiKey, AuditAction
@@ -79,10 +83,12 @@ def staff_direct_permissions(user) -> list[str]:
 def staff_user_create(
     *, actor, ip: str | None, username: str, email: str, role: str, password: str
 ):
-    """A new active staff member in `role`, signing in with `password` (validated by the form)."""
+    """A new active staff member in `role`, signing in with `password` (validated by the form).
+    Without one the account cannot sign in until its owner sets a password through the link
+    `staff_password_link` makes."""
     user_model = get_user_model()
     with transaction.atomic():
-        user = user_model.objects.create_user(username, email, password)
+        user = user_model.objects.create_user(username, email, password or None)
         user.is_staff = False  # the Django admin stays for superusers; the workspace is /app/
         user.save(update_fields=["is_staff"])
         user.groups.add(Group.objects.get(name=role))
@@ -138,3 +144,25 @@ def staff_user_update(
             ip_address=ip,
         )
     return True
+
+
+def staff_password_link(*, actor, ip: str | None, user) -> str:
+    """A path on which `user` sets a new password and is signed in. It works once (the token
+    depends on the password and the last sign-in) and expires after PASSWORD_RESET_TIMEOUT."""
+    path = reverse(
+        "workspace:password_set",
+        args=[
+            urlsafe_base64_encode(force_bytes(user.pk)),
+            default_token_generator.make_token(user),
+        ],
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.USER_CHANGED,
+        object_type="user",
+        object_id=user.pk,
+        object_repr=user.get_username(),
+        after={"set_password_link": "issued"},
+        ip_address=ip,
+    )
+    return path

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from api.audit import client_ip
 from workspace.forms.settings import (
@@ -19,6 +20,7 @@ from workspace.permissions import staff_permission_required
 from workspace.roles import ROLES
 from workspace.services.access import (
     staff_direct_permissions,
+    staff_password_link,
     staff_role,
     staff_user_create,
     staff_user_update,
@@ -65,6 +67,8 @@ def user_create(request):
             role=data["role"],
             password=data["password"],
         )
+        if not data["password"]:
+            return _link_page(request, user)
         messages.success(
             request,
             _("%(name)s can sign in now with the password you gave.")
@@ -110,3 +114,19 @@ def user_edit(request, pk):
             return redirect("workspace:settings_users")
     ctx = settings_context(request, "users", form=form, target=_row(user), is_self=is_self)
     return render(request, "workspace/settings/user_edit.html", ctx)
+
+
+@require_POST
+@staff_permission_required("manage_users")
+def user_password_link(request, pk):
+    user = get_object_or_404(get_user_model(), pk=pk, is_active=True)
+    return _link_page(request, user)
+
+
+def _link_page(request, user):
+    """The set-password link, shown on this one response (it is a credential)."""
+    path = staff_password_link(actor=request.user, ip=client_ip(request), user=user)
+    ctx = settings_context(request, "users", target=user, link=request.build_absolute_uri(path))
+    response = render(request, "workspace/settings/user_link.html", ctx)
+    response["Cache-Control"] = "no-store"
+    return response
