@@ -12,7 +12,12 @@ from workspace.roles import ADMIN, MARKETING, ROLE_PERMISSIONS, SUPPORT
 pytestmark = pytest.mark.django_db
 
 # Pages any signed-in (or signed-out) person may open.
-OPEN = {"workspace:login", "workspace:logout", "workspace:preferences"}
+OPEN = {
+    "workspace:login",
+    "workspace:logout",
+    "workspace:preferences",
+    "workspace:password_set",  # opened from a one-time link, before the person can sign in
+}
 APP_NAMESPACES = {"workspace", "customers", "channels"}
 
 
