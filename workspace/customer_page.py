@@ -123,7 +123,15 @@ def timeline_rows(entries: list[TimelineEntry]) -> list[TimelineRow]:
         messages = {
             m.pk: m
             for m in Message.objects.filter(pk__in=ids).only(
-                "id", "channel", "subject", "body", "parts", "status", "status_reason", "address", "queued_at"
+                "id",
+                "channel",
+                "subject",
+                "body",
+                "parts",
+                "status",
+                "status_reason",
+                "address",
+                "queued_at",
             )
         }
         for change in MessageStatusChange.objects.filter(message_id__in=ids).order_by(

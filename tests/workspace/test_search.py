@@ -23,7 +23,8 @@ def ivan():
 
 
 @pytest.mark.parametrize(
-    "notation", ["8 (912) 345-67-89", "+7 912 345 67 89", "9123456789", "+79123456789", "89123456789"]
+    "notation",
+    ["8 (912) 345-67-89", "+7 912 345 67 89", "9123456789", "+79123456789", "89123456789"],
 )
 def test_a_phone_in_any_notation_finds_the_customer(ivan, notation):
     result = customer_search(notation)

@@ -123,3 +123,9 @@ def language_label(locale):
         return ""
     name = LANGUAGES.get(str(locale).split("-")[0].lower())
     return f"{name} ({locale})" if name else locale
+
+
+@register.filter
+def pairs(value) -> list:
+    """A dict's (key, value) pairs; `{% for k, v in d.items %}` breaks when a key is "items"."""
+    return list(value.items()) if isinstance(value, dict) else []
