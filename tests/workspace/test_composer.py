@@ -214,3 +214,39 @@ def test_admin_may_send(anna, client_as, enqueued):
     assert 'id="composer"' in client.get("/app/customers/crm-anna/").content.decode()
     client.post("/app/customers/crm-anna/send", {"channel": "sms", "body": "Hi"})
     assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_support_finds_by_a_local_phone_replies_by_sms_and_sees_it_sent(
+    signed_in_page, live_server, settings, eager_celery
+):
+    """Issue 10, the support agent's job end to end, in Chromium against the sandbox."""
+    from channels.providers import reset_providers
+
+    settings.MESSAGING_SANDBOX = True
+    reset_providers()
+    CustomerFactory(
+        external_id="crm-vera",
+        first_name="Вера",
+        last_name="Соколова",
+        phone="+79123456789",
+        email="vera@example.com",
+    )
+    page = signed_in_page("support")
+    page.fill("#global-q", "8 (912) 345-67-89")
+    page.press("#global-q", "Enter")
+    page.wait_for_url(f"{live_server.url}/app/customers/crm-vera/")
+    assert page.locator("h1").inner_text() == "Вера Соколова"
+    page.select_option("#composer-channel", "sms")
+    page.fill("#composer-body", "Ваш заказ готов")
+    assert "1 SMS part" in page.locator("#composer-count").inner_text()
+    page.click("#composer button[type=submit]")
+    page.wait_for_selector("#composer .flash-success")
+    entry = page.locator("#timeline-rows .entry-message").first
+    entry.wait_for(timeout=4000)  # the head poll brings it within 2 s, no reload
+    entry.locator(".entry-status .pill", has_text="sent").wait_for(timeout=4000)
+    entry.locator("summary").click()
+    assert "Ваш заказ готов" in entry.locator(".bubble").inner_text()
+    message = Message.objects.get()
+    assert message.status == "sent" and SandboxMessage.objects.get().body == "Ваш заказ готов"
+    reset_providers()
