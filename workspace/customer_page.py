@@ -83,7 +83,15 @@ def customer_header(customer: Customer) -> dict[str, Any]:
     rfm = getattr(customer, "rfm", None) if hasattr(customer, "rfm") else None
     return {
         "local_time": customer_local_time(customer),
-        "identities": sorted(customer.identities.all(), key=lambda i: (i.channel, i.address)),
+        # Addresses beyond the profile's email and phone (Telegram, a second number…).
+        "identities": sorted(
+            (
+                i
+                for i in customer.identities.all()
+                if i.address not in {customer.email, customer.phone}
+            ),
+            key=lambda i: (i.channel, i.address),
+        ),
         "consents": [
             {
                 "channel": channel,
