@@ -148,3 +148,15 @@ def test_staff_without_the_permission_get_403(client, django_user_model):
 def test_visitors_are_sent_to_sign_in(client):
     response = client.get("/app/search", {"q": "x"})
     assert response.status_code == 302 and "/app/login/" in response["Location"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_header_popover_shows_matches_as_you_type(signed_in_page, live_server):
+    CustomerFactory(external_id="crm-petr", first_name="Пётр", last_name="Кузнецов")
+    page = signed_in_page("support")
+    page.fill("#global-q", "Кузне")
+    match = page.locator("#search-popover .match").first
+    match.wait_for()
+    assert "Пётр Кузнецов" in match.inner_text()
+    match.click()
+    page.wait_for_url(f"{live_server.url}/app/customers/crm-petr/")
