@@ -295,11 +295,21 @@ def _name_matches(words: list[str], limit: int) -> list[SearchMatch]:
     condition = Q()
     for word in words:
         condition &= _word_filter(word, vendor)
-    candidates = list(
-        Customer.objects.filter(erased_at__isnull=True)
-        .filter(condition)
-        .order_by()[:SEARCH_NAME_CANDIDATES]
-    )
+    rows = Customer.objects.filter(erased_at__isnull=True).filter(condition).order_by()
+    if vendor == "postgresql":
+        # With a LIMIT the planner bets on a sequential scan finding enough rows early, and
+        # loses badly on rare names (a full scan of 1M rows). A materialised CTE is planned
+        # without the LIMIT, so it takes the trigram indexes; the LIMIT then stops its heap scan.
+        sql, params = rows.values("id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m LIMIT %s",
+                [*params, SEARCH_NAME_CANDIDATES],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        candidates = list(Customer.objects.filter(pk__in=ids)) if ids else []
+    else:
+        candidates = list(rows[:SEARCH_NAME_CANDIDATES])
     candidates.sort(key=lambda c: _name_rank(c, words))
     return [SearchMatch(c, "name", False) for c in candidates[:limit]]
 
@@ -319,8 +329,13 @@ def customer_search(q: str, limit: int = 20) -> SearchResult:
     matches = _exact_matches(q, phone)
     seen = {m.customer.pk for m in matches}
     words = [w for w in q.replace(",", " ").split() if w]
+    if "@" in q and not q.startswith("@") and len(words) == 1:
+        # An email that is nobody's exactly: look for its local part ("ivan.petrov"), whose
+        # trigrams are rarer than the domain's, which every customer of that provider shares.
+        words = [q.split("@")[0]]
     too_short = False
-    if not phone and len(matches) < limit and any(ch.isalpha() for ch in q):
+    # An exact hit is what was meant: the fuzzy search, the costly part, runs only without one.
+    if not phone and not matches and any(ch.isalpha() for ch in q):
         long_words = [w for w in words if len(w) >= SEARCH_NAME_MIN]
         if long_words:
             for match in _name_matches(words, limit):
