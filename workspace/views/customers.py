@@ -5,11 +5,12 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from channels.services.reachability import customer_reachable_channels
-from customers.models import Channel, Customer, LifecycleStage
+from customers.models import Channel, Customer
 from customers.selectors import customer_get, customer_search
 from customers.timeline import (
     InvalidCursor,
@@ -26,44 +27,34 @@ TIMELINE_PAGE = 25
 LIST_PAGE = 50
 
 
-def _list_filters(request) -> dict:
-    stage = request.GET.get("stage", "")
-    return {
-        "q": request.GET.get("q", "").strip()[:200],
-        "stage": stage if stage in LifecycleStage.values else "",
-    }
-
-
 @require_GET
 @staff_permission_required("view_customers")
 def customer_list(request):
-    filters = _list_filters(request)
-    ctx = {"page": "customers", "filters": filters, "stages": LifecycleStage.choices}
-    if filters["q"]:
-        # The filter box is the search: indexed lookups, a bounded name search, no paging.
-        result = customer_search(filters["q"], limit=LIST_PAGE)
-        rows = [m.customer for m in result.matches]
-        if filters["stage"]:
-            rows = [c for c in rows if c.lifecycle_stage == filters["stage"]]
-        ctx.update(rows=rows, next_url=None, too_short=result.too_short)
+    """Newest customers first, paged by (created_at, id): one index read per page, no count.
+
+    The filter box is the search (indexed lookups and a bounded name search, so no paging). No
+    filter by stage or segment here: without an index of its own a rare value means reading the
+    whole table; segments and RFM have their own member lists.
+    """
+    q = request.GET.get("q", "").strip()[:200]
+    ctx = {"page": "customers", "q": q}
+    if q:
+        result = customer_search(q, limit=LIST_PAGE)
+        ctx.update(rows=[m.customer for m in result.matches], too_short=result.too_short)
     else:
         customers = Customer.objects.filter(erased_at__isnull=True)
-        if filters["stage"]:
-            customers = customers.filter(lifecycle_stage=filters["stage"])
         try:
             page = cp.keyset_page(customers, "created_at", request.GET.get("cursor"), LIST_PAGE)
         except cp.BadCursor:
             page = cp.keyset_page(customers, "created_at", None, LIST_PAGE)
-        query = {k: v for k, v in filters.items() if v}
-        next_url = (
-            f"?{urlencode({**query, 'cursor': page.next_cursor})}" if page.next_cursor else None
-        )
+        next_url = f"?{urlencode({'cursor': page.next_cursor})}" if page.next_cursor else None
         ctx.update(rows=page.rows, next_url=next_url)
-    ctx["filtered"] = any(filters.values())
     template = (
         "workspace/customers/_list_rows.html" if request.htmx else "workspace/customers/list.html"
     )
-    return render(request, template, ctx)
+    response = render(request, template, ctx)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _timeline_filters(request) -> dict:
@@ -121,7 +112,9 @@ def customer_page(request, external_id: str):
             channels=Channel.choices,
         )
         if request.htmx and cursor:
-            return render(request, "workspace/customers/_timeline_rows.html", ctx)
+            response = render(request, "workspace/customers/_timeline_rows.html", ctx)
+            patch_vary_headers(response, ["HX-Request"])
+            return response
     else:
         selector = {
             "orders": cp.customer_orders,
@@ -147,7 +140,9 @@ def customer_page(request, external_id: str):
         {"label": label, "url": f"?tab={key}", "active": key == tab, "count": None}
         for key, label in _tab_labels()
     ]
-    return render(request, "workspace/customers/page.html", ctx)
+    response = render(request, "workspace/customers/page.html", ctx)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _since_url(customer, filters: dict, cursor: str) -> str:
