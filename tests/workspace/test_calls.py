@@ -67,3 +67,12 @@ def test_no_number_shows_the_form(client_as):
 def test_who_may_open_the_caller_card(client_as, olga, role, status):
     response = client_as(role).get("/app/calls/lookup", {"phone": "+79123456789"})
     assert response.status_code == status
+
+
+def test_the_popup_has_no_shell(client_as, olga):
+    response = client_as("support").get(
+        "/app/calls/lookup", {"phone": "+79123456789", "popup": "1"}
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "Ольга Иванова" in body
+    assert 'class="sidebar"' not in body and 'name="popup" value="1"' in body

@@ -12,7 +12,16 @@ from workspace.permissions import staff_permission_required
 @staff_permission_required("view_calls")
 def call_lookup(request):
     phone = request.GET.get("phone", "").strip()[:40]
-    ctx = {"page": "customers", "phone": phone, "card": None, "normalised": "", "error": ""}
+    popup = request.GET.get("popup") == "1"  # the telephony pop-up: the card without the shell
+    ctx = {
+        "page": "customers",
+        "phone": phone,
+        "card": None,
+        "normalised": "",
+        "error": "",
+        "popup": popup,
+        "layout": "workspace/calls/popup_base.html" if popup else "workspace/base.html",
+    }
     if phone:
         try:
             ctx["normalised"] = normalize_phone(phone)
