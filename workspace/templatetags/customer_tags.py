@@ -129,3 +129,35 @@ def language_label(locale):
 def pairs(value) -> list:
     """A dict's (key, value) pairs; `{% for k, v in d.items %}` breaks when a key is "items"."""
     return list(value.items()) if isinstance(value, dict) else []
+
+
+AUDIT_ACTIONS = {
+    "consent.changed": _("consent changed"),
+    "message.sent": _("message sent"),
+    "note.added": _("note added"),
+    "customer.exported": _("data exported"),
+    "customer.erased": _("customer erased"),
+    "conversation.changed": _("conversation changed"),
+}
+CALL_STATUS = {
+    "initiated": _("initiated"),
+    "ringing": _("ringing"),
+    "answered": _("answered"),
+    "in_progress": _("in progress"),
+    "completed": pgettext_lazy("call", "completed"),
+    "missed": _("missed"),
+    "no_answer": _("no answer"),
+    "busy": _("busy"),
+    "failed": pgettext_lazy("call", "failed"),
+    "cancelled": pgettext_lazy("call", "cancelled"),
+}
+
+
+@register.filter
+def audit_action_label(value):
+    return AUDIT_ACTIONS.get(value, value)
+
+
+@register.filter
+def call_status_label(value):
+    return CALL_STATUS.get(value, value)
