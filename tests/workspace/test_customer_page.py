@@ -327,3 +327,46 @@ def test_staff_without_view_customers_get_403(client, django_user_model, anna):
     client.force_login(django_user_model.objects.create_user("nobody", password="pw"))
     for url in ["/app/customers/", "/app/customers/crm-anna/", "/app/customers/crm-anna/since"]:
         assert client.get(url).status_code == 403
+
+
+def test_the_status_follows_queued_sent_delivered(client_as, anna):
+    message = _message(anna, status="queued", minutes_ago=0)
+    client = client_as("support")
+    url = f"/app/customers/crm-anna/messages/{message.pk}/"
+    seen = []
+    for status in ["queued", "sent", "delivered"]:
+        Message.objects.filter(pk=message.pk).update(status=status)
+        if status != "queued":
+            MessageStatusChange.objects.create(message=message, status=status)
+        body = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        pill = body.split("</span></span>")[0]
+        seen.append((status in pill, "hx-get" in pill))
+    # queued and sent keep asking; delivered is where the page stops polling.
+    assert seen == [(True, True), (True, True), (True, False)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search_and_the_customer_page_work_without_javascript(browser, live_server, staff_user):
+    customer = CustomerFactory(external_id="crm-nojs", first_name="Nina", last_name="Orlova")
+    for n in range(30):
+        EventFactory(
+            customer=customer, name=f"visit_{n}", occurred_at=timezone.now() - timedelta(hours=n)
+        )
+    user = staff_user("support")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/app/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", "pw-Kaskad-2026")
+    page.click("button[type=submit]")
+    page.fill("#global-q", "Orlova")
+    page.press("#global-q", "Enter")
+    page.click("text=Nina Orlova")
+    page.wait_for_url(f"{live_server.url}/app/customers/crm-nojs/")
+    assert page.locator(".entry").count() == 25
+    page.click(".timeline-more a")
+    assert "visit_29" in page.content()
+    page.select_option("#tl-kind", "event")
+    page.click(".timeline-filters button[type=submit]")
+    assert "kind=event" in page.url
+    context.close()
