@@ -161,3 +161,13 @@ def audit_action_label(value):
 @register.filter
 def call_status_label(value):
     return CALL_STATUS.get(value, value)
+
+
+@register.filter
+def audit_change(value) -> str:
+    """An audit entry's before/after as "channel: sms, status: opted_out"."""
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {item}" for key, item in value.items())
+    return str(value)
