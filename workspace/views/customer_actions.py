@@ -1,6 +1,6 @@
 """What staff change from the customer page: consent (with a reason), notes, the GDPR export and
 erase, and a message from the composer. Each is a POST, checks its own permission, and is audited
-by its service (workspace/services.py, channels/services/reachability.py)."""
+by its service (workspace/services/customers.py, channels/services/reachability.py)."""
 
 from django import forms
 from django.contrib import messages
@@ -21,7 +21,7 @@ from channels.services.reachability import (
 from customers.models import Channel, ConsentStatus
 from customers.selectors import customer_get
 from workspace.permissions import staff_permission_required
-from workspace.services import (
+from workspace.services.customers import (
     NOTE_MAX_LENGTH,
     REASON_MAX_LENGTH,
     customer_consent_change,
