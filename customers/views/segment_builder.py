@@ -261,7 +261,7 @@ def builder_row(request):
         response["HX-Trigger"] = "builder-changed"
         return response
     else:
-        node = _find(tree, request.POST.get("node", ""))
+        node = _find(tree, request.POST.get("row", ""))
         if node is None:
             raise Http404("no such row")
         ctx["parent_id"] = request.POST.get(f"{node.id}-parent", "")
