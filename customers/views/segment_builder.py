@@ -6,7 +6,9 @@ import json
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from api.audit import client_ip
@@ -196,19 +198,20 @@ def _edit(request, segment: Segment | None):
         raise
     if segment_fill_now(segment=saved, expected=preview.count):
         saved.refresh_from_db()
-        messages.success(
-            request,
-            _("Segment saved: %(count)s members.") % {"count": f"{saved.member_count:,}"},
+        count = saved.member_count
+        message = ngettext(
+            "Segment saved: %(count)s member.", "Segment saved: %(count)s members.", count
         )
     elif preview.count is not None or preview.at_least is not None:
-        counted = preview.count if preview.count is not None else preview.at_least
-        messages.success(
-            request,
-            _("Segment saved. About %(count)s members; counting them now.")
-            % {"count": f"{counted:,}"},
+        count = preview.count if preview.count is not None else preview.at_least
+        message = ngettext(
+            "Segment saved. About %(count)s member; counting now.",
+            "Segment saved. About %(count)s members; counting them now.",
+            count,
         )
     else:
-        messages.success(request, _("Segment saved; counting its members now."))
+        count, message = 0, _("Segment saved; counting its members now.")
+    messages.success(request, message % {"count": number_format(count, force_grouping=True)})
     return redirect("customers:segment_members", segment_id=saved.pk)
 
 
