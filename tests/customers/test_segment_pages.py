@@ -454,3 +454,19 @@ def test_a_marketer_builds_a_segment_with_a_nested_group_an_event_and_rfm(
             {"rfm": {"segment": "champions"}},
         ]
     }
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql",
+    reason="statement_timeout is PostgreSQL's",
+)
+def test_on_postgresql_a_statement_past_the_limit_is_cancelled_and_the_page_goes_on():
+    from django.db import connection
+
+    with pytest.raises(DatabaseError), pages._time_limit(50), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_sleep(1)")
+    with connection.cursor() as cursor:  # the connection is still usable
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"  # SET LOCAL ended with its transaction
