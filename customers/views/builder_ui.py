@@ -67,7 +67,7 @@ COMPARISON_LABELS = [
     ("between", _("between")),
 ]
 CHANNEL_LABELS = [
-    ("email", _("Email")),
+    ("email", pgettext_lazy("channel", "Email")),
     ("sms", _("SMS")),
     ("whatsapp", "WhatsApp"),
     ("telegram", "Telegram"),
