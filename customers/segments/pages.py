@@ -25,6 +25,7 @@ from customers.services.segments import (
     segment_delete,
     segment_preview_queryset,
     segment_refresh,
+    segment_refresh_enqueue,
     segment_update,
 )
 
@@ -213,6 +214,10 @@ def segment_save(
             if segment.kind == Segment.Kind.DYNAMIC:
                 fields["rules"] = rules
             segment = segment_update(segment=segment, fields=fields)
+            if segment.kind == Segment.Kind.DYNAMIC and before["rules"] == segment.rules:
+                # segment_update marks the segment changed but refreshes only for new rules;
+                # refresh anyway, so "counting…" (refreshed before the change) ends.
+                segment_refresh_enqueue(segment=segment)
             after = _snapshot(segment)
             changed = [key for key in before if before[key] != after[key]]
             if changed:

@@ -470,3 +470,17 @@ def test_on_postgresql_a_statement_past_the_limit_is_cancelled_and_the_page_goes
         assert cursor.fetchone() == (1,)
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "0"  # SET LOCAL ended with its transaction
+
+
+def test_renaming_a_segment_does_not_leave_it_counting(client_as):
+    annas(4)
+    client = client_as("marketing")
+    client.post("/app/segments/new/", editor_post(ANNA))
+    segment = Segment.objects.get(name="Annas")
+    response = client.post(f"/app/segments/{segment.pk}/edit/", editor_post(ANNA, name="Annas 2"))
+    assert response.status_code == 302
+    segment.refresh_from_db()
+    assert segment.name == "Annas 2" and segment.member_count == 4
+    assert not pages.segment_is_counting(segment)
+    entry = AuditEntry.objects.get(action="segment.changed")
+    assert entry.before == {"name": "Annas"} and entry.after == {"name": "Annas 2"}
