@@ -18,6 +18,7 @@ from customers.segments import builder
 from customers.segments.builder import GROUP, NODE_TYPES, Node
 from customers.segments.pages import segment_fill_now, segment_preview, segment_save
 from customers.views.builder_ui import attribute_types, builder_choices, decorate
+from customers.views.rule_messages import rule_message
 from workspace.permissions import staff_permission_required
 
 NAME_MAX = 150
@@ -86,7 +87,7 @@ class _Editor:
         for error in errors:
             path = error.get("field", "")
             path = "" if path == "rules" else path.removeprefix("rules.")
-            converted.append({"path": path, "message": error["message"]})
+            converted.append({"path": path, "message": rule_message(error["message"])})
         if self.mode == "json":
             self.json_errors = converted
         else:
@@ -292,6 +293,8 @@ def segment_preview_view(request):
     ctx = {"preview": None, "invalid": not editor.ok}
     if editor.ok:
         preview = segment_preview(rules=editor.rule)
+        for error in preview.errors:
+            error["message"] = rule_message(error["message"])
         ctx["preview"] = preview
         ctx["invalid"] = bool(preview.errors)
     return render(request, "customers/segments/_preview.html", ctx)

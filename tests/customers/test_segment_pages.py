@@ -193,7 +193,7 @@ def test_rule_errors_are_shown_next_to_their_row(client_as):
     assert response.status_code == 400
     html = response.content.decode()
     row = html.split('id="row-n3"', 1)[1].split('id="row-', 1)[0]
-    assert "low must not be greater than high" in row
+    assert "the start must not be greater than the end" in row
     assert "has-errors" in html.split('id="row-n3"', 1)[0][-200:]
     assert not Segment.objects.exists()
 
@@ -484,3 +484,34 @@ def test_renaming_a_segment_does_not_leave_it_counting(client_as):
     assert not pages.segment_is_counting(segment)
     entry = AuditEntry.objects.get(action="segment.changed")
     assert entry.before == {"name": "Annas"} and entry.after == {"name": "Annas 2"}
+
+
+def test_rule_errors_are_shown_in_the_staff_members_language(client_as):
+    from workspace.models import StaffProfile
+
+    client = client_as("marketing")
+    user = __import__("django.contrib.auth").contrib.auth.get_user(client)
+    StaffProfile.objects.update_or_create(user=user, defaults={"language": "ru"})
+    rule = {
+        "all": [
+            {"field": "birth_date", "op": "age_between", "value": [40, 18]},
+            {"bought": {"sku": []}},
+        ]
+    }
+    html = client.post("/app/segments/new/", editor_post(rule)).content.decode()
+    assert "начало не может быть больше конца" in html
+    assert "укажите хотя бы одно значение" in html
+
+
+def test_every_message_of_the_rule_checker_has_a_pattern():
+    """A new message in validation.py should get its translation pattern here."""
+    import re
+    from pathlib import Path
+
+    from customers.views.rule_messages import _COMPILED
+
+    source = Path("customers/segments/rules/validation.py").read_text()
+    fixed = re.findall(r'self\.error\(\w+, "([^"{]+)"\)', source)
+    assert fixed
+    for message in fixed:
+        assert any(p.match(message) for p, _m in _COMPILED), message
