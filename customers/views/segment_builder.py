@@ -173,12 +173,11 @@ def _edit(request, segment: Segment | None):
         name_error = _("Give the segment a name.")
     elif len(name) > NAME_MAX:
         name_error = _("A name has at most %(max)d characters.") % {"max": NAME_MAX}
-    if name_error or not editor.ok:
-        return _render(request, **page, name_error=name_error, status=400)
-    preview = segment_preview(rules=editor.rule)
-    if preview.errors:
+    preview = segment_preview(rules=editor.rule) if editor.ok else None
+    if preview is not None and preview.errors:
         editor.rule_errors(preview.errors)
-        return _render(request, **page, status=400)
+    if name_error or preview is None or preview.errors:
+        return _render(request, **page, name_error=name_error, status=400)
     try:
         saved = segment_save(
             actor=request.user,
@@ -295,6 +294,9 @@ def segment_preview_view(request):
         preview = segment_preview(rules=editor.rule)
         for error in preview.errors:
             error["message"] = rule_message(error["message"])
+            error["field"] = (
+                "" if error["field"] == "rules" else error["field"].removeprefix("rules.")
+            )
         ctx["preview"] = preview
         ctx["invalid"] = bool(preview.errors)
     return render(request, "customers/segments/_preview.html", ctx)

@@ -515,3 +515,11 @@ def test_every_message_of_the_rule_checker_has_a_pattern():
     assert fixed
     for message in fixed:
         assert any(p.match(message) for p, _m in _COMPILED), message
+
+
+def test_a_missing_name_and_rule_errors_are_shown_together(client_as):
+    rule = {"all": [{"field": "birth_date", "op": "age_between", "value": [40, 18]}]}
+    response = client_as("marketing").post("/app/segments/new/", editor_post(rule, name=""))
+    html = response.content.decode()
+    assert "Give the segment a name." in html
+    assert "the start must not be greater than the end" in html
