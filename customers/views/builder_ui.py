@@ -154,7 +154,8 @@ def builder_choices(*, segment_id: int | None) -> dict:
         "property_ops": PROPERTY_OPS,
         "value_types": VALUE_TYPES,
         "bools": BOOL_LABELS,
-        "segments": [(str(pk), name) for pk, name in segments[:500]],
+        "segments": (listed := [(str(pk), name) for pk, name in segments[:500]]),
+        "segment_ids": {pk for pk, _name in listed},
     }
 
 
