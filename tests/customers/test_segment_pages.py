@@ -11,12 +11,14 @@ from html.parser import HTMLParser
 import pytest
 from django.db import DatabaseError
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
 
 from api.models import AuditEntry
 from customers.models import Segment, SegmentMembership
 from customers.segments import pages
 from customers.segments.builder import canonical, rule_to_tree, tree_to_form
 from tests.customers.test_segment_builder import ATTRIBUTES, EVERY_KIND
+from tests.customers.test_segment_builder import rules as builder_rules
 from tests.factories import (
     AttributeDefinitionFactory,
     CustomerFactory,
@@ -597,3 +599,24 @@ def test_the_rendered_page_posts_back_exactly_the_stored_rule(client_as, rule, r
     response = client.post(f"/app/segments/{segment.pk}/edit/", data)
     assert json.loads(response.context["json_text"]) == nested
     assert canonical(json.loads(response.context["json_text"])) == canonical(nested)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rule=builder_rules)
+def test_any_rule_survives_the_rendered_page(client_as, rule):
+    """Same as above over the whole vocabulary (quotes, markup, spaces and any script in values)."""
+    for key, kind in ATTRIBUTES.items():
+        AttributeDefinitionFactory(key=key, type=kind)
+    segment, _created = Segment.objects.update_or_create(name="Any", defaults={"rules": rule})
+    client = client_as("marketing")
+    reader = _FormReader()
+    reader.feed(client.get(f"/app/segments/{segment.pk}/edit/").content.decode())
+    data: dict[str, list[str]] = {}
+    for name, value in [*reader.pairs, ("switch", "json")]:
+        data.setdefault(name, []).append(value)
+    response = client.post(f"/app/segments/{segment.pk}/edit/", data)
+    assert canonical(json.loads(response.context["json_text"])) == canonical(rule)
