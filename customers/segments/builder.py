@@ -177,7 +177,7 @@ def _node(rule: Any, types: dict[str, str], ids: _Ids, *, is_root: bool = False)
     node = _condition_node(rule, types, ids())
     if node is not None:
         back, _paths, errors = tree_to_rule(node, types)
-        if not errors and canonical(back) == canonical(rule) and _fits_inputs(node):
+        if not errors and canonical(back) == canonical(rule) and _fits_inputs(node, types):
             return node
     return Node(
         node.id if node else ids(), JSON_ROW, {"json": json.dumps(rule, ensure_ascii=False)}
@@ -187,14 +187,77 @@ def _node(rule: Any, types: dict[str, str], ids: _Ids, *, is_root: bool = False)
 _MULTILINE = ("values", "items")
 
 
-def _fits_inputs(node: Node) -> bool:
-    """Whether a browser gives the values back as they are: a one-line input drops line breaks."""
+def _fits_inputs(node: Node, types: dict[str, str]) -> bool:
+    """Whether a browser gives the values back as they are: a one-line input drops line breaks,
+    a select posts one of its options, checkboxes post their values once each in page order,
+    a date input empties a value that is not a date."""
     for name, value in node.values.items():
         multiline = name in _MULTILINE or (name.startswith("w") and name.endswith("_value"))
         for item in value if isinstance(value, list) else [value]:
             if not multiline and ("\n" in item or "\r" in item):
                 return False
+    return all(check(node, types) for check in _SELECT_CHECKS.get(node.type, ()))
+
+
+def _checkboxes(name: str, vocabulary: tuple[str, ...]):
+    def check(node: Node, _types) -> bool:
+        items = node.getlist(name)
+        return all(item in vocabulary for item in items) and items == [
+            v for v in vocabulary if v in items
+        ]
+
+    return check
+
+
+def _select(name: str, vocabulary: tuple[str, ...]):
+    return lambda node, _types: node.get(name) in vocabulary
+
+
+def _field_fits(node: Node, types: dict[str, str]) -> bool:
+    kind = _kind_of(node.get("field"), types) or spec.STRING
+    op = node.get("op")
+    if op not in spec.OPS_BY_KIND[kind]:
+        return False
+    date_input = kind == spec.DATE and op in (
+        "equals",
+        "not_equals",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "between",
+    )
+    for name in ("value", "value2"):
+        if name not in node.values or op in LIST_OPS:
+            continue
+        if date_input and spec.parse_date(node.get(name)) is None:
+            return False
+        choice = kind == spec.CHOICE and op in ("equals", "not_equals")
+        if choice and node.get(name) not in spec.LIFECYCLE_STAGES:
+            return False
     return True
+
+
+def _comparisons_fit(names: tuple[str, ...]):
+    def check(node: Node, _types) -> bool:
+        return all(node.get(f"{n}_op") in ("", *COMPARISON_OPS) for n in names)
+
+    return check
+
+
+def _where_fits(node: Node, _types) -> bool:
+    return all(item["op"] in spec.PROPERTY_OPS for item in node.where)
+
+
+_SELECT_CHECKS = {
+    "field": (_field_fits,),
+    "consent": (_select("channel", spec.CHANNELS), _checkboxes("status", spec.CONSENT_STATUSES)),
+    "reachable": (_select("channel", spec.CHANNELS),),
+    "identity": (_select("channel", spec.CHANNELS),),
+    "rfm": (_checkboxes("segment", spec.RFM_SEGMENTS), _comparisons_fit(RFM_COMPARISONS)),
+    "event": (_where_fits, _comparisons_fit(("count",))),
+    "orders": (_comparisons_fit(ORDER_COMPARISONS),),
+}
 
 
 def _condition_node(rule: Any, types: dict[str, str], node_id: str) -> Node | None:

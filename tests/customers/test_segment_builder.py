@@ -322,3 +322,23 @@ def test_a_line_break_in_a_one_line_value_keeps_the_condition_as_json():
     tree, back, _errors = round_trip(rule)
     assert tree.children[0].type == "json"
     assert canonical(back) == canonical(rule)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"consent": {"channel": "email", "status": ["opted_in", "opted_in"]}},  # twice
+        {"consent": {"channel": "email", "status": ["unknown", "opted_in"]}},  # not page order
+        {"rfm": {"segment": ["lost", "champions"]}},
+        {"field": "first_name", "op": "gt", "value": "a"},  # not an operator of text
+        {"field": "birth_date", "op": "equals", "value": "yesterday"},  # a date input drops it
+        {"field": "lifecycle_stage", "op": "equals", "value": "vip"},  # not an option
+        {"reachable": "pigeon"},
+        {"event": {"name": "x", "where": [{"property": "p", "op": "starts_with", "value": "a"}]}},
+    ],
+    ids=lambda v: json.dumps(v)[:50],
+)
+def test_a_value_a_widget_cannot_post_back_keeps_the_condition_as_json(rule):
+    tree, back, _errors = round_trip(rule)
+    assert tree.children[0].type == "json"
+    assert canonical(back) == canonical(rule)
