@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from api.audit import client_ip
 from api.errors import ApiError, ValidationFailed
 from customers.models import Segment
-from customers.segments import builder
+from customers.segments import builder, builder_form
 from customers.segments.builder import GROUP, NODE_TYPES, Node
 from customers.segments.pages import segment_fill_now, segment_preview, segment_save
 from customers.views.builder_ui import attribute_types, builder_choices, decorate
@@ -67,7 +67,7 @@ class _Editor:
                 self.ok = False
                 self.json_errors = [{"path": "", "message": _builder_message(f"json:{exc}")}]
         else:
-            self.tree = builder.form_to_tree(data)
+            self.tree = builder_form.form_to_tree(data)
             self.rule, self.paths, problems = builder.tree_to_rule(self.tree, types)
             for problem in problems:
                 node = _find(self.tree, problem["node"])
@@ -91,7 +91,7 @@ class _Editor:
         if self.mode == "json":
             self.json_errors = converted
         else:
-            builder.attach_errors(self.tree, self.paths, converted)
+            builder_form.attach_errors(self.tree, self.paths, converted)
 
     def to_json(self) -> None:
         self.mode = "json"
@@ -222,7 +222,7 @@ def _apply(root: Node, action: str) -> None:
         node_type, _sep, parent_id = rest.partition(":")
         parent = _find(root, parent_id)
         if parent is not None and parent.type == GROUP and node_type in NODE_TYPES:
-            parent.children.append(builder.blank_node(node_type))
+            parent.children.append(builder_form.blank_node(node_type))
     elif verb == "remove" and rest != root.id:
         _remove(root, rest)
     elif verb in ("add_where", "remove_where"):
@@ -247,7 +247,7 @@ def builder_row(request):
     or kind changed (refresh), or nothing (remove)."""
     types = attribute_types()
     action = request.POST.get("action", "")
-    tree = builder.form_to_tree(request.POST)
+    tree = builder_form.form_to_tree(request.POST)
     decorate(tree, types)
     ctx = {"choices": builder_choices(segment_id=None)}
     response_node = None
@@ -256,7 +256,7 @@ def builder_row(request):
         node_type = request.POST.get("type", "field")
         if parent is None or parent.type != GROUP or node_type not in NODE_TYPES:
             raise Http404("no such group")
-        response_node = builder.blank_node(node_type)
+        response_node = builder_form.blank_node(node_type)
         ctx["parent_id"] = parent.id
         response_node.depth = parent.depth + 1
     elif action == "remove":
@@ -269,7 +269,7 @@ def builder_row(request):
             raise Http404("no such row")
         ctx["parent_id"] = request.POST.get(f"{node.id}-parent", "")
         if request.POST.get("change") == "type" and node.type != GROUP:
-            fresh = builder.blank_node(node.type)
+            fresh = builder_form.blank_node(node.type)
             fresh.id = node.id
             fresh.depth = node.depth
             node = fresh

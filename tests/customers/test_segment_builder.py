@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.segments import builder
-from customers.segments.builder import canonical, form_to_tree, rule_to_tree, tree_to_form
+from customers.segments import builder, builder_form
+from customers.segments.builder import canonical, rule_to_tree
+from customers.segments.builder_form import form_to_tree, tree_to_form
 from customers.segments.rules import spec
 
 ATTRIBUTES = {"city": "string", "income": "number", "vip": "bool", "joined": "date"}
@@ -303,7 +304,7 @@ def test_rule_errors_land_on_the_row_they_concern():
     }
     tree = rule_to_tree(rule)
     _rule, paths, _errors = builder.tree_to_rule(tree)
-    builder.attach_errors(tree, paths, [{"path": "all[1].any[0].op", "message": "bad"}])
+    builder_form.attach_errors(tree, paths, [{"path": "all[1].any[0].op", "message": "bad"}])
     field_row = tree.children[1].children[0]
     assert field_row.errors == [{"path": "all[1].any[0].op", "message": "bad"}]
     assert not tree.errors and not tree.children[0].errors

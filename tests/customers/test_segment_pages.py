@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from api.models import AuditEntry
 from customers.models import Segment, SegmentMembership
 from customers.segments import pages
-from customers.segments.builder import canonical, rule_to_tree, tree_to_form
+from customers.segments.builder import canonical, rule_to_tree
+from customers.segments.builder_form import tree_to_form
 from tests.customers.test_segment_builder import ATTRIBUTES, EVERY_KIND
 from tests.customers.test_segment_builder import rules as builder_rules
 from tests.factories import (
