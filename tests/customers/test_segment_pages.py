@@ -621,3 +621,16 @@ def test_any_rule_survives_the_rendered_page(client_as, rule):
         data.setdefault(name, []).append(value)
     response = client.post(f"/app/segments/{segment.pk}/edit/", data)
     assert canonical(json.loads(response.context["json_text"])) == canonical(rule)
+
+
+def test_the_status_polls_while_counting_and_stops_once_refreshed(client_as):
+    from customers.services.segments import segment_refresh
+
+    annas(2)
+    segment = SegmentFactory(name="Annas", rules=ANNA)
+    client = client_as("support")
+    counting = client.get(f"/app/segments/{segment.pk}/status/").content.decode()
+    assert "Counting…" in counting and "every 2s" in counting
+    segment_refresh(segment=segment)
+    done = client.get(f"/app/segments/{segment.pk}/status/").content.decode()
+    assert '<span class="count-big">2</span>' in done and "every 2s" not in done
