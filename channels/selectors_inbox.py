@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from api.models import AuditEntry
@@ -271,7 +272,7 @@ def conversation_context(conversation: Conversation) -> dict[str, Any]:
     customer = conversation.customer
     return {
         "customer": customer,
-        "customer_url": f"/app/customers/{customer.external_id}/",
+        "customer_url": reverse("workspace:customer", args=[customer.external_id]),
         "identities": list(customer.identities.order_by("channel", "address")[:10]),
         "orders": list(Order.objects.filter(customer=customer).order_by("-placed_at", "-pk")[:5]),
         "other_conversations": list(

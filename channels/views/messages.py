@@ -1,7 +1,5 @@
 """The message log, one message, and the sandbox outbox (/app/messages/…)."""
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
@@ -86,7 +84,9 @@ def message(request, message_id: int):
         "page": "messages",
         **detail,
         "body_url": reverse("channels:message_body", args=[message_id]),
-        "customer_url": f"/app/customers/{quote(detail['message'].customer.external_id, safe='')}/",
+        "customer_url": reverse(
+            "workspace:customer", args=[detail["message"].customer.external_id]
+        ),
         "has_side": True,
     }
     return render(request, "channels/message_detail.html", ctx)

@@ -9,9 +9,6 @@ from django.utils.translation import gettext as _
 from workspace.permissions import staff_permission_required
 from workspace.selectors import home_summary
 
-# Other areas' pages, by plain path: their URL names belong to those apps.
-INBOX_PATH = "/app/inbox/"
-
 
 def _capped(count: dict) -> str:
     return f"{intcomma(count['n'])}+" if count["more"] else intcomma(count["n"])
@@ -21,7 +18,12 @@ def _capped(count: dict) -> str:
 def home(request):
     summary = home_summary(request.user)
     today = timezone.localdate()
-    ctx = {"page": "home", "summary": summary, "today": today}
+    ctx = {
+        "page": "home",
+        "summary": summary,
+        "today": today,
+        "customers_url": reverse("workspace:customers"),
+    }
     if summary["sends"] is not None:
         ctx["sends_href"] = f"{reverse('channels:messages')}?date_from={today.isoformat()}"
     if summary["inbox"] is not None:
@@ -31,5 +33,5 @@ def home(request):
             {"label": _("Unassigned"), "value": _capped(inbox["unassigned"])},
             {"label": _("Assigned to me"), "value": _capped(inbox["mine"])},
         ]
-        ctx["inbox_href"] = INBOX_PATH
+        ctx["inbox_href"] = reverse("channels:inbox")
     return render(request, "workspace/home.html", ctx)
