@@ -87,16 +87,17 @@ def test_a_bad_cursor_limit_or_kind_is_400(api, customer):
 
 
 def test_a_later_app_can_add_a_source_without_customers_knowing_it(customer):
-    # What channels/ will do for messages: register a source from its AppConfig.ready().
+    # What a later app (analytics' survey answers) does: register a source from its ready().
+    # A kind no app registers yet, so the real sources stay as they are for later tests.
     source = TimelineSource(
-        kind="message",
+        kind="survey_answer",
         rows_for_customer=lambda cid: Event.objects.filter(customer_id=cid, name="add_to_cart"),
         time_field="occurred_at",
-        to_entry=lambda row: TimelineEntry(row.occurred_at, "message", row.pk, "Email sent"),
+        to_entry=lambda row: TimelineEntry(row.occurred_at, "survey_answer", row.pk, "Answered"),
     )
     register_timeline_source(source)
     try:
         kinds = [e.kind for e in customer_timeline(customer.pk).entries]
     finally:
-        del _sources["message"]
-    assert kinds.count("message") == 1
+        del _sources["survey_answer"]
+    assert kinds.count("survey_answer") == 1

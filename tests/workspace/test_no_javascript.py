@@ -24,9 +24,9 @@ def test_every_plain_page_renders_with_javascript_off(browser, live_server, staf
         for name, path in _plain_pages():
             if name in OPEN:
                 continue
+            if page.request.get(live_server.url + path).status == 405:
+                continue  # an action, not a page (Chromium shows an empty 405 as an error)
             response = page.goto(live_server.url + path)
-            if response.status == 405:
-                continue  # an action, not a page
             if "<html" not in response.text().lower():
                 continue  # a fragment that htmx swaps into a page
             if response.status != 200 or page.locator("h1").count() == 0:
