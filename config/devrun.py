@@ -171,6 +171,8 @@ def start(port: str) -> int:
     def interrupted(signum, frame):
         raise KeyboardInterrupt
 
+    # Also SIGINT: a shell without job control starts background commands with it ignored.
+    signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     runner.start()
     try:
