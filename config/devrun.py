@@ -8,6 +8,7 @@ stops each process the way it expects (SIGTERM: gunicorn and Celery shut down gr
 exits quietly. A process that exits on its own stops the others.
 """
 
+import contextlib
 import os
 import secrets
 import signal
@@ -159,10 +160,9 @@ class Runner:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            try:  # what the process left behind in its session (a pool child)
+            # What the process left behind in its session (a pool child).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def start(port: str) -> int:
