@@ -63,6 +63,8 @@ def main() -> int:
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
         "LOG_LEVEL": "ERROR",
+        # Production's static files storage (a manifest), collected into a folder of its own.
+        "KASKAD_VAR_DIR": str(RESULTS_DIR / "pages-var"),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     os.environ.update(env)
@@ -98,6 +100,7 @@ def main() -> int:
 
     from benchmarks.pages import measure
 
+    database.manage(env, "collectstatic", "--no-input", "-v", "0")
     report["pages"] = measure.run(user, args.requests, args.warmup, args.only)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"pages-{started_at:%Y%m%dT%H%M%S}.json"
