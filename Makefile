@@ -47,6 +47,7 @@ bench: venv
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.segments
 	$(BIN)/python -m benchmarks.send
+	$(BIN)/python -m benchmarks.pages
 
 # Fault injection: campaigns through real workers and beat while a worker is killed, the broker
 # goes down or the gateway misbehaves (benchmarks/faults; about 14 minutes, not part of `make test`).
