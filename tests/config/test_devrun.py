@@ -1,6 +1,7 @@
 """`make run`'s helper (config/devrun.py): the first-run .env, read by settings."""
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -72,3 +73,38 @@ def test_manage_py_commands_run_with_the_written_env_file(tmp_path):
 def test_the_procfile_names_web_worker_and_beat():
     names = [name for name, _command in devrun.procfile(settings.BASE_DIR / "Procfile")]
     assert names == ["web", "worker", "beat"]
+
+
+def free_port() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])
+
+
+def test_the_runner_waits_for_an_answer_and_stops_every_process(tmp_path, capsys):
+    (tmp_path / "app" / "login").mkdir(parents=True)
+    (tmp_path / "app" / "login" / "index.html").write_text("sign in")
+    serve = f"{sys.executable} -m http.server $PORT --bind 127.0.0.1 --directory {tmp_path}"
+    idle = f"{sys.executable} -c 'import time; time.sleep(60)'"
+    runner = devrun.Runner([("web", serve), ("worker", idle)], free_port())
+
+    runner.start()
+    try:
+        assert runner.wait_ready()
+        runner.banner()
+    finally:
+        runner.stop()
+
+    assert all(p.poll() is not None for p in runner.processes.values())
+    assert f"Kaskad is running at http://127.0.0.1:{runner.port}/app/" in capsys.readouterr().out
+
+
+def test_the_runner_reports_a_process_that_exits_before_the_server_answers():
+    runner = devrun.Runner([("web", "exit 3")], free_port())
+
+    runner.start()
+    try:
+        assert not runner.wait_ready()
+        assert runner.exited() == "web"
+    finally:
+        runner.stop()
