@@ -31,7 +31,7 @@ PAGE_BUDGET_SECONDS = 120  # a slow page stops early (after at least 10 requests
 @dataclass
 class Samples:
     customers: list[dict]  # id, external_id, email, phone, first_name, last_name
-    orders: list[str]  # external ids
+    orders: list[tuple[str, str]]  # (order external id, its customer's external id)
     conversations: list[int]
     timeline_cursors: dict[str, str]  # external_id → the customer page's "Show more" query
 
@@ -45,6 +45,8 @@ class Page:
     htmx: bool = False  # sent as an htmx request (a partial)
     # Search answers a single match with a redirect to the customer page: that is its answer.
     statuses: tuple[int, ...] = (200,)
+    # What the answer must name (in its body or its redirect), to check the page found the sample.
+    expect: Callable[[Samples, int], str] | None = None
 
 
 def load_samples(count: int = SAMPLES) -> Samples:
@@ -64,10 +66,12 @@ def load_samples(count: int = SAMPLES) -> Samples:
         columns = [c.name for c in cursor.description]
         customers = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute(
-            "SELECT external_id FROM customers_order WHERE id %% %s = 7 ORDER BY id LIMIT %s",
+            "SELECT o.external_id, c.external_id FROM customers_order o "
+            "JOIN customers_customer c ON c.id = o.customer_id "
+            "WHERE o.id %% %s = 7 ORDER BY o.id LIMIT %s",
             [max(1, _count(cursor, "customers_order") // count), count],
         )
-        orders = [row[0] for row in cursor.fetchall()]
+        orders = [(row[0], row[1]) for row in cursor.fetchall()]
         cursor.execute(
             "SELECT id FROM kaskad_channels_conversation ORDER BY id DESC LIMIT %s", [count]
         )
@@ -109,6 +113,10 @@ def _quote(value: str) -> str:
     return quote_plus(value)
 
 
+def _external_id(s: Samples, i: int) -> str:
+    return _customer(s, i)["external_id"]
+
+
 def _phone(s: Samples, i: int) -> str:
     return _local_phone(_customer(s, i)["phone"])
 
@@ -123,7 +131,11 @@ def _name(s: Samples, i: int) -> str:
 
 
 def _order(s: Samples, i: int) -> str:
-    return s.orders[i % len(s.orders)]
+    return s.orders[i % len(s.orders)][0]
+
+
+def _order_customer(s: Samples, i: int) -> str:
+    return s.orders[i % len(s.orders)][1]
 
 
 def _customer_page(s: Samples, i: int) -> str:
@@ -152,10 +164,23 @@ PAGES: list[Page] = [
         _search(_phone),
         "admin customers ?q=phone",
         statuses=SEARCH_STATUSES,
+        expect=_external_id,
     ),
-    Page("search: email", _search(_email), "admin customers ?q=email", statuses=SEARCH_STATUSES),
+    Page(
+        "search: email",
+        _search(_email),
+        "admin customers ?q=email",
+        statuses=SEARCH_STATUSES,
+        expect=_external_id,
+    ),
     Page("search: name", _search(_name), "admin customers ?q=name", statuses=SEARCH_STATUSES),
-    Page("search: order id", _search(_order), "admin orders ?q=order id", statuses=SEARCH_STATUSES),
+    Page(
+        "search: order id",
+        _search(_order),
+        "admin orders ?q=order id",
+        statuses=SEARCH_STATUSES,
+        expect=_order_customer,
+    ),
     Page("customer list", _fixed("workspace:customers"), "admin customers"),
     Page("customer page", _customer_page, "admin customer change"),
     Page("timeline page 2", _timeline_page, "admin customer change", htmx=True),
@@ -218,6 +243,7 @@ def measure(client, page: Page, samples: Samples, requests: int, warmup: int) ->
         return {"label": page.label, "status": "no data"}
     headers = {"HTTP_HX_REQUEST": "true"} if page.htmx else {}
     times: list[float] = []
+    found = 0
     started = perf_counter()
     for i in range(warmup + requests):
         url = page.build(samples, i)
@@ -230,6 +256,9 @@ def measure(client, page: Page, samples: Samples, requests: int, warmup: int) ->
             return {"label": page.label, "status": f"HTTP {response.status_code} on {url}"}
         if i >= warmup:
             times.append(elapsed * 1000)
+            if page.expect:
+                answer = response.get("Location", "") + response.content.decode()
+                found += page.expect(samples, i) in answer
         if len(times) >= 10 and perf_counter() - started > PAGE_BUDGET_SECONDS:
             break
     return {
@@ -239,6 +268,7 @@ def measure(client, page: Page, samples: Samples, requests: int, warmup: int) ->
         "p50_ms": round(statistics.median(times), 1),
         "p95_ms": round(_percentile(times, 95), 1),
         "max_ms": round(max(times), 1),
+        "found": found if page.expect else None,
     }
 
 
@@ -265,7 +295,8 @@ def run(user, requests: int, warmup: int, only: str = "") -> dict:
         if result["status"] == "ok":
             print(
                 f"  {page.label:<28} p50 {result['p50_ms']:8.1f} ms  p95 {result['p95_ms']:8.1f} ms"
-                f"  ({result['requests']} requests)",
+                f"  ({result['requests']} requests"
+                + (f", found {result['found']})" if result["found"] is not None else ")"),
                 flush=True,
             )
         else:
