@@ -109,6 +109,8 @@ class AuditAction(models.TextChoices):
     API_KEY_REVOKED = "api_key.revoked", "API key revoked"
     SETTINGS_CHANGED = "settings.changed", "settings changed"
     USER_CHANGED = "user.changed", "user changed"
+    SETTINGS_TEST_SEND = "settings.test_send", "test message sent"
+    WEBHOOK_RETRIED = "webhook.retried", "webhook delivery retried"
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -8,7 +8,7 @@ from datetime import time, timedelta
 
 from django.utils import timezone
 
-from channels.models import AutoReplyRule, DeliverySettings
+from channels.models import AutoReplyRule, CannedResponse, DeliverySettings
 from channels.services.calls import CallEvent, call_event_record
 from channels.services.inbound import inbound_receive
 from channels.services.messages import message_send
@@ -38,7 +38,18 @@ def channels_demo_load() -> ChannelsDemoResult:
     messages = _campaign()
     conversations = _conversations()
     calls = _calls()
+    _canned()
     return ChannelsDemoResult(True, messages, conversations, calls)
+
+
+def _canned() -> None:
+    """A few canned responses, so the inbox's "/" shortcodes work in the demo."""
+    for shortcode, body in [
+        ("thanks", "Спасибо за обращение! Мы ответим в течение часа."),
+        ("delivery", "Доставка по Москве — 1–2 дня, по России — 3–7 дней."),
+        ("return", "Вернуть товар можно в течение 14 дней: оформите возврат в личном кабинете."),
+    ]:
+        CannedResponse.objects.get_or_create(shortcode=shortcode, defaults={"body": body})
 
 
 def _rules() -> None:

@@ -116,8 +116,11 @@ class Message(models.Model):
     class Meta:
         # Every index costs each send two updates' worth of work (claim, then sent), so only
         # these: the timeline (also the frequency cap's per-customer count), callbacks by gateway
-        # id, the sweeper's queued rows, a conversation's thread and the failures staff look for.
+        # id, the sweeper's queued rows, a conversation's thread, the failures staff look for and
+        # the message log's order (also today's counts on the home page); queued_at never changes,
+        # so that last one costs an insert and nothing on updates.
         indexes = [
+            models.Index(fields=["queued_at", "id"], name="message_log"),
             models.Index(fields=["customer", "-queued_at"], name="message_timeline"),
             models.Index(
                 fields=["provider_message_id"],
@@ -245,11 +248,18 @@ class Conversation(models.Model):
     opened_at = models.DateTimeField(default=now)
     last_message_at = models.DateTimeField(default=now)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # Snoozed: out of the open lists until then (or until the customer writes again).
+    snoozed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["customer", "channel", "status"], name="conversation_lookup"),
             models.Index(fields=["status", "-last_message_at"], name="conversation_inbox"),
+            models.Index(
+                fields=["snoozed_until"],
+                condition=models.Q(snoozed_until__isnull=False),
+                name="conversation_snoozed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -284,6 +294,41 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} from {self.address}: {self.body[:40]}"
+
+
+class ConversationNote(models.Model):
+    """A private note staff leave in a conversation; never sent to the customer."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "created_at"], name="conversation_note")]
+
+    def __str__(self) -> str:
+        return f"Note on conversation {self.conversation_id}"
+
+
+class CannedResponse(models.Model):
+    """A saved answer an agent inserts into a reply by typing "/" and its shortcode."""
+
+    shortcode = models.SlugField(max_length=50, unique=True)
+    body = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["shortcode"]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcode}"
 
 
 class AutoReplyRule(models.Model):

@@ -16,4 +16,9 @@ PERIODIC_TASKS = [
         task="channels.tasks.sweep_webhooks",
         every_seconds=30,
     ),
+    PeriodicJob(
+        name="Wake snoozed conversations",
+        task="channels.tasks.wake_snoozed_conversations",
+        every_seconds=60,
+    ),
 ]

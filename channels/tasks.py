@@ -45,3 +45,11 @@ def sweep_webhooks() -> int:
     from channels.services.webhooks_out import webhooks_sweep
 
     return webhooks_sweep()
+
+
+@shared_task
+def wake_snoozed_conversations() -> int:
+    """Put conversations whose snooze has ended back in the open lists."""
+    from channels.services.inbox import conversations_wake
+
+    return conversations_wake()

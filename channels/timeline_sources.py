@@ -81,6 +81,7 @@ def register() -> None:
             rows_for_customer=lambda customer_id: Message.objects.filter(customer_id=customer_id),
             time_field="queued_at",
             to_entry=_message_entry,
+            channel_field="channel",
         )
     )
     register_timeline_source(
@@ -91,6 +92,7 @@ def register() -> None:
             ),
             time_field="received_at",
             to_entry=_inbound_entry,
+            channel_field="channel",
         )
     )
     register_timeline_source(
@@ -99,5 +101,6 @@ def register() -> None:
             rows_for_customer=lambda customer_id: CallLog.objects.filter(customer_id=customer_id),
             time_field="started_at",
             to_entry=_call_entry,
+            channel="voice",
         )
     )

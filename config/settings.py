@@ -334,6 +334,9 @@ WHATSAPP_TOKEN = env.str("WHATSAPP_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default="")
 WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default="")
+# The WhatsApp message templates Meta approved for this number, offered to agents outside the
+# 24-hour customer service window: [{"name": "order_ready", "language": "ru", "params": ["name"]}].
+WHATSAPP_TEMPLATES = env.json("WHATSAPP_TEMPLATES", default=[])
 TELEGRAM_BASE_URL = env.str("TELEGRAM_BASE_URL", default="https://api.telegram.org").rstrip("/")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_BOT_USERNAME = env.str("TELEGRAM_BOT_USERNAME", default="")

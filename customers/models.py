@@ -282,7 +282,8 @@ class RfmScore(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["segment"], name="rfm_segment"),
-            models.Index(fields=["r", "f"], name="rfm_cell"),
+            # (r, f, customer): the RFM page lists a cell's customers by customer id.
+            models.Index(fields=["r", "f", "customer"], name="rfm_cell"),
         ]
 
     def __str__(self) -> str:

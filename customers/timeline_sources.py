@@ -85,6 +85,7 @@ def register() -> None:
             rows_for_customer=lambda cid: ConsentChange.objects.filter(customer_id=cid),
             time_field="occurred_at",
             to_entry=_consent_entry,
+            channel_field="channel",
         )
     )
     register_timeline_source(

@@ -104,7 +104,8 @@ def conversation_for_inbound(
     changed = conversation.status != Conversation.Status.OPEN
     conversation.status = Conversation.Status.OPEN
     conversation.last_message_at = max(conversation.last_message_at, at)
-    conversation.save(update_fields=["status", "last_message_at"])
+    conversation.snoozed_until = None  # the customer wrote: back in the open lists
+    conversation.save(update_fields=["status", "last_message_at", "snoozed_until"])
     return conversation, changed
 
 

@@ -246,6 +246,20 @@ def webhooks_sweep(*, now: datetime | None = None) -> int:
     return len(ids)
 
 
+def webhook_delivery_retry(*, delivery_id: int) -> WebhookDelivery:
+    """Send a failed delivery once more: back to pending, due now, enqueued after the caller's
+    transaction commits. Its attempts still count, so if this one fails too it is failed again
+    at once rather than retried for another two days. ValueError if it has not failed."""
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    if delivery.status != WebhookDelivery.Status.FAILED:
+        raise ValueError("only a failed delivery can be retried")
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "next_attempt_at"])
+    transaction.on_commit(lambda: _enqueue([delivery.pk]))
+    return delivery
+
+
 def _record(
     delivery: WebhookDelivery,
     status: str,

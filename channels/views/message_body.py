@@ -7,9 +7,11 @@ frame it. The iframe that shows it has `sandbox` with no permissions, so links a
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.html import escape
 from django.views.decorators.http import require_GET
 
 from channels.models import Message
+from channels.tracking.tokens import open_url
 from workspace.permissions import staff_permission_required
 
 BODY_POLICY = (
@@ -18,12 +20,20 @@ BODY_POLICY = (
 )
 
 
+def _without_open_pixel(message: Message) -> str:
+    """The stored HTML with our open pixel's address emptied: staff reading it is not an open."""
+    pixel = open_url(message.pk)
+    return message.html.replace(escape(pixel), "").replace(pixel, "")
+
+
 @require_GET
 @staff_permission_required("view_customers", "view_messages")
 def message_body(request, message_id: int):
     message = get_object_or_404(Message, pk=message_id)
     if message.html:
-        response = HttpResponse(message.html, content_type="text/html; charset=utf-8")
+        response = HttpResponse(
+            _without_open_pixel(message), content_type="text/html; charset=utf-8"
+        )
     else:
         response = HttpResponse(message.body, content_type="text/plain; charset=utf-8")
     response.headers["Content-Security-Policy"] = BODY_POLICY

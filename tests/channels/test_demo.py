@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from channels.models import AutoReplyRule, CallLog, Conversation, Message
+from channels.models import AutoReplyRule, CallLog, CannedResponse, Conversation, Message
 from customers.demo.loader import demo_data_load
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +21,7 @@ def test_the_channels_demo_loads_once_through_the_services(sandbox, capsys):
     assert "/l/" in sms.body and "STOP" in sms.body.upper().replace("СТОП", "STOP")
     assert Conversation.objects.exists()
     assert CallLog.objects.filter(customer__isnull=False).count() == 5
+    assert CannedResponse.objects.filter(shortcode="thanks").exists()
     count = Message.objects.count()
     call_command("load_channels_demo")
     assert "already there" in capsys.readouterr().out

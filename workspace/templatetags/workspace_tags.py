@@ -7,6 +7,7 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 register = template.Library()
 
@@ -50,7 +51,7 @@ STATUS_TONES: dict[str, dict[str, tuple[str, str, str]]] = {
 
 
 CHANNEL_LABELS = {
-    "email": _("Email"),
+    "email": pgettext_lazy("channel", "Email"),  # not DRF's "Email" (an address)
     "sms": _("SMS"),
     "whatsapp": _("WhatsApp"),
     "telegram": _("Telegram"),

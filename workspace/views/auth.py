@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,6 +25,19 @@ class LoginView(auth_views.LoginView):
 
 login_view = LoginView.as_view()
 logout_view = auth_views.LogoutView.as_view()
+
+
+class PasswordSetView(auth_views.PasswordResetConfirmView):
+    """The link an admin gives a new or locked-out colleague (Settings → Users): they choose a
+    password and land in the workspace signed in."""
+
+    template_name = "workspace/password_set.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("workspace:home")
+
+
+password_set = PasswordSetView.as_view()
 
 
 @require_POST

@@ -64,7 +64,8 @@
     (root || document).querySelectorAll("textarea[data-sms-counter]").forEach(updateCounter);
   }
 
-  // Charts: <canvas data-chart="bar|line|doughnut|stacked" data-chart-source="<json script id>">.
+  // Charts: <canvas data-chart="bar|line|doughnut|stacked|hbar|hstacked" data-chart-source="<json script id>">
+  // (hbar and hstacked lay the bars along the x axis, for long category names).
   // Colours come from CSS tokens, so the palette lives in app.css only.
   function token(name) { return getComputedStyle(document.documentElement).getPropertyValue(name).trim(); }
   var TONES = { ok: "--ok", info: "--info", warn: "--warn", danger: "--danger", neutral: "--gray-400", accent: "--accent", violet: "--violet-600" };
@@ -76,7 +77,8 @@
       if (!source) return;
       var data = JSON.parse(source.textContent);
       var kind = canvas.dataset.chart;
-      var stacked = kind === "stacked";
+      var horizontal = kind === "hbar" || kind === "hstacked";
+      var stacked = kind === "stacked" || kind === "hstacked";
       data.datasets.forEach(function (ds, i) {
         var colour = token(TONES[ds.tone] || TONES.accent) || "#2f62e8";
         if (kind === "doughnut") {
@@ -88,12 +90,15 @@
       });
       canvas.dataset.drawn = "1";
       new window.Chart(canvas, {
-        type: stacked ? "bar" : kind,
+        type: stacked || horizontal ? "bar" : kind,
         data: data,
         options: {
-          responsive: true, maintainAspectRatio: false, animation: false,
+          responsive: true, maintainAspectRatio: false, animation: false, indexAxis: horizontal ? "y" : "x",
           plugins: { legend: { display: data.datasets.length > 1 || kind === "doughnut", position: "bottom", labels: { boxWidth: 10 } } },
-          scales: kind === "doughnut" ? {} : {
+          scales: kind === "doughnut" ? {} : horizontal ? {
+            x: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
+            y: { stacked: stacked, grid: { display: false } },
+          } : {
             x: { stacked: stacked, grid: { display: false } },
             y: { stacked: stacked, beginAtZero: true, ticks: { precision: 0 } },
           },
