@@ -24,16 +24,20 @@ translations: venv
 	cd $(CURDIR) && $(BIN)/django-admin compilemessages --ignore=.venv --ignore=var -v 0
 
 # Web + Celery worker + beat on SQLite and the embedded broker, with demo data and a staff login.
+# The first run writes .env (DEBUG=1, a random SECRET_KEY) so every manage.py command works too.
+# The URL and the login are printed once the server answers; Ctrl-C stops everything.
+# Another port: make run PORT=8080
 run: export DEBUG ?= 1
 run: export PORT := $(PORT)
 run: venv translations
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py sync_periodic_tasks
-	$(BIN)/python manage.py load_demo_data
-	$(BIN)/python manage.py load_channels_demo
-	$(BIN)/python manage.py ensure_demo_login
-	@echo "Kaskad is starting at http://127.0.0.1:$(PORT)/admin/  (API docs: http://127.0.0.1:$(PORT)/api/v1/docs/)"
-	$(BIN)/honcho start -f Procfile
+	@$(BIN)/python -m config.devrun env
+	@$(BIN)/python manage.py migrate --no-input -v 0
+	@$(BIN)/python manage.py sync_periodic_tasks
+	@$(BIN)/python manage.py load_demo_data
+	@$(BIN)/python manage.py load_channels_demo
+	@$(BIN)/python manage.py ensure_demo_login > /dev/null
+	@echo "Starting web, worker and beat on port $(PORT)…"
+	@exec $(BIN)/python -m config.devrun start
 
 test: venv translations
 	$(BIN)/pytest
@@ -43,6 +47,7 @@ bench: venv
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.segments
 	$(BIN)/python -m benchmarks.send
+	$(BIN)/python -m benchmarks.pages
 
 # Fault injection: campaigns through real workers and beat while a worker is killed, the broker
 # goes down or the gateway misbehaves (benchmarks/faults; about 14 minutes, not part of `make test`).

@@ -53,7 +53,7 @@ def broker_for_test(tmp_path: Path) -> tuple[Celery, dict[str, str]]:
     for folder in (results, queue, processed):
         folder.mkdir(parents=True, exist_ok=True)
     env = {
-        "CELERY_BROKER_URL": "filesystem://",
+        "CELERY_BROKER_URL": "filesystem://localhost/",
         "CELERY_RESULT_BACKEND": f"file://{results}",
         "KASKAD_VAR_DIR": str(tmp_path),
     }

@@ -64,8 +64,24 @@ def message_click_record(*, message_id: int, url: str, occurred_at: datetime | N
     )
 
 
-def message_exists(message_id: int) -> bool:
-    return Message.objects.filter(pk=message_id).exists()
+# The languages of the pages a customer reaches from a message (preferences, unsubscribe).
+CUSTOMER_LANGUAGES = ("en", "ru", "ro")
+CUSTOMER_DEFAULT_LANGUAGE = "en"
+
+
+def customer_language(locale: str) -> str:
+    """The page language for a customer's locale: "ru-RU" → "ru", "ro_MD" → "ro"; else English.
+
+    Customer-facing pages follow the customer, never the browser or a staff member's choice.
+    """
+    language = (locale or "").replace("_", "-").split("-", 1)[0].strip().lower()
+    return language if language in CUSTOMER_LANGUAGES else CUSTOMER_DEFAULT_LANGUAGE
+
+
+def message_customer_locale(message_id: int) -> str | None:
+    """The locale of the message's customer ("" if unknown), or None if the message is gone."""
+    row = Message.objects.filter(pk=message_id).values_list("customer__locale", flat=True).first()
+    return None if row is None else row
 
 
 @transaction.atomic

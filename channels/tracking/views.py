@@ -10,6 +10,7 @@ import base64
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,6 +31,15 @@ from customers.models import Customer
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 ONE_CLICK_FIELD = "List-Unsubscribe"
 ONE_CLICK_VALUE = "One-Click"
+
+
+def _render_for(locale: str, request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """Render a customer-facing page in the customer's language (ru, en or ro)."""
+    language = services.customer_language(locale)
+    with translation.override(language):
+        response = render(request, template, context)
+    response["Content-Language"] = language
+    return response
 
 
 def _read(reader, token: str):
@@ -82,9 +92,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     GET links. POST `List-Unsubscribe=One-Click` (the mail client, or the button) opts out."""
     message_id = _read(unsubscribe_token_read, token)
     if request.method == "GET":
-        if not services.message_exists(message_id):
+        locale = services.message_customer_locale(message_id)
+        if locale is None:
             raise Http404("unknown link")
-        return render(request, "channels/unsubscribe_confirm.html", {"action": request.path})
+        return _render_for(
+            locale, request, "channels/unsubscribe_confirm.html", {"action": request.path}
+        )
     if request.POST.get(ONE_CLICK_FIELD) != ONE_CLICK_VALUE:
         return HttpResponse(
             "Expected List-Unsubscribe=One-Click in the body (RFC 8058).",
@@ -94,11 +107,12 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     message = services.unsubscribe_one_click(message_id=message_id)
     if message is None:
         raise Http404("unknown link")
-    return render(
+    return _render_for(
+        message.customer.locale,
         request,
         "channels/unsubscribed.html",
         {
-            "channel": message.get_channel_display(),
+            "channel": message.channel,
             "preferences_url": preferences_url(message.customer_id),
         },
     )
@@ -116,7 +130,8 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         services.preferences_save(customer=customer, opted_in=set(request.POST.getlist("opted_in")))
         # Post/redirect/get: a reload does not resubmit the form.
         return redirect(f"{request.path}?saved=1")
-    return render(
+    return _render_for(
+        customer.locale,
         request,
         "channels/preferences.html",
         {

@@ -41,7 +41,12 @@ PRINT_SETTINGS = (
 def test_with_no_environment_kaskad_uses_sqlite_and_the_embedded_broker():
     result = manage("shell", "--no-imports", "-c", PRINT_SETTINGS, DEBUG="1")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://", "UTC", "RU"]
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://localhost/",
+        "UTC",
+        "RU",
+    ]
 
 
 def test_database_and_broker_come_from_the_environment():

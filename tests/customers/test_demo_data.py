@@ -107,13 +107,16 @@ def login_request():
 def test_ensure_demo_login_prints_a_login_that_works(settings, tmp_path, client):
     settings.VAR_DIR = tmp_path
 
-    username, password = printed_login(run("ensure_demo_login"))
+    output = run("ensure_demo_login")
+    username, password = printed_login(output)
 
+    assert "/app/" in output  # the workspace, where `make run` sends a newcomer
     user = authenticate(login_request(), username=username, password=password)
     assert user is not None and user.is_staff and user.is_superuser
     response = client.post("/admin/login/", {"username": username, "password": password})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+    assert client.get("/app/").status_code == 200
     login_file = tmp_path / "demo-login.txt"
     assert stat.S_IMODE(login_file.stat().st_mode) == 0o600
     assert password in login_file.read_text()

@@ -21,7 +21,7 @@ class Command(BaseCommand):
                 f"{login.path} was missing; reset the password of '{login.username}'."
             )
         self.stdout.write(
-            f"Log in at http://127.0.0.1:{port}/admin/\n"
+            f"Log in at http://127.0.0.1:{port}/app/\n"
             f"  username: {login.username}\n"
             f"  password: {login.password}"
         )
