@@ -129,7 +129,8 @@ def rfm_matrix() -> dict[str, Any]:
     """Customers, share and average monetary per R×F cell and per RFM segment.
 
     Every cell (R 5→1, F 1→5, as the matrix is drawn) and every segment is listed, empty ones too.
-    Counted in the database: one GROUP BY per breakdown.
+    One GROUP BY (r, f) in the database: a segment is a function of its cell (RFM_SEGMENT_GRID),
+    so each segment's figures are the sums of its cells.
     """
     cells = {
         (row["r"], row["f"]): row
@@ -142,35 +143,36 @@ def rfm_matrix() -> dict[str, Any]:
         )
         .order_by()
     }
-    segments = {
-        row["segment"]: row
-        for row in RfmScore.objects.values("segment")
-        .annotate(customers=Count("*"), monetary=Sum("monetary"))
-        .order_by()
-    }
     total = sum(row["customers"] for row in cells.values())
-    empty = {"customers": 0, "monetary": None}
+    segments = {s.value: {"customers": 0, "monetary": None} for s in RfmSegment}
+    out_cells = []
+    for r, row in RFM_SEGMENT_GRID.items():
+        for f, segment in enumerate(row, start=1):
+            cell = cells.get((r, f), {"customers": 0, "monetary": None})
+            group = segments[segment.value]
+            group["customers"] += cell["customers"]
+            if cell["monetary"] is not None:
+                group["monetary"] = (group["monetary"] or 0) + cell["monetary"]
+            out_cells.append(
+                {
+                    "r": r,
+                    "f": f,
+                    "segment": segment.value,
+                    "customers": cell["customers"],
+                    "share": _share(cell["customers"], total),
+                    "avg_monetary": _average(cell["monetary"], cell["customers"]),
+                }
+            )
     return {
         "customers": total,
         "as_of": max((row["as_of"] for row in cells.values()), default=None),
         "computed_at": max((row["computed_at"] for row in cells.values()), default=None),
-        "cells": [
-            {
-                "r": r,
-                "f": f,
-                "segment": segment.value,
-                "customers": (cell := cells.get((r, f), empty))["customers"],
-                "share": _share(cell["customers"], total),
-                "avg_monetary": _average(cell["monetary"], cell["customers"]),
-            }
-            for r, row in RFM_SEGMENT_GRID.items()
-            for f, segment in enumerate(row, start=1)
-        ],
+        "cells": out_cells,
         "segments": [
             {
                 "segment": segment.value,
                 "label": segment.label,
-                "customers": (group := segments.get(segment.value, empty))["customers"],
+                "customers": (group := segments[segment.value])["customers"],
                 "share": _share(group["customers"], total),
                 "avg_monetary": _average(group["monetary"], group["customers"]),
             }

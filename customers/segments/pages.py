@@ -10,16 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from api.audit import audit_record
 from api.csv_export import csv_lines
 from api.errors import ValidationFailed
 from api.models import AuditAction
-from customers.models import Customer, RfmScore, RfmSegment, Segment, SegmentMembership
-from customers.selectors import _average, _share
-from customers.services.rfm import RFM_SEGMENT_GRID
+from customers.models import Customer, RfmScore, Segment, SegmentMembership
 from customers.services.segments import (
     segment_create,
     segment_delete,
@@ -265,61 +262,3 @@ def segment_remove(*, actor, ip_address: str | None, segment: Segment) -> None:
             before=before,
             ip_address=ip_address,
         )
-
-
-# --- RFM ----------------------------------------------------------------------------------------
-
-
-def rfm_heatmap() -> dict[str, Any]:
-    """rfm_matrix's figures from one GROUP BY (r, f) over the scores table: a segment is a
-    function of its cell (RFM_SEGMENT_GRID), so the segments' totals are sums of their cells."""
-    cells = {
-        (row["r"], row["f"]): row
-        for row in RfmScore.objects.values("r", "f")
-        .annotate(
-            customers=Count("*"),
-            monetary=Sum("monetary"),
-            as_of=Max("as_of"),
-            computed_at=Max("computed_at"),
-        )
-        .order_by()
-    }
-    total = sum(row["customers"] for row in cells.values())
-    by_segment: dict[str, dict[str, Any]] = {
-        s.value: {"customers": 0, "monetary": None} for s in RfmSegment
-    }
-    out_cells = []
-    for r, row in RFM_SEGMENT_GRID.items():
-        for f, segment in enumerate(row, start=1):
-            cell = cells.get((r, f), {"customers": 0, "monetary": None})
-            group = by_segment[segment.value]
-            group["customers"] += cell["customers"]
-            if cell["monetary"] is not None:
-                group["monetary"] = (group["monetary"] or 0) + cell["monetary"]
-            out_cells.append(
-                {
-                    "r": r,
-                    "f": f,
-                    "segment": segment.value,
-                    "customers": cell["customers"],
-                    "share": _share(cell["customers"], total),
-                    "avg_monetary": _average(cell["monetary"], cell["customers"]),
-                }
-            )
-    return {
-        "customers": total,
-        "as_of": max((row["as_of"] for row in cells.values()), default=None),
-        "computed_at": max((row["computed_at"] for row in cells.values()), default=None),
-        "cells": out_cells,
-        "segments": [
-            {
-                "segment": segment.value,
-                "customers": by_segment[segment.value]["customers"],
-                "share": _share(by_segment[segment.value]["customers"], total),
-                "avg_monetary": _average(
-                    by_segment[segment.value]["monetary"], by_segment[segment.value]["customers"]
-                ),
-            }
-            for segment in RfmSegment
-        ],
-    }

@@ -5,7 +5,8 @@ import math
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from customers.segments.pages import rfm_cell_customers_page, rfm_heatmap
+from customers.segments.pages import rfm_cell_customers_page
+from customers.selectors import rfm_matrix
 from customers.services.rfm import RFM_SEGMENT_GRID
 from customers.views.builder_ui import RFM_SEGMENT_LABELS
 from workspace.permissions import staff_permission_required
@@ -61,7 +62,7 @@ def _int_in(value, low: int, high: int) -> int | None:
 
 @staff_permission_required("view_rfm")
 def rfm_page(request):
-    matrix = rfm_heatmap()
+    matrix = rfm_matrix()
     top = max((cell["share"] for cell in matrix["cells"]), default=0)
     labels = dict(RFM_SEGMENT_LABELS)
     for cell in matrix["cells"]:
