@@ -19,6 +19,7 @@ urlpatterns = [
     path("app/", include("workspace.urls")),
     path("app/", include("customers.views.urls")),
     path("app/", include("channels.views.urls")),
+    path("app/", include("campaigns.views.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("hooks/", include("channels.hooks.urls")),

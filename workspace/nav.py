@@ -26,6 +26,9 @@ NAV = [
     ),
     NavItem("segments", _("Segments"), "customers:segments", "layers", "workspace.view_segments"),
     NavItem("rfm", _("RFM"), "customers:rfm", "grid", "workspace.view_rfm"),
+    NavItem(
+        "campaigns", _("Campaigns"), "campaigns:index", "megaphone", "workspace.view_campaigns"
+    ),
     NavItem("messages", _("Messages"), "channels:messages", "send", "workspace.view_messages"),
     NavItem(
         "settings", _("Settings"), "workspace:settings", "settings", "workspace.manage_settings"

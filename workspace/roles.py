@@ -34,6 +34,8 @@ PERMISSIONS = [
     ("manage_segments", "Create, change and delete segments"),
     ("view_rfm", "See the RFM analysis"),
     ("view_messages", "See the message log and the sandbox outbox"),
+    ("view_campaigns", "See templates, broadcasts, promo codes, loyalty and recommendations"),
+    ("manage_campaigns", "Create and change templates, broadcasts, promo pools and loyalty rules"),
     ("manage_settings", "Change channel, delivery, auto-reply and webhook settings"),
     ("manage_api_keys", "Create and revoke API keys"),
     ("manage_users", "Manage staff users and their roles"),
@@ -61,6 +63,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "manage_segments",
         "view_rfm",
         "view_messages",
+        "view_campaigns",
+        "manage_campaigns",
     },
     ADMIN: {codename for codename, _description in PERMISSIONS},
 }

@@ -18,7 +18,7 @@ OPEN = {
     "workspace:preferences",
     "workspace:password_set",  # opened from a one-time link, before the person can sign in
 }
-APP_NAMESPACES = {"workspace", "customers", "channels"}
+APP_NAMESPACES = {"workspace", "customers", "channels", "campaigns"}
 
 
 def _routes(patterns=None, prefix="", namespace=None):

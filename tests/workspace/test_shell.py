@@ -67,9 +67,21 @@ def test_roles_sync_takes_back_a_permission_a_role_no_longer_has():
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        (SUPPORT, {"home", "inbox", "customers", "segments", "messages"}, {"settings", "rfm"}),
-        (MARKETING, {"home", "customers", "segments", "rfm", "messages"}, {"inbox", "settings"}),
-        (ADMIN, {"home", "inbox", "customers", "segments", "rfm", "messages", "settings"}, set()),
+        (
+            SUPPORT,
+            {"home", "inbox", "customers", "segments", "messages"},
+            {"settings", "rfm", "campaigns"},
+        ),
+        (
+            MARKETING,
+            {"home", "customers", "segments", "rfm", "campaigns", "messages"},
+            {"inbox", "settings"},
+        ),
+        (
+            ADMIN,
+            {"home", "inbox", "customers", "segments", "rfm", "campaigns", "messages", "settings"},
+            set(),
+        ),
     ],
 )
 def test_the_navigation_shows_each_role_its_areas(client_as, role, shown, hidden):

@@ -1,0 +1,57 @@
+"""Campaigns: one page that leads to each of its areas (templates, broadcasts, promo, loyalty…)."""
+
+from dataclasses import dataclass
+
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from workspace.permissions import staff_permission_required
+
+
+@dataclass(frozen=True)
+class Area:
+    url_name: str
+    title: str
+    text: str
+
+
+AREAS = [
+    Area(
+        "campaigns:templates",
+        _("Templates"),
+        _("Messages in Liquid, one variant per channel, previewed against a real customer."),
+    ),
+    Area(
+        "campaigns:broadcasts",
+        _("Broadcasts"),
+        _("One template to a segment, now or at a local time, with A/B tests and a holdout."),
+    ),
+    Area(
+        "campaigns:promo_pools",
+        _("Promo codes"),
+        _("Pools of unique or shared codes, issued with messages and redeemed by orders."),
+    ),
+    Area(
+        "campaigns:loyalty",
+        _("Loyalty"),
+        _("Points earned on orders and events, spent and expiring oldest first."),
+    ),
+    Area(
+        "campaigns:recommendations",
+        _("Recommendations"),
+        _("Product picks from behaviour: bought together, popular, viewed, new."),
+    ),
+]
+
+
+@staff_permission_required("view_campaigns")
+def campaigns_index(request):
+    areas = []
+    for area in AREAS:
+        try:
+            url = reverse(area.url_name)
+        except NoReverseMatch:
+            continue  # an area whose pages are not installed yet
+        areas.append({"url": url, "title": area.title, "text": area.text})
+    return render(request, "campaigns/index.html", {"page": "campaigns", "areas": areas})
