@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.timezone import now
 
 
@@ -172,6 +173,11 @@ class Product(models.Model):
     category = models.CharField(max_length=255, blank=True, db_index=True)
     price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
+    url = models.URLField(max_length=1000, blank=True, db_default="")
+    image_url = models.URLField(max_length=1000, blank=True, db_default="")
+    created_at = models.DateTimeField(
+        db_default=Now(), help_text="First seen: recommendations call recent products new."
+    )
     updated_at = models.DateTimeField(default=now)
 
     def __str__(self) -> str:

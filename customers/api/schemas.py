@@ -183,6 +183,8 @@ class OrderItemIn(Strict):
     category: text(max_length=255) = ""
     quantity: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     price: Money
+    url: text(max_length=1000) = Field("", description="The product's page; kept on the product.")
+    image_url: text(max_length=1000) = Field("", description="The product's picture.")
 
 
 class OrderIn(Strict):

@@ -164,14 +164,25 @@ def _products_upsert(
             order_item.category or product.category,
             order_item.price,
             item_currency[sku],
+            order_item.url or product.url,
+            order_item.image_url or product.image_url,
         )
         if product.pk is None or wanted != (
             product.name,
             product.category,
             product.price,
             product.currency,
+            product.url,
+            product.image_url,
         ):
-            product.name, product.category, product.price, product.currency = wanted
+            (
+                product.name,
+                product.category,
+                product.price,
+                product.currency,
+                product.url,
+                product.image_url,
+            ) = wanted
             product.updated_at = now
             to_write.append(product)
     if to_write:
@@ -179,7 +190,15 @@ def _products_upsert(
             to_write,
             update_conflicts=True,
             unique_fields=["sku"],
-            update_fields=["name", "category", "price", "currency", "updated_at"],
+            update_fields=[
+                "name",
+                "category",
+                "price",
+                "currency",
+                "url",
+                "image_url",
+                "updated_at",
+            ],
         )
     product_ids = {p.sku: p.pk for p in (*stored.values(), *to_write)}
     if None in product_ids.values():  # databases that cannot return ids from an upsert
