@@ -3,6 +3,8 @@
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Q
+
 from campaigns.recommendations.models import Recommendation, RecommendationKind, RecommendationRun
 from campaigns.recommendations.services import TOP_N
 
@@ -54,3 +56,14 @@ def recommendation_runs_latest(*, limit: int = 10) -> list[RecommendationRun]:
 
 def recommendation_last_full_run() -> RecommendationRun | None:
     return RecommendationRun.objects.filter(customer__isnull=True).order_by("-started_at").first()
+
+
+def recommendations_computed_at(customer):
+    """When this customer's picks were last computed (a refresh of everyone or of them)."""
+    run = (
+        RecommendationRun.objects.filter(Q(customer__isnull=True) | Q(customer=customer))
+        .order_by("-started_at")
+        .only("finished_at")
+        .first()
+    )
+    return run.finished_at if run else None
