@@ -7,6 +7,7 @@ import base64
 import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from api.models import AuditEntry
+from campaigns.recommendations.selectors import customer_picks_panel
 from channels.models import Conversation, Message, MessageStatusChange
 from customers.models import Channel, ConsentStatus, Customer, Event, Note, Order
 from customers.timeline import TimelineEntry
@@ -105,6 +107,8 @@ def customer_header(customer: Customer) -> dict[str, Any]:
         ],
         "rfm": rfm,
         "segments": [m.segment for m in customer.segment_memberships.all()],
+        # Called by the template only for view_campaigns holders (the panel checks).
+        "recommendation_picks": partial(customer_picks_panel, customer),
         "open_conversations": list(
             Conversation.objects.filter(
                 customer=customer,

@@ -112,3 +112,11 @@ class RecommendationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.customer_id or 'everyone'}"
+
+    @property
+    def seconds_taken(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def total(self) -> int:
+        return sum((self.counts or {}).values())

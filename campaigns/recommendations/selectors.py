@@ -51,7 +51,9 @@ def recommendations_context(customers: list, options: dict) -> dict[int, dict[st
 
 
 def recommendation_runs_latest(*, limit: int = 10) -> list[RecommendationRun]:
-    return list(RecommendationRun.objects.order_by("-started_at")[:limit])
+    return list(
+        RecommendationRun.objects.select_related("customer").order_by("-started_at")[:limit]
+    )
 
 
 def recommendation_last_full_run() -> RecommendationRun | None:
@@ -67,3 +69,12 @@ def recommendations_computed_at(customer):
         .first()
     )
     return run.finished_at if run else None
+
+
+def customer_picks_panel(customer, *, limit: int = 3) -> list[dict]:
+    """The customer page's panel: the top `limit` of each kind, labelled (one query)."""
+    picks = recommendations_for_customers([customer.pk], limit=limit)[customer.pk]
+    return [
+        {"kind": kind, "label": label, "products": picks[kind]}
+        for kind, label in RecommendationKind.choices
+    ]

@@ -242,3 +242,18 @@ def recommendations_refresh_enqueue(*, customer: Customer | None = None) -> None
 
     customer_id = customer.pk if customer else None
     transaction.on_commit(lambda: refresh_recommendations.delay(customer_id))
+
+
+def recommendations_refresh_request(*, actor, ip_address: str | None = None) -> None:
+    """A staff member asks for everyone's picks now: queued after commit, and audited."""
+    from api.audit import audit_record
+
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="recommendations.refresh_requested",
+            object_type="recommendations",
+            object_repr="everyone",
+            ip_address=ip_address,
+        )
+        recommendations_refresh_enqueue()

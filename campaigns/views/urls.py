@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns.views import hub
+from campaigns.views import hub, recommendations
 
 app_name = "campaigns"
 
@@ -10,4 +10,14 @@ urlpatterns = [
     path("campaigns/", hub.campaigns_index, name="index"),
     # Templates (/app/campaigns/templates/…), promo codes (…/promo/…), loyalty (…/loyalty/…),
     # recommendations (…/recommendations/…) and broadcasts add their routes below.
+    path(
+        "campaigns/recommendations/",
+        recommendations.recommendations_index,
+        name="recommendations",
+    ),
+    path(
+        "campaigns/recommendations/refresh",
+        recommendations.recommendations_refresh_view,
+        name="recommendations_refresh",
+    ),
 ]
