@@ -8,8 +8,9 @@ A refresh of everyone (nightly) first rebuilds two small shared tables from the 
 
 Then one statement writes every customer's picks: candidates of the four kinds are gathered with
 UNION ALL, anything the customer already bought (orders not cancelled or refunded) is removed with
-one anti-join, and ROW_NUMBER() per customer and kind keeps the top `TOP_N`. A refresh of one
-customer runs the same statement restricted to them and reuses the shared tables.
+one anti-join, and ROW_NUMBER() per customer and kind keeps the top `TOP_N`. That statement runs
+once per range of `CHUNK` customer ids, so each sort stays in memory and the time grows linearly
+with customers. A refresh of one customer runs it for their id alone and reuses the shared tables.
 
 The SQL is portable between SQLite and PostgreSQL except for reading a JSON property.
 """
@@ -39,6 +40,9 @@ FAVOURITE_CATEGORIES = 3
 BOUGHT_WEIGHT = 3
 VIEW_EVENTS = ("product_view", "product_viewed", "view_product")
 NOT_BOUGHT = (Order.Status.CANCELLED, Order.Status.REFUNDED)
+WORK_MEM = "64MB"
+# Customers per statement (by id range): sorts stay in memory and time grows linearly.
+CHUNK = 20_000
 
 
 @dataclass
@@ -139,10 +143,10 @@ def _category_picks_sql(t: dict) -> str:
     )
 
 
-def _recommendations_sql(t: dict, *, one: bool) -> str:
-    """Every (or one) customer's picks of the four kinds, top N each, bought products removed."""
-    only_orders = " AND o.customer_id = %(customer)s" if one else ""
-    only_events = " AND e.customer_id = %(customer)s" if one else ""
+def _recommendations_sql(t: dict) -> str:
+    """The picks of the customers with ids lo..hi, four kinds, top N each, bought ones removed."""
+    only_orders = " AND o.customer_id BETWEEN %(lo)s AND %(hi)s"
+    only_events = " AND e.customer_id BETWEEN %(lo)s AND %(hi)s"
     sku = _json_text("e.properties", "sku")
     category = _json_text("e.properties", "category")
     views = (
@@ -174,6 +178,7 @@ def _recommendations_sql(t: dict, *, one: bool) -> str:
         f"SELECT b.customer_id AS customer_id, 'bought_together' AS kind,"
         f" cp.other_id AS product_id, SUM(cp.orders) * 1.0 AS score"
         f" FROM bought b JOIN {t['pairs']} cp ON cp.product_id = b.product_id"
+        f" WHERE b.last_at >= %(since)s"
         f" GROUP BY b.customer_id, cp.other_id"
         f" UNION ALL"
         f" SELECT f.customer_id, cp.kind, cp.product_id,"
@@ -185,10 +190,12 @@ def _recommendations_sql(t: dict, *, one: bool) -> str:
     )
     return (
         f"WITH bought AS ("
-        f" SELECT DISTINCT o.customer_id AS customer_id, i.product_id AS product_id"
+        f" SELECT o.customer_id AS customer_id, i.product_id AS product_id,"
+        f" MAX(o.placed_at) AS last_at"
         f" FROM {t['orders']} o JOIN {t['items']} i ON i.order_id = o.id"
         f" WHERE o.status NOT IN (%(cancelled)s, %(refunded)s) AND i.product_id IS NOT NULL"
         f"{only_orders}"
+        f" GROUP BY o.customer_id, i.product_id"
         f"), views AS ({views}), favourites AS ({favourites}) "
         f"INSERT INTO {t['recs']} (customer_id, kind, rank, product_id, score, computed_at) "
         f"SELECT customer_id, kind, rn, product_id, score, %(now)s FROM ("
@@ -203,6 +210,18 @@ def _recommendations_sql(t: dict, *, one: bool) -> str:
     )
 
 
+def _id_ranges(customer: Customer | None) -> list[tuple[int, int]]:
+    """Customer id ranges of CHUNK ids: each statement sorts a bounded number of candidates."""
+    if customer is not None:
+        return [(customer.pk, customer.pk)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MIN(id), MAX(id) FROM {_tables()['customers']}")
+        low, high = cursor.fetchone()
+    if low is None:
+        return []
+    return [(lo, min(lo + CHUNK - 1, high)) for lo in range(low, high + 1, CHUNK)]
+
+
 def recommendations_refresh(*, customer: Customer | None = None) -> RefreshResult:
     """Recompute the picks of everyone (and the shared pair and category tables), or of one
     customer from the shared tables as they are. One transaction: readers see old or new picks."""
@@ -211,6 +230,11 @@ def recommendations_refresh(*, customer: Customer | None = None) -> RefreshResul
     params = _params(started, customer.pk if customer else None)
     pairs = 0
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and customer is None:
+            # Room for the hash aggregates and sorts of millions of candidate rows in memory;
+            # JIT compiling costs more than it saves on these one-off statements.
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+            cursor.execute("SET LOCAL jit = off")
         if customer is None:
             cursor.execute(f"DELETE FROM {t['pairs']}")
             cursor.execute(_pairs_sql(t), params)
@@ -220,7 +244,9 @@ def recommendations_refresh(*, customer: Customer | None = None) -> RefreshResul
             cursor.execute(f"DELETE FROM {t['recs']}")
         else:
             cursor.execute(f"DELETE FROM {t['recs']} WHERE customer_id = %s", [customer.pk])
-        cursor.execute(_recommendations_sql(t, one=customer is not None), params)
+        sql = _recommendations_sql(t)
+        for lo, hi in _id_ranges(customer):
+            cursor.execute(sql, {**params, "lo": lo, "hi": hi})
         scope = "" if customer is None else " WHERE customer_id = %(customer)s"
         cursor.execute(f"SELECT kind, COUNT(*) FROM {t['recs']}{scope} GROUP BY kind", params)
         counts = {kind: 0 for kind in RecommendationKind.values}
