@@ -103,3 +103,16 @@ def test_liquid_loops_over_the_picks():
         "{% for p in recommendations.viewed limit:1 %}{{ p.name }} {{ p.url }}{% endfor %}"
     )
     assert template.render(**context) == "Product a3 https://shop.example/a3"
+
+
+def test_demo_load_links_products_and_computes_everyone():
+    from campaigns.recommendations.demo import recommendations_demo_load
+
+    shop = make_shop()
+    shop["products"]["c1"].__class__.objects.filter(sku="c1").update(url="", image_url="")
+    result = recommendations_demo_load()
+    assert result.counts["viewed"] == 3
+    c1 = shop["products"]["c1"].__class__.objects.get(sku="c1")
+    assert c1.url == "https://shop.example.com/p/c1"
+    assert c1.image_url == "https://shop.example.com/img/c1.jpg"
+    assert recommendations_demo_load().counts == result.counts
