@@ -235,12 +235,17 @@ def recommendations_refresh(*, customer: Customer | None = None) -> RefreshResul
             # JIT compiling costs more than it saves on these one-off statements.
             cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute("SET LOCAL jit = off")
+            # Every statement here reads whole tables; a nested loop from stale statistics (just
+            # after a bulk load) would make the anti-join quadratic.
+            cursor.execute("SET LOCAL enable_nestloop = off")
         if customer is None:
             cursor.execute(f"DELETE FROM {t['pairs']}")
             cursor.execute(_pairs_sql(t), params)
             pairs = max(cursor.rowcount, 0)
             cursor.execute(f"DELETE FROM {t['picks']}")
             cursor.execute(_category_picks_sql(t), params)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {t['pairs']}, {t['picks']}")
             cursor.execute(f"DELETE FROM {t['recs']}")
         else:
             cursor.execute(f"DELETE FROM {t['recs']} WHERE customer_id = %s", [customer.pk])
