@@ -76,3 +76,23 @@ def test_refresh_needs_write_and_recomputes_one_customer(api, read_api):
     assert set(Recommendation.objects.filter(customer__external_id="bob").values_list("id")) == (
         bob_rows
     )
+
+
+def test_order_items_carry_the_product_page_and_picture(api):
+    item = {"sku": "GPU-9", "name": "RTX", "category": "gpu", "price": "10.00"}
+    order = {
+        "external_id": "o-url",
+        "customer_external_id": "c-url",
+        "placed_at": "2026-10-05T12:30:00Z",
+        "total": "10.00",
+        "currency": "RUB",
+        "items": [{**item, "url": "https://shop.example/gpu-9", "image_url": "https://i/gpu.jpg"}],
+    }
+    assert api.post("/api/v1/orders/batch", {"items": [order]}).status_code == 200
+    product = Product.objects.get(sku="GPU-9")
+    assert (product.url, product.image_url) == ("https://shop.example/gpu-9", "https://i/gpu.jpg")
+    # A later order without them keeps what is known.
+    later = {**order, "external_id": "o-url-2", "items": [item]}
+    assert api.post("/api/v1/orders/batch", {"items": [later]}).status_code == 200
+    product.refresh_from_db()
+    assert product.url == "https://shop.example/gpu-9"
