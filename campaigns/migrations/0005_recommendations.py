@@ -17,13 +17,14 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('category', models.CharField(max_length=255)),
+                ('currency', models.CharField(blank=True, help_text="The products' market.", max_length=3)),
                 ('kind', models.CharField(choices=[('bought_together', 'Bought together'), ('popular', 'Popular in your categories'), ('viewed', 'Viewed, not bought'), ('new', 'New in a favourite category')], max_length=20)),
                 ('score', models.FloatField()),
                 ('rank', models.PositiveSmallIntegerField()),
                 ('product', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.product')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('category', 'kind', 'rank'), name='category_pick_category_kind_rank')],
+                'constraints': [models.UniqueConstraint(fields=('category', 'currency', 'kind', 'rank'), name='category_pick_category_kind_rank')],
             },
         ),
         migrations.CreateModel(

@@ -69,9 +69,10 @@ class CoPurchasePair(models.Model):
 
 
 class CategoryPick(models.Model):
-    """Per category, its most bought products ("popular") and its newest ("new")."""
+    """Per category and currency, its most bought products ("popular") and its newest ("new")."""
 
     category = models.CharField(max_length=255)
+    currency = models.CharField(max_length=3, blank=True, help_text="The products' market.")
     kind = models.CharField(max_length=20, choices=RecommendationKind.choices)
     product = models.ForeignKey(
         "customers.Product", on_delete=models.CASCADE, db_constraint=False, related_name="+"
@@ -82,7 +83,8 @@ class CategoryPick(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["category", "kind", "rank"], name="category_pick_category_kind_rank"
+                fields=["category", "currency", "kind", "rank"],
+                name="category_pick_category_kind_rank",
             )
         ]
 

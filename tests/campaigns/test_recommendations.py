@@ -116,3 +116,20 @@ def test_demo_load_links_products_and_computes_everyone():
     assert c1.url == "https://shop.example.com/p/c1"
     assert c1.image_url == "https://shop.example.com/img/c1.jpg"
     assert recommendations_demo_load().counts == result.counts
+
+
+def test_popular_and_new_stay_in_the_customers_market():
+    """A GBP twin of a1 sells well in the UK shop and is new, but Alice buys in roubles."""
+    shop = make_shop()
+    from customers.models import Product
+
+    a1_gb = Product.objects.create(sku="a1-GB", name="A1 UK", category="A", currency="GBP")
+    for _ in range(3):
+        order = shop["order"]("x", [])
+        order.currency = "GBP"
+        order.save()
+        order.items.create(product=a1_gb, sku="a1-GB", category="A", price=1)
+    recommendations_refresh()
+    alice = shop["customers"]["alice"]
+    assert skus(alice)["popular"] == ["a2", "a3"]
+    assert skus(alice)["new"] == ["a4"]
