@@ -133,3 +133,11 @@ def test_popular_and_new_stay_in_the_customers_market():
     alice = shop["customers"]["alice"]
     assert skus(alice)["popular"] == ["a2", "a3"]
     assert skus(alice)["new"] == ["a4"]
+
+
+def test_the_nightly_job_is_declared():
+    from api.periodic import declared_periodic_jobs
+
+    jobs = {job.task: job for job in declared_periodic_jobs()}
+    job = jobs["campaigns.recommendations.tasks.refresh_recommendations"]
+    assert job.crontab == "0 3 * * *"
