@@ -275,10 +275,10 @@ def recommendations_refresh(*, customer: Customer | None = None) -> RefreshResul
 
 def recommendations_refresh_enqueue(*, customer: Customer | None = None) -> None:
     """Run the refresh in the background once the caller's transaction commits."""
-    from campaigns.recommendations.tasks import refresh_recommendations
+    from api.publishing import task_publish_on_commit
+    from campaigns.recommendations.tasks import refresh_recommendations  # tasks import this
 
-    customer_id = customer.pk if customer else None
-    transaction.on_commit(lambda: refresh_recommendations.delay(customer_id))
+    task_publish_on_commit(refresh_recommendations, customer.pk if customer else None)
 
 
 def recommendations_refresh_request(*, actor, ip_address: str | None = None) -> None:
