@@ -281,8 +281,11 @@ def recommendations_refresh_enqueue(*, customer: Customer | None = None) -> None
     task_publish_on_commit(refresh_recommendations, customer.pk if customer else None)
 
 
-def recommendations_refresh_request(*, actor, ip_address: str | None = None) -> None:
-    """A staff member asks for everyone's picks now: queued after commit, and audited."""
+def recommendations_refresh_request(
+    *, actor, customer: Customer | None = None, ip_address: str | None = None
+) -> RefreshResult | None:
+    """A staff member asks for fresh picks, audited: everyone's are queued after commit; one
+    customer's are recomputed at once (in the audit entry's transaction) and returned."""
     from api.audit import audit_record
 
     with transaction.atomic():
@@ -290,7 +293,12 @@ def recommendations_refresh_request(*, actor, ip_address: str | None = None) -> 
             actor=actor,
             action="recommendations.refresh_requested",
             object_type="recommendations",
-            object_repr="everyone",
+            object_id=customer.external_id if customer else "",
+            object_repr=customer.external_id if customer else "everyone",
+            customer_id=customer.pk if customer else None,
             ip_address=ip_address,
         )
+        if customer is not None:
+            return recommendations_refresh(customer=customer)
         recommendations_refresh_enqueue()
+        return None

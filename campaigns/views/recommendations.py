@@ -1,7 +1,9 @@
 """Recommendations: how picks are computed, the latest refreshes, and any customer's picks."""
 
 from django.contrib import messages
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,7 +15,8 @@ from campaigns.recommendations.selectors import (
     recommendation_runs_latest,
     recommendations_for_customers,
 )
-from customers.selectors import customer_search
+from customers.models import Customer
+from customers.selectors import customer_list, customer_search
 from workspace.permissions import staff_permission_required
 
 
@@ -72,3 +75,20 @@ def recommendations_refresh_view(request):
         request, _("Refresh queued: everyone's picks are recomputed in the background.")
     )
     return redirect("campaigns:recommendations")
+
+
+@require_POST
+@staff_permission_required("manage_campaigns")
+def recommendations_refresh_customer_view(request):
+    external_id = request.POST.get("customer", "")[:255]
+    customer = customer_list().filter(external_id=external_id).first()
+    if not isinstance(customer, Customer):
+        messages.error(request, _("No such customer."))
+        return redirect("campaigns:recommendations")
+    services.recommendations_refresh_request(
+        actor=request.user, customer=customer, ip_address=client_ip(request)
+    )
+    messages.success(request, _("This customer's picks were recomputed."))
+    query = QueryDict(mutable=True)
+    query["customer"] = customer.external_id
+    return redirect(f"{reverse('campaigns:recommendations')}?{query.urlencode()}")

@@ -20,4 +20,9 @@ urlpatterns = [
         recommendations.recommendations_refresh_view,
         name="recommendations_refresh",
     ),
+    path(
+        "campaigns/recommendations/refresh-customer",
+        recommendations.recommendations_refresh_customer_view,
+        name="recommendations_refresh_customer",
+    ),
 ]

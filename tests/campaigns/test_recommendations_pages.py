@@ -44,6 +44,11 @@ def test_without_manage_campaigns_there_is_no_refresh_button(client, staff_user)
     assert response.status_code == 200
     assert "Refresh now" not in response.content.decode()
     assert client.post(URL + "refresh").status_code == 403
+    make_shop()
+    body = client.get(URL, {"customer": "alice"}).content.decode()
+    assert "Viewed, not bought" in body
+    assert "Recompute this customer now" not in body
+    assert client.post(URL + "refresh-customer", {"customer": "alice"}).status_code == 403
 
 
 def test_refresh_now_queues_the_task_and_is_audited(
@@ -78,3 +83,28 @@ def test_the_customer_page_panel_is_for_marketers_only(client_as):
     support = client_as("support").get("/app/customers/alice/")
     assert support.status_code == 200
     assert "All picks" not in support.content.decode()
+
+
+def test_recompute_one_customer_from_the_lookup(client_as):
+    shop = make_shop()
+    recommendations_refresh()
+    shop["view"]("alice", "c1")
+    client = client_as("marketing")
+    assert "Recompute this customer now" in client.get(URL, {"customer": "alice"}).content.decode()
+    response = client.post(URL + "refresh-customer", {"customer": "alice"}, follow=True)
+    assert response.redirect_chain[-1][0] == URL + "?customer=alice"
+    body = response.content.decode()
+    assert "recomputed" in body
+    assert "https://shop.example/c1" in body
+    entry = AuditEntry.objects.get(action="recommendations.refresh_requested")
+    assert entry.customer_id == shop["customers"]["alice"].pk
+    response = client.post(URL + "refresh-customer", {"customer": "nobody"}, follow=True)
+    assert "No such customer." in response.content.decode()
+
+
+def test_support_and_viewers_cannot_recompute_a_customer(client_as):
+    make_shop()
+    assert (
+        client_as("support").post(URL + "refresh-customer", {"customer": "alice"}).status_code
+        == 403
+    )
