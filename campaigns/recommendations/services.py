@@ -41,6 +41,7 @@ BOUGHT_WEIGHT = 3
 VIEW_EVENTS = ("product_view", "product_viewed", "view_product")
 NOT_BOUGHT = (Order.Status.CANCELLED, Order.Status.REFUNDED)
 WORK_MEM = "64MB"
+ADVISORY_LOCK = 0x6B61_7265  # "kare": Kaskad recommendations
 # Customers per statement (by id range): sorts stay in memory and time grows linearly.
 CHUNK = 20_000
 
@@ -236,6 +237,10 @@ def recommendations_refresh(*, customer: Customer | None = None) -> RefreshResul
     params = _params(started, customer.pk if customer else None)
     pairs = 0
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One refresh at a time: a customer's would otherwise collide with everyone's on the
+            # (customer, kind, rank) key. SQLite serialises writers by itself.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
         if connection.vendor == "postgresql" and customer is None:
             # Room for the hash aggregates and sorts of millions of candidate rows in memory;
             # JIT compiling costs more than it saves on these one-off statements.
