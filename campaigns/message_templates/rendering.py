@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from django.utils.translation import gettext as _
 from liquid import Environment, StrictDefaultUndefined
 from liquid.exceptions import LiquidError, UndefinedError
 
@@ -134,7 +135,12 @@ def validate_variants(variants: dict[str, dict], extras: list[str] = ()) -> list
                 if filter_name not in env.filters:
                     line = _line(source, spans[0].index)
                     problems.append(
-                        TemplateProblem(channel, name, line, f"unknown filter “{filter_name}”")
+                        TemplateProblem(
+                            channel,
+                            name,
+                            line,
+                            _("unknown filter “%(name)s”") % {"name": filter_name},
+                        )
                     )
             for _var_name, usages in analysis.globals.items():
                 for usage in usages:
@@ -150,15 +156,15 @@ def _variable_problem(segments: list, names: dict, attributes: tuple) -> str | N
     path = ".".join(str(s) for s in segments if isinstance(s, str | int))
     top = segments[0]
     if top not in names:
-        return f"unknown variable “{path}”"
+        return _("unknown variable “%(name)s”") % {"name": path}
     allowed = names[top]
     if allowed is None or len(segments) < 2 or not isinstance(segments[1], str):
         return None
     if segments[1] not in allowed:
-        return f"unknown variable “{path}”"
+        return _("unknown variable “%(name)s”") % {"name": path}
     is_attribute = top == "customer" and segments[1] == "attributes" and len(segments) > 2
     if is_attribute and isinstance(segments[2], str) and segments[2] not in attributes:
-        return f"unknown attribute “{segments[2]}”"
+        return _("unknown attribute “%(name)s”") % {"name": segments[2]}
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from api.audit import audit_record
@@ -54,7 +55,7 @@ def variants_check(variants: dict, extras: list[str] | None = None) -> dict:
         ]
         raise TemplateInvalid(problems) from exc
     if not parsed:
-        raise TemplateInvalid([TemplateProblem("", "", None, "add at least one channel")])
+        raise TemplateInvalid([TemplateProblem("", "", None, _("Add at least one channel."))])
     problems = validate_variants(parsed, extras or [])
     if problems:
         raise TemplateInvalid(problems)
@@ -95,7 +96,7 @@ def template_create(
     actor=None,
 ) -> Template:
     if category not in TemplateCategory.values:
-        raise TemplateInvalid([TemplateProblem("", "category", None, "unknown category")])
+        raise TemplateInvalid([TemplateProblem("", "category", None, _("Unknown category."))])
     extras = _extras_clean(extras)
     variants = variants_check(variants, extras)
     with transaction.atomic():
@@ -131,7 +132,7 @@ def template_update(
         variants = current.variants if current else {}
     variants = variants_check(variants, extras)
     if category is not None and category not in TemplateCategory.values:
-        raise TemplateInvalid([TemplateProblem("", "category", None, "unknown category")])
+        raise TemplateInvalid([TemplateProblem("", "category", None, _("Unknown category."))])
     with transaction.atomic():
         template = Template.objects.select_for_update().get(pk=template.pk)
         before = {"name": template.name, "category": template.category}

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from campaigns.views import hub
+from campaigns.views import message_templates as tpl
 
 app_name = "campaigns"
 
@@ -10,4 +11,23 @@ urlpatterns = [
     path("campaigns/", hub.campaigns_index, name="index"),
     # Templates (/app/campaigns/templates/…), promo codes (…/promo/…), loyalty (…/loyalty/…),
     # recommendations (…/recommendations/…) and broadcasts add their routes below.
+    path("campaigns/templates/", tpl.template_list, name="templates"),
+    path("campaigns/templates/new/", tpl.template_edit, name="template_new"),
+    path("campaigns/templates/<int:template_id>/", tpl.template_edit, name="template_edit"),
+    path("campaigns/templates/preview/", tpl.template_preview, name="template_preview"),
+    path(
+        "campaigns/templates/preview/<str:token>/",
+        tpl.template_preview_email,
+        name="template_preview_email",
+    ),
+    path(
+        "campaigns/templates/<int:template_id>/test-send/",
+        tpl.template_test_send_view,
+        name="template_test_send",
+    ),
+    path(
+        "campaigns/templates/<int:template_id>/archive/",
+        tpl.template_archive_view,
+        name="template_archive",
+    ),
 ]
