@@ -31,6 +31,11 @@ ENDPOINTS = {
     "/api/v1/conversations/{conversation_id}/messages": {"post"},
     "/api/v1/calls/lookup": {"get"},
     "/api/v1/customers/{external_id}/push-subscriptions": {"post", "delete"},
+    "/api/v1/templates": {"get", "post"},
+    "/api/v1/templates/preview": {"post"},
+    "/api/v1/templates/{template_id}": {"get", "patch"},
+    "/api/v1/templates/{template_id}/versions": {"get"},
+    "/api/v1/templates/{template_id}/render": {"post"},
 }
 
 
@@ -64,6 +69,7 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/orders/batch"),
     ("post", "/api/v1/segments"),
     ("post", "/api/v1/conversations/{conversation_id}/messages"),
+    ("post", "/api/v1/templates"),
 }
 
 
