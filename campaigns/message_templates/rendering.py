@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.utils.translation import gettext as _
-from liquid import Environment, StrictDefaultUndefined
+from liquid import Environment, FalsyStrictUndefined
 from liquid.exceptions import LiquidError, UndefinedError
 
 from campaigns.context import context_providers
 from campaigns.message_templates.schemas import variant_fields
 
-env = Environment(undefined=StrictDefaultUndefined, autoescape=False)
+env = Environment(undefined=FalsyStrictUndefined, autoescape=False)
 
 CUSTOMER_FIELDS = (
     "external_id",
@@ -195,7 +195,7 @@ def render_compiled(version, channel: str, context: dict) -> RenderedMessage:
             else:
                 out[name] = value
     except UndefinedError as exc:
-        variable = _short(exc).removesuffix(" is undefined")
+        variable = _short(exc).removesuffix(" is undefined").strip("'")
         raise TemplateMissingValue(variable) from exc
     variant = version.variants[channel]
     message = RenderedMessage(channel=channel, version_id=version.pk)

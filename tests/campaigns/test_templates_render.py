@@ -169,3 +169,25 @@ def test_batch_render_is_fast(capsys):
     assert all(not isinstance(r, Exception) for _c, r in results)
     with capsys.disabled():
         print(f"\n{len(html)} chars of template: {len(customers) / elapsed:.0f} renders/s")
+
+
+def test_a_missing_value_may_be_tested_in_an_if():
+    version = make(
+        {"sms": {"body": "Sale{% if promo_code.code %}: {{ promo_code.code }}{% endif %}"}}
+    ).current_version
+    assert template_render(version, "sms", CustomerFactory()).body == "Sale"
+    rendered = template_render(version, "sms", CustomerFactory(), {"promo_code": {"code": "X1"}})
+    assert rendered.body == "Sale: X1"
+
+
+def test_demo_templates_load_once_and_render():
+    from campaigns.message_templates.demo import message_templates_demo_load
+    from campaigns.message_templates.models import Template
+
+    assert message_templates_demo_load() == 4
+    assert message_templates_demo_load() == 0
+    customer = CustomerFactory(first_name="")
+    for template in Template.objects.all():
+        version = template.current_version
+        for channel in version.variants:
+            assert template_render(version, channel, customer).body
