@@ -82,12 +82,13 @@ def template_list(request):
 def _editor_context(request, template, data, problems=(), version=None):
     sections = []
     by_field = problems_by_field(list(problems))
+    filled = [c for c, fields in FIELDS.items() if any(data.get(f"{c}_{f}") for f in fields)]
     for channel, fields in FIELDS.items():
         sections.append(
             {
                 "channel": channel,
                 "label": CHANNEL_LABELS[channel],
-                "open": any(data.get(f"{channel}_{f}") for f in fields) or channel == "email",
+                "open": channel in filled or (not filled and channel == "email"),
                 "fields": [
                     {
                         "key": f"{channel}_{name}",
@@ -110,6 +111,7 @@ def _editor_context(request, template, data, problems=(), version=None):
         "problems": list(problems),
         "categories": TemplateCategory.choices,
         "channels": CHANNEL_LABELS.items(),
+        "preview_channel": data.get("preview_channel") or (filled[0] if filled else "email"),
     }
 
 
@@ -127,6 +129,8 @@ def template_edit(request, template_id: int | None = None):
                 extras=", ".join(version.extras if version else []),
             )
         data.setdefault("category", TemplateCategory.MARKETING)
+        # ?customer=<search> opens the preview for that customer (a link from elsewhere).
+        data["customer_q"] = request.GET.get("customer", "")[:200]
         return render(
             request,
             "campaigns/templates/edit.html",
