@@ -2,6 +2,8 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.types import text as bounded
+
 CHANNELS = ("email", "sms", "whatsapp", "telegram", "viber", "push")
 
 
@@ -10,25 +12,27 @@ class _Strict(BaseModel):
 
 
 class EmailVariant(_Strict):
-    subject: str = Field(min_length=1, max_length=998)
-    html: str = Field(min_length=1, max_length=500_000)
-    text: str = Field(default="", max_length=500_000)  # made from the HTML when empty
+    subject: bounded(min_length=1, max_length=998)
+    html: bounded(min_length=1, max_length=500_000)
+    text: bounded(max_length=500_000) = ""  # made from the HTML when empty
 
 
 class SmsVariant(_Strict):
-    body: str = Field(min_length=1, max_length=2000)
+    body: bounded(min_length=1, max_length=2000)
 
 
 class WhatsappVariant(_Strict):
-    template_name: str = Field(min_length=1, max_length=512)
-    language: str = Field(min_length=2, max_length=15)
-    params: list[str] = Field(default_factory=list, max_length=20)
+    template_name: bounded(min_length=1, max_length=512)
+    language: bounded(min_length=2, max_length=15)
+    params: list[bounded(min_length=1, max_length=1024)] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 class CardVariant(_Strict):
-    title: str = Field(default="", max_length=200)
-    body: str = Field(min_length=1, max_length=4096)
-    url: str = Field(default="", max_length=2000)
+    title: bounded(max_length=200) = ""
+    body: bounded(min_length=1, max_length=4096)
+    url: bounded(max_length=2000) = ""
 
 
 class Variants(_Strict):

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 from rest_framework import serializers
 
-from api.types import Text, text
+from api.types import JsonObject, Text, text
 from campaigns.message_templates.models import Template, TemplateVersion
 from campaigns.message_templates.schemas import Variants
 from customers.api.schemas import ExternalId, Strict
@@ -39,7 +39,7 @@ class TemplatePatch(Strict):
 class _RenderFor(Strict):
     external_id: ExternalId = Field(description="The customer to render for.")
     channel: ChannelName
-    extra: dict = Field(default_factory=dict, description="Values of the declared extras.")
+    extra: JsonObject = Field(default_factory=dict, description="Values of the declared extras.")
 
 
 class RenderIn(_RenderFor):
@@ -54,7 +54,9 @@ class PreviewIn(_RenderFor):
 
 
 class VersionSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     variants = serializers.JSONField()
     extras = serializers.ListField(child=serializers.CharField())
 
