@@ -7,6 +7,7 @@ from campaigns.message_templates.models import TemplateVersion
 from campaigns.message_templates.rendering import (
     TemplateInvalid,
     TemplateMissingValue,
+    TemplateRenderFailed,
     render_compiled,
 )
 from campaigns.message_templates.services import variants_check
@@ -52,6 +53,9 @@ def preview_build(
     context = customer_contexts([customer])[customer.pk]
     try:
         rendered = render_compiled(version, channel, context)
+    except TemplateRenderFailed as exc:
+        ctx["failed"] = exc.variable
+        return ctx
     except TemplateMissingValue as exc:
         ctx["missing"] = exc.variable
         return ctx

@@ -22,7 +22,16 @@ from liquid.exceptions import LiquidError, UndefinedError
 from campaigns.context import context_providers
 from campaigns.message_templates.schemas import variant_fields
 
-env = Environment(undefined=FalsyStrictUndefined, autoescape=False)
+
+class _Environment(Environment):
+    """Bounded: a template typed in the editor cannot loop or grow without end."""
+
+    loop_iteration_limit = 10_000
+    output_stream_limit = 1_000_000  # characters of one rendered field
+    local_namespace_limit = 100_000
+
+
+env = _Environment(undefined=FalsyStrictUndefined, autoescape=False)
 
 CUSTOMER_FIELDS = (
     "external_id",
@@ -49,6 +58,11 @@ class TemplateMissingValue(Exception):
     def __init__(self, variable: str):
         super().__init__(variable)
         self.variable = variable
+
+
+class TemplateRenderFailed(TemplateMissingValue):
+    """Rendering stopped for this customer (a loop limit, a filter's bad argument): the message
+    is suppressed like a missing value, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +211,8 @@ def render_compiled(version, channel: str, context: dict) -> RenderedMessage:
     except UndefinedError as exc:
         variable = _short(exc).removesuffix(" is undefined").strip("'")
         raise TemplateMissingValue(variable) from exc
+    except LiquidError as exc:  # a limit reached, a filter given a bad value…
+        raise TemplateRenderFailed(_short(exc)) from exc
     variant = version.variants[channel]
     message = RenderedMessage(channel=channel, version_id=version.pk)
     if channel == "email":

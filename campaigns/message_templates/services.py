@@ -21,6 +21,7 @@ from campaigns.message_templates.rendering import (
     TemplateInvalid,
     TemplateMissingValue,
     TemplateProblem,
+    TemplateRenderFailed,
     render_compiled,
     validate_variants,
 )
@@ -224,7 +225,11 @@ def template_send(
     with transaction.atomic():
         if isinstance(rendered, TemplateMissingValue):
             now = timezone.now()
-            reason = f"template value missing: {rendered.variable}"
+            reason = (
+                f"template render failed: {rendered.variable}"
+                if isinstance(rendered, TemplateRenderFailed)
+                else f"template value missing: {rendered.variable}"
+            )
             message = Message.objects.create(
                 customer=customer,
                 channel=channel,

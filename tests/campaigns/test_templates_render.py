@@ -191,3 +191,10 @@ def test_demo_templates_load_once_and_render():
         version = template.current_version
         for channel in version.variants:
             assert template_render(version, channel, customer).body
+
+
+def test_a_runaway_loop_stops_and_suppresses(reachable, enqueued):
+    version = make({"sms": {"body": "{% for i in (1..100000000) %}x{% endfor %}"}}).current_version
+    message = template_send(version, "sms", reachable("sms"))
+    assert message.status == MessageStatus.SUPPRESSED
+    assert message.status_reason.startswith("template render failed: loop")
