@@ -11,6 +11,7 @@ time a value that is missing (undefined, or an empty customer field) raises
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -93,6 +94,9 @@ class RenderedMessage:
     body: str = ""
     html: str = ""
     payload: dict = field(default_factory=dict)
+
+
+_BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
 
 
 def _line(source: str, index: int | None) -> int | None:
@@ -184,7 +188,17 @@ def _variable_problem(segments: list, names: dict, attributes: tuple) -> str | N
 
 @lru_cache(maxsize=256)
 def _compiled(version_id: int, channel: str, sources: tuple) -> tuple:
-    return tuple((name, env.from_string(source)) for name, source in sources)
+    from campaigns.message_templates.html_text import html_to_text
+
+    fields = [(name, env.from_string(source)) for name, source in sources]
+    names = {name for name, _source in sources}
+    if channel == "email" and "html" in names and "text" not in names:
+        # The plain-text part is made once from the HTML *template* (Liquid passes through the
+        # converter as text), not from each customer's HTML: converting per message would cost
+        # five times the rendering itself. A template the converter garbles keeps the slow way.
+        with contextlib.suppress(LiquidError):
+            fields.append(("text", env.from_string(html_to_text(dict(sources)["html"]))))
+    return tuple(fields)
 
 
 def compiled(version, channel: str) -> tuple:
@@ -218,7 +232,10 @@ def render_compiled(version, channel: str, context: dict) -> RenderedMessage:
     if channel == "email":
         message.subject = out.get("subject", "")
         message.html = out.get("html", "")
-        message.body = out.get("text") or html_to_text(message.html)
+        if "text" in out:  # from the text template: a loop may have left runs of blank lines
+            message.body = _BLANK_RUNS.sub("\n\n", out["text"]).strip()
+        else:
+            message.body = html_to_text(message.html)
     elif channel == "sms":
         message.body = out.get("body", "")
     elif channel == "whatsapp":
