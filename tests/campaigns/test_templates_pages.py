@@ -133,3 +133,17 @@ def test_archive_hides_from_the_list(client_as):
     page = client.get(reverse("campaigns:templates")).content.decode()
     assert "Welcome" not in page
     assert "Welcome" in client.get(reverse("campaigns:templates") + "?archived=1").content.decode()
+
+
+def test_the_list_pages_with_a_cursor(client_as):
+    for i in range(52):
+        template_create(name=f"T{i:02}", category="marketing", variants={"sms": {"body": "x"}})
+    client = client_as("marketing")
+    first = client.get(reverse("campaigns:templates"))
+    page = first.content.decode()
+    assert "T51" in page and "T01" not in page
+    next_url = first.context["next_url"]
+    assert next_url
+    second = client.get(reverse("campaigns:templates") + next_url).content.decode()
+    assert "T01" in second and "T00" in second and "T51" not in second
+    assert client.get(reverse("campaigns:templates") + "?after=junk").status_code == 200
