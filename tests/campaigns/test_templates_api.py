@@ -98,3 +98,13 @@ def test_create_with_an_idempotency_key_happens_once(api):
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert Template.objects.count() == 1
+
+
+def test_patch_archives_and_the_list_hides_archived(api):
+    template_id = create(api).json()["id"]
+    response = api.patch(f"/api/v1/templates/{template_id}", {"archived": True}, format="json")
+    assert response.status_code == 200 and response.json()["archived"] is True
+    assert response.json()["version"]["number"] == 1  # no content change, no new version
+    assert api.get("/api/v1/templates").json()["results"] == []
+    assert len(api.get("/api/v1/templates?archived=1").json()["results"]) == 1
+    assert api.get("/api/v1/templates/999999").status_code == 404
