@@ -5,3 +5,13 @@ class CampaignsConfig(AppConfig):
     """Templates, journeys, cascades, promo codes and loyalty (later issues)."""
 
     name = "campaigns"
+
+    def ready(self) -> None:
+        from campaigns.context import register_context_provider
+        from campaigns.loyalty import tasks  # noqa: F401  (registers the Celery task)
+        from campaigns.loyalty.context import points_context
+        from campaigns.loyalty.services import points_orders_changed
+        from customers.hooks import on_orders_changed
+
+        register_context_provider("points", points_context)
+        on_orders_changed(points_orders_changed)

@@ -1,0 +1,1 @@
+from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
