@@ -120,3 +120,11 @@ def loyalty_figures(*, now: datetime | None = None) -> dict:
         or 0
     )
     return {"outstanding": outstanding, "expiring_30": expiring}
+
+
+def points_panel(customer_id: int, *, last: int = 5) -> dict:
+    """The customer page's points panel: balance, soonest expiry and the last entries."""
+    return {
+        "summary": points_summary(customer_id),
+        "entries": list(points_history(customer_id).order_by("-created_at", "-id")[:last]),
+    }

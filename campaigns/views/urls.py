@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns.views import hub
+from campaigns.views import hub, loyalty
 
 app_name = "campaigns"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("campaigns/", hub.campaigns_index, name="index"),
     # Templates (/app/campaigns/templates/…), promo codes (…/promo/…), loyalty (…/loyalty/…),
     # recommendations (…/recommendations/…) and broadcasts add their routes below.
+    path("campaigns/loyalty/", loyalty.loyalty_settings, name="loyalty"),
+    path(
+        "campaigns/loyalty/customers/<str:external_id>/adjust",
+        loyalty.points_adjust_view,
+        name="loyalty_adjust",
+    ),
 ]
