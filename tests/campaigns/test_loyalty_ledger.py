@@ -239,3 +239,16 @@ def test_concurrent_spends_never_take_the_balance_below_zero():
         thread.join()
     assert results.count("ok") == 3
     assert _balance(customer) == 10
+
+
+def test_the_demo_loads_through_the_services_and_twice_changes_nothing():
+    from campaigns.loyalty.demo import loyalty_demo_load
+
+    for _ in range(3):
+        OrderFactory(status=Order.Status.COMPLETED, total=Decimal("2000"))
+    first = loyalty_demo_load()
+    entries = PointsEntry.objects.count()
+    second = loyalty_demo_load()
+    assert first["customers"] == 3 and first["points_expiring_events"] == 3
+    assert second["points_expiring_events"] == 0
+    assert PointsEntry.objects.count() == entries
