@@ -25,7 +25,8 @@ EXPIRING_CUSTOMERS = 12
 def loyalty_demo_load() -> dict:
     """Idempotent: every change carries an idempotency key, so running it again adds nothing."""
     settings = loyalty_settings_get()
-    if not settings.event_bonuses:
+    if not settings.enabled:
+        settings.enabled = True
         settings.points_per_unit = Decimal("0.05")
         settings.event_bonuses = {"birthday": 200, "first_order": 100}
         settings.warn_min_points = 50

@@ -13,6 +13,9 @@ def bonuses_text(bonuses: dict) -> str:
 
 
 class LoyaltySettingsForm(forms.Form):
+    enabled = forms.BooleanField(
+        label=_("Earn points on completed orders and event bonuses"), required=False
+    )
     points_per_unit = forms.DecimalField(
         label=_("Points per currency unit"),
         min_value=0,

@@ -50,6 +50,11 @@ class Rounding(models.TextChoices):
 class LoyaltySettings(models.Model):
     """One row (pk=1): how points are earned, how long they last and when to warn."""
 
+    enabled = models.BooleanField(
+        _("earn points on orders and events"),
+        default=False,
+        help_text=_("Off until someone sets the rules; the API can earn and spend either way."),
+    )
     points_per_unit = models.DecimalField(
         _("points per currency unit"), max_digits=8, decimal_places=2, default=1
     )

@@ -239,6 +239,8 @@ def points_for_order(order: Order, *, settings: LoyaltySettings | None = None) -
 def points_orders_changed(order_ids: list[int]) -> None:
     """The customers hook: completed orders earn (once), cancelled or refunded ones take back."""
     settings = loyalty_settings_get()
+    if not settings.enabled:
+        return
     orders = Order.objects.filter(pk__in=order_ids).order_by("customer_id", "placed_at", "pk")
     for order in orders:
         if order.status == Order.Status.COMPLETED:
@@ -253,11 +255,14 @@ def points_order_earn(*, order: Order, settings: LoyaltySettings | None = None) 
     settings = settings or loyalty_settings_get()
     points = points_for_order(order, settings=settings)
     with transaction.atomic():
-        reversed_ = PointsEntry.objects.filter(
-            customer_id=order.customer_id, idempotency_key=f"order:{order.pk}:reverse"
+        done = PointsEntry.objects.filter(
+            customer_id=order.customer_id,
+            idempotency_key__in=[f"order:{order.pk}:earn", f"order:{order.pk}:reverse"],
         ).exists()
-        if points <= 0 or reversed_:
-            return None  # a taken-back order never earns again, even if marked completed later
+        if points <= 0 or done:
+            # Earned already (the rate may have changed since: it is not earned again), or
+            # taken back: a reversed order never earns again, even if marked completed later.
+            return None
         change = points_earn(
             customer=order.customer_id,
             points=points,
@@ -308,7 +313,7 @@ def points_event_bonus(
     (e.g. the year for a birthday, "once" for a first order)."""
     settings = settings or loyalty_settings_get()
     points = int(settings.event_bonuses.get(event_name) or 0)
-    if points <= 0:
+    if points <= 0 or not settings.enabled:
         return None
     return points_earn(
         customer=customer,
@@ -355,6 +360,7 @@ def points_expire_due(*, now: datetime | None = None) -> int:
 
 def loyalty_settings_update(*, actor, data: dict, ip_address=None) -> LoyaltySettings:
     fields = [
+        "enabled",
         "points_per_unit",
         "rounding",
         "batch_lifetime_days",

@@ -54,6 +54,14 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "enabled",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Off until someone sets the rules; the API can earn and spend either way.",
+                        verbose_name="earn points on orders and events",
+                    ),
+                ),
+                (
                     "points_per_unit",
                     models.DecimalField(
                         decimal_places=2,

@@ -14,6 +14,7 @@ from customers.selectors import customer_list
 from workspace.permissions import staff_permission_required
 
 FIELDS = [
+    "enabled",
     "points_per_unit",
     "rounding",
     "batch_lifetime_days",

@@ -28,6 +28,13 @@ pytestmark = pytest.mark.django_db
 DAY = timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def _program_on():
+    settings = loyalty_settings_get()
+    settings.enabled = True
+    settings.save()
+
+
 def _balance(customer) -> int:
     total = sum(PointsEntry.objects.filter(customer=customer).values_list("points", flat=True))
     cached = PointsBalance.objects.get(customer=customer).balance
@@ -241,9 +248,21 @@ def test_concurrent_spends_never_take_the_balance_below_zero():
     assert _balance(customer) == 10
 
 
+def test_while_the_program_is_off_orders_and_bonuses_earn_nothing():
+    settings = loyalty_settings_get()
+    settings.enabled, settings.event_bonuses = False, {"birthday": 100}
+    settings.save()
+    customer = CustomerFactory()
+    order = OrderFactory(customer=customer, status=Order.Status.COMPLETED)
+    points_orders_changed([order.pk])
+    points_event_bonus(customer=customer, event_name="birthday", occasion="2026")
+    assert not PointsEntry.objects.exists()
+
+
 def test_the_demo_loads_through_the_services_and_twice_changes_nothing():
     from campaigns.loyalty.demo import loyalty_demo_load
 
+    loyalty_settings_get().__class__.objects.update(enabled=False)  # the demo sets its own rules
     for _ in range(3):
         OrderFactory(status=Order.Status.COMPLETED, total=Decimal("2000"))
     first = loyalty_demo_load()

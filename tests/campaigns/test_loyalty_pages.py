@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 URL = "/app/campaigns/loyalty/"
 VALID = {
+    "enabled": "on",
     "points_per_unit": "0.05",
     "rounding": "nearest",
     "batch_lifetime_days": "180",
