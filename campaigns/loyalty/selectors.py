@@ -16,6 +16,7 @@ def loyalty_settings_get() -> LoyaltySettings:
 
 
 def _drawn() -> Subquery:
+    """What has been drawn from the batch in the outer query, or NULL."""
     return Subquery(
         PointsAllocation.objects.filter(batch=OuterRef("pk"))
         .values("batch")

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from api.audit import audit_record
@@ -24,6 +25,7 @@ from campaigns.loyalty.models import (
     Rounding,
 )
 from campaigns.loyalty.selectors import (
+    _drawn,
     batches_annotated,
     batches_with_remaining,
     loyalty_settings_get,
@@ -329,6 +331,8 @@ def points_expire_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     customer_ids = (
         PointsEntry.objects.filter(points__gt=0, expires_at__lte=now)
+        .annotate(remaining=F("points") - Coalesce(_drawn(), Value(0)))
+        .filter(remaining__gt=0)
         .values_list("customer_id", flat=True)
         .distinct()
     )

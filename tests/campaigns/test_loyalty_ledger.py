@@ -152,9 +152,21 @@ def test_completed_orders_earn_once_and_refunds_take_back_what_remains():
     assert _balance(customer) == 0  # a taken-back order does not earn again
 
 
+@pytest.mark.parametrize("broker_up", [True, False])
 def test_the_order_batch_service_awards_points_after_commit(
-    api, django_capture_on_commit_callbacks
+    api, monkeypatch, django_capture_on_commit_callbacks, broker_up
 ):
+    from campaigns.loyalty import tasks
+
+    published = []
+
+    def publish(task, order_ids):
+        published.append(order_ids)
+        if broker_up:
+            task(order_ids)  # what the worker does
+        return broker_up
+
+    monkeypatch.setattr(tasks, "task_publish", publish)
     customer = CustomerFactory(external_id="c-1")
     order = {
         "external_id": "o-1",
@@ -171,6 +183,7 @@ def test_the_order_batch_service_awards_points_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         api.post("/api/v1/orders/batch", {"items": [{**order, "status": "cancelled"}]})
     assert _balance(customer) == 0
+    assert len(published) == 2
 
 
 def test_event_bonuses_once_per_occasion_and_a_first_order_bonus():
