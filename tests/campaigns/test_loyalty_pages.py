@@ -98,3 +98,24 @@ def test_support_cannot_adjust(client_as):
         "/app/campaigns/loyalty/customers/c-9/adjust", {"points": "40", "reason": "x"}
     )
     assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_a_marketer_saves_the_rules_and_adjusts_a_customer(
+    signed_in_page, live_server
+):
+    CustomerFactory(external_id="c-42")
+    page = signed_in_page("marketing")
+    page.goto(f"{live_server.url}/app/campaigns/loyalty/")
+    page.check("#id_enabled")
+    page.fill("#id_batch_lifetime_days", "90")
+    page.click(".loyalty form .btn-primary")
+    page.wait_for_selector("text=Loyalty settings are saved.")
+    assert loyalty_settings_get().batch_lifetime_days == 90
+    page.goto(f"{live_server.url}/app/customers/c-42/")
+    page.click("text=Adjust points")
+    page.fill("#points-adjust", "25")
+    page.fill("#points-reason", "Goodwill")
+    page.click(".points-panel button[type=submit]")
+    page.wait_for_selector("text=Points adjusted.")
+    assert page.locator(".points-balance").inner_text() == "25"
