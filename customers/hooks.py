@@ -12,8 +12,10 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 OrdersChanged = Callable[[list[int]], None]
+EventsIngested = Callable[[list[dict]], None]
 
 _orders_changed: list[OrdersChanged] = []
+_events_ingested: list[EventsIngested] = []
 
 
 def on_orders_changed(fn: OrdersChanged) -> OrdersChanged:
@@ -23,17 +25,35 @@ def on_orders_changed(fn: OrdersChanged) -> OrdersChanged:
     return fn
 
 
+def on_events_ingested(fn: EventsIngested) -> EventsIngested:
+    """Call `fn(events)` after new events were stored; each is {event_id, customer_id, name}."""
+    if fn not in _events_ingested:
+        _events_ingested.append(fn)
+    return fn
+
+
 def orders_changed(order_ids: list[int]) -> None:
     """Schedule the callbacks for after the current transaction commits."""
-    if not order_ids or not _orders_changed:
+    _after_commit(_orders_changed, list(order_ids), "orders_changed")
+
+
+def events_ingested(events: list[dict]) -> None:
+    rows = [
+        {"event_id": e["event_id"], "customer_id": e["customer_id"], "name": e["name"]}
+        for e in events
+    ]
+    _after_commit(_events_ingested, rows, "events_ingested")
+
+
+def _after_commit(callbacks: list, payload: list, what: str) -> None:
+    if not payload or not callbacks:
         return
-    ids = list(order_ids)
 
     def run() -> None:
-        for fn in list(_orders_changed):
+        for fn in list(callbacks):
             try:
-                fn(ids)
-            except Exception:  # one app's failure must not hide the orders from the others
-                logger.exception("orders_changed hook %r failed", fn)
+                fn(payload)
+            except Exception:  # one app's failure must not hide the change from the others
+                logger.exception("%s hook %r failed", what, fn)
 
     transaction.on_commit(run)

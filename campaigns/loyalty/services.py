@@ -326,6 +326,22 @@ def points_event_bonus(
     )
 
 
+def points_events_ingested(events: list[dict]) -> None:
+    """The customers hook: an event whose name has a bonus (e.g. a CRM's yearly `birthday`)
+    earns it, once per event id."""
+    settings = loyalty_settings_get()
+    if not settings.enabled or not settings.event_bonuses:
+        return
+    for event in events:
+        if event["name"] in settings.event_bonuses:
+            points_event_bonus(
+                customer=event["customer_id"],
+                event_name=event["name"],
+                occasion=event["event_id"],
+                settings=settings,
+            )
+
+
 def points_expire_due(*, now: datetime | None = None) -> int:
     """Expire what remains of every batch past its expiry; returns the points expired."""
     now = now or timezone.now()

@@ -284,3 +284,23 @@ def test_the_demo_loads_through_the_services_and_twice_changes_nothing():
     assert first["customers"] == 3 and first["points_expiring_events"] == 3
     assert second["points_expiring_events"] == 0
     assert PointsEntry.objects.count() == entries
+
+
+def test_a_birthday_event_from_the_api_earns_its_bonus_once_per_event(
+    api, django_capture_on_commit_callbacks
+):
+    settings = loyalty_settings_get()
+    settings.event_bonuses = {"birthday": 300}
+    settings.save()
+    customer = CustomerFactory(external_id="c-5")
+    event = {
+        "event_id": "bd-2026",
+        "customer_external_id": "c-5",
+        "name": "birthday",
+        "occurred_at": "2026-12-01T09:00:00Z",
+    }
+    other = {**event, "event_id": "pv-1", "name": "page_view"}
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            api.post("/api/v1/events/batch", {"items": [event, other]})
+    assert _balance(customer) == 300
