@@ -22,6 +22,7 @@ class LoyaltySettingsForm(forms.Form):
         max_value=1000,
         max_digits=8,
         decimal_places=2,
+        localize=True,  # "0,05" in Russian
         help_text=_("Of a completed order's total, e.g. 0.05 = 5 points per 100 ₽."),
     )
     rounding = forms.ChoiceField(label=_("Rounding"), choices=Rounding.choices)

@@ -119,3 +119,15 @@ def test_in_a_browser_a_marketer_saves_the_rules_and_adjusts_a_customer(
     page.click(".points-panel button[type=submit]")
     page.wait_for_selector("text=Points adjusted.")
     assert page.locator(".points-balance").inner_text() == "25"
+
+
+def test_a_russian_decimal_comma_is_accepted(client_as):
+    from django.utils import translation
+
+    client = client_as("marketing")
+    with translation.override("ru"):
+        form_data = {**VALID, "points_per_unit": "0,25"}
+        client.cookies["django_language"] = "ru"
+        response = client.post(URL, form_data, HTTP_ACCEPT_LANGUAGE="ru")
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert loyalty_settings_get().points_per_unit == Decimal("0.25")
