@@ -51,7 +51,8 @@ class PointsSummary:
 
 
 def points_summaries(customer_ids: list[int], *, now: datetime | None = None) -> dict:
-    """{customer_id: PointsSummary} in two queries, for pages, the API and templates."""
+    """{customer_id: PointsSummary} in two queries, for pages, the API and templates. The balance
+    leaves out points past their date that the nightly job has not expired yet."""
     now = now or timezone.now()
     balances = dict(
         PointsBalance.objects.filter(customer_id__in=customer_ids).values_list(
@@ -59,14 +60,18 @@ def points_summaries(customer_ids: list[int], *, now: datetime | None = None) ->
         )
     )
     soonest: dict[int, tuple[datetime, int]] = {}
+    lapsed: dict[int, int] = {}  # past their date, waiting for tonight's expiry: not spendable
     rows = (
-        PointsEntry.objects.filter(customer_id__in=customer_ids, points__gt=0, expires_at__gt=now)
+        PointsEntry.objects.filter(customer_id__in=customer_ids, points__gt=0)
         .annotate(remaining=F("points") - Coalesce(_drawn(), Value(0)))
         .filter(remaining__gt=0)
         .order_by("customer_id", "expires_at")
         .values_list("customer_id", "expires_at", "remaining")
     )
     for customer_id, expires_at, remaining in rows:
+        if expires_at <= now:
+            lapsed[customer_id] = lapsed.get(customer_id, 0) + remaining
+            continue
         first = soonest.get(customer_id)
         if first is None:
             soonest[customer_id] = (expires_at, remaining)
@@ -74,7 +79,7 @@ def points_summaries(customer_ids: list[int], *, now: datetime | None = None) ->
             soonest[customer_id] = (first[0], first[1] + remaining)
     return {
         cid: PointsSummary(
-            balances.get(cid, 0),
+            max(balances.get(cid, 0) - lapsed.get(cid, 0), 0),
             soonest.get(cid, (None, 0))[0],
             soonest.get(cid, (None, 0))[1],
         )

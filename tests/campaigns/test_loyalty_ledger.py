@@ -79,11 +79,13 @@ def test_expiry_takes_only_what_remains_of_a_batch_and_runs_once():
     assert _balance(customer) == 20
 
 
-def test_expired_points_cannot_be_spent_even_before_the_nightly_job():
+def test_expired_points_cannot_be_spent_or_shown_even_before_the_nightly_job():
     customer = CustomerFactory()
     points_earn(customer=customer, points=100, now=timezone.now() - 400 * DAY)
+    points_earn(customer=customer, points=5)
     with pytest.raises(InsufficientPoints):
-        points_spend(customer=customer, points=1)
+        points_spend(customer=customer, points=6)
+    assert points_summary(customer.pk).balance == 5
 
 
 def test_the_same_idempotency_key_changes_the_balance_once():
