@@ -306,3 +306,20 @@ def test_a_birthday_event_from_the_api_earns_its_bonus_once_per_event(
         with django_capture_on_commit_callbacks(execute=True):
             api.post("/api/v1/events/batch", {"items": [event, other]})
     assert _balance(customer) == 300
+
+
+def test_the_nightly_job_is_declared_and_expires_then_warns():
+    from api.periodic import declared_periodic_jobs
+    from campaigns.loyalty.tasks import points_nightly
+
+    assert "campaigns.loyalty.tasks.points_nightly" in {j.task for j in declared_periodic_jobs()}
+    settings = loyalty_settings_get()
+    settings.warn_min_points, settings.warn_within_days = 10, 7
+    settings.save()
+    customer = CustomerFactory()
+    now = timezone.now()
+    points_earn(customer=customer, points=30, now=now - 400 * DAY)
+    points_earn(customer=customer, points=20, now=now - 362 * DAY)
+    assert points_nightly() == {"expired_points": 30, "points_expiring_events": 1}
+    assert points_nightly() == {"expired_points": 0, "points_expiring_events": 0}
+    assert _balance(customer) == 20
