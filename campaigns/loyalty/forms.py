@@ -68,6 +68,7 @@ class PointsAdjustForm(forms.Form):
         help_text=_("Positive adds, negative takes away."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=255)
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def clean_points(self) -> int:
         if self.cleaned_data["points"] == 0:

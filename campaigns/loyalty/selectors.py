@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -133,4 +134,5 @@ def points_panel(customer_id: int, *, last: int = 5) -> dict:
     return {
         "summary": points_summary(customer_id),
         "entries": list(points_history(customer_id).order_by("-created_at", "-id")[:last]),
+        "adjust_key": uuid4().hex,  # the adjustment form's idempotency key
     }

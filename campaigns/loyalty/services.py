@@ -199,8 +199,17 @@ def points_spend(
         )
 
 
-def points_adjust(*, customer: Customer, points: int, reason: str, actor, ip_address=None):
-    """A staff correction, up (a new batch) or down (drawn like a spend), audited."""
+def points_adjust(
+    *,
+    customer: Customer,
+    points: int,
+    reason: str,
+    actor,
+    ip_address=None,
+    idempotency_key: str = "",
+):
+    """A staff correction, up (a new batch) or down (drawn like a spend), audited once; the form
+    sends a key made when it was shown, so a double submit adjusts once."""
     if points == 0:
         raise ValueError("points must not be zero")
     now = timezone.now()
@@ -211,13 +220,22 @@ def points_adjust(*, customer: Customer, points: int, reason: str, actor, ip_add
                 points=points,
                 reason=reason,
                 source="staff",
+                idempotency_key=idempotency_key,
                 kind=Kind.ADJUST,
                 now=now,
             )
         else:
             change = _take(
-                customer.pk, Kind.ADJUST, -points, reason=reason, source="staff", key="", now=now
+                customer.pk,
+                Kind.ADJUST,
+                -points,
+                reason=reason,
+                source="staff",
+                key=idempotency_key,
+                now=now,
             )
+        if not change.created:
+            return change
         audit_record(
             actor=actor,
             action=POINTS_ADJUSTED,

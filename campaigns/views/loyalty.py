@@ -9,7 +9,12 @@ from django.views.decorators.http import require_POST
 from api.audit import client_ip
 from campaigns.loyalty.forms import LoyaltySettingsForm, PointsAdjustForm, bonuses_text
 from campaigns.loyalty.selectors import loyalty_figures, loyalty_settings_get
-from campaigns.loyalty.services import InsufficientPoints, loyalty_settings_update, points_adjust
+from campaigns.loyalty.services import (
+    InsufficientPoints,
+    KeyReused,
+    loyalty_settings_update,
+    points_adjust,
+)
 from customers.selectors import customer_list
 from workspace.permissions import staff_permission_required
 
@@ -64,7 +69,10 @@ def points_adjust_view(request, external_id: str):
                 reason=form.cleaned_data["reason"],
                 actor=request.user,
                 ip_address=client_ip(request),
+                idempotency_key=f"staff:{key}" if (key := form.cleaned_data["key"]) else "",
             )
+        except KeyReused:
+            messages.error(request, _("Points not changed: reload the page and try again."))
         except InsufficientPoints as exc:
             messages.error(
                 request,

@@ -131,3 +131,13 @@ def test_a_russian_decimal_comma_is_accepted(client_as):
         response = client.post(URL, form_data, HTTP_ACCEPT_LANGUAGE="ru")
     assert response.status_code == 302, response.content.decode()[:500]
     assert loyalty_settings_get().points_per_unit == Decimal("0.25")
+
+
+def test_a_double_submitted_adjustment_counts_once(client_as):
+    customer = CustomerFactory(external_id="c-9")
+    client = client_as("admin")
+    url = "/app/campaigns/loyalty/customers/c-9/adjust"
+    for _ in range(2):
+        client.post(url, {"points": "15", "reason": "Goodwill", "key": "abc"})
+    assert PointsEntry.objects.filter(customer=customer).count() == 1
+    assert AuditEntry.objects.filter(action="points.adjusted").count() == 1
