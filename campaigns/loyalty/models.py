@@ -117,6 +117,18 @@ class PointsEntry(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.kind} {self.points:+d}"
 
+    @property
+    def label(self) -> str:
+        """What the entry was for, in the viewer's language where the system wrote it."""
+        kind, _sep, ref = self.source.partition(":")
+        if kind == "order" and ref:
+            return _("Order %(id)s") % {"id": ref}
+        if kind == "event" and ref:
+            return _("Bonus: %(event)s") % {"event": ref}
+        if self.source == "expiry":
+            return ""
+        return self.reason
+
 
 class PointsAllocation(AppendOnlyModel):
     """A negative entry's draw on one batch: how much of the batch it used."""
