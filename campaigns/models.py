@@ -1,1 +1,2 @@
+from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
 from campaigns.message_templates.models import MessageTemplateUse, Template, TemplateVersion  # noqa: F401

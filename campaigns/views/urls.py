@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns.views import hub
+from campaigns.views import hub, loyalty
 from campaigns.views import message_templates as tpl
 
 app_name = "campaigns"
@@ -29,5 +29,11 @@ urlpatterns = [
         "campaigns/templates/<int:template_id>/archive/",
         tpl.template_archive_view,
         name="template_archive",
+    ),
+    path("campaigns/loyalty/", loyalty.loyalty_settings, name="loyalty"),
+    path(
+        "campaigns/loyalty/customers/<str:external_id>/adjust",
+        loyalty.points_adjust_view,
+        name="loyalty_adjust",
     ),
 ]

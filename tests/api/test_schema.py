@@ -8,6 +8,10 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
+    "/api/v1/customers/{external_id}/points": {"get"},
+    "/api/v1/customers/{external_id}/points/history": {"get"},
+    "/api/v1/customers/{external_id}/points/earn": {"post"},
+    "/api/v1/customers/{external_id}/points/spend": {"post"},
     "/api/v1/customers": {"get", "post"},
     "/api/v1/customers/batch": {"post"},
     "/api/v1/customers/{external_id}": {"get", "patch", "delete"},
@@ -70,6 +74,8 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/segments"),
     ("post", "/api/v1/conversations/{conversation_id}/messages"),
     ("post", "/api/v1/templates"),
+    ("post", "/api/v1/customers/{external_id}/points/earn"),
+    ("post", "/api/v1/customers/{external_id}/points/spend"),
 }
 
 
