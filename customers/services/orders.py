@@ -14,6 +14,7 @@ from customers.services.batch import (
     duplicate_key_errors,
 )
 from customers.services.segments import segments_refresh_enqueue_for_customers
+from customers.signals import orders_upserted
 
 ORDER_UPDATE_FIELDS = [
     "customer",
@@ -130,6 +131,7 @@ def order_upsert_batch(*, items: list[OrderIn], source: str = "api") -> BatchRes
             copy_rows(OrderItem, order_items)  # nothing to clash with: items have no unique keys
         else:
             OrderItem.objects.bulk_create([OrderItem(**row) for row in order_items])
+        orders_upserted.send(sender=Order, order_ids=list(order_ids.values()))
         segments_refresh_enqueue_for_customers(
             customer_ids=[order.customer_id for order, _ in to_write], kinds={"orders"}
         )
