@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from api.models import AuditEntry
+from campaigns.promo.selectors import promo_codes_of_customer
 from channels.models import Conversation, Message, MessageStatusChange
 from customers.models import Channel, ConsentStatus, Customer, Event, Note, Order
 from customers.timeline import TimelineEntry
@@ -104,6 +105,7 @@ def customer_header(customer: Customer) -> dict[str, Any]:
             for channel in CONSENT_CHANNELS
         ],
         "rfm": rfm,
+        "promo_codes": promo_codes_of_customer(customer.pk),
         "segments": [m.segment for m in customer.segment_memberships.all()],
         "open_conversations": list(
             Conversation.objects.filter(

@@ -1,7 +1,6 @@
 """API v1 for promo pools and codes: pools (list, create, get, change, archive), a pool's codes,
 generate, import, reserve for a customer, and a customer's codes."""
 
-from datetime import datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -16,7 +15,7 @@ from rest_framework.views import APIView
 from api.errors import ApiError, ValidationFailed
 from api.idempotency import idempotent
 from api.pagination import SignedCursorPagination
-from api.types import text
+from api.types import UtcDatetime, text
 from campaigns.promo import services
 from campaigns.promo.models import PromoCode, PromoPool
 from campaigns.promo.selectors import STATUSES, promo_pools_stock
@@ -35,16 +34,16 @@ class PoolIn(schemas.Strict):
     alphabet: text(max_length=64) = ""
     prefix: text(max_length=20) = ""
     per_customer_limit: int = Field(default=1, ge=1, le=1000)
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
+    valid_from: UtcDatetime | None = None
+    valid_until: UtcDatetime | None = None
     discount_description: text(max_length=300) = ""
     low_stock_threshold: int = Field(default=100, ge=0, le=1_000_000)
 
 
 class PoolPatch(schemas.Strict):
     name: text(min_length=1, max_length=200, strip=True) = None  # type: ignore[valid-type]
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
+    valid_from: UtcDatetime | None = None
+    valid_until: UtcDatetime | None = None
     discount_description: text(max_length=300) = None  # type: ignore[valid-type]
     low_stock_threshold: int = Field(default=None, ge=0, le=1_000_000)
     per_customer_limit: int = Field(default=None, ge=1, le=1000)
