@@ -250,3 +250,16 @@ def test_100_concurrent_reservations_never_share_a_code():
     assert len(results) == 100
     assert len(set(results.values())) == 100
     assert PromoCode.objects.filter(pool=p, status="reserved").count() == 100
+
+
+def test_demo_load_issues_and_redeems_through_orders():
+    from campaigns.promo.demo import promo_demo_load
+
+    for _ in range(12):
+        CustomerFactory()
+    pool = promo_demo_load(issued=10, redeemed=3)
+    assert promo_demo_load(issued=10, redeemed=3).pk == pool.pk
+    statuses = list(PromoCode.objects.filter(pool=pool).values_list("status", flat=True))
+    assert statuses.count("issued") == 7
+    assert statuses.count("redeemed") == 3
+    assert PromoPool.objects.filter(kind="shared").count() == 1
