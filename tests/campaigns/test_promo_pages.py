@@ -38,6 +38,7 @@ def test_managers_see_stock_and_controls(client_as, role):
     assert reverse("campaigns:promo_pool_new") in body
     assert "promo-alert" in body  # 60 < 100
     assert "promo-alert" in client.get(reverse("campaigns:index")).content.decode()
+    assert "promo-alert" in client.get(reverse("workspace:home")).content.decode()
     detail = client.get(reverse("campaigns:promo_pool", args=[pool.pk]))
     assert detail.status_code == 200
     assert reverse("campaigns:promo_pool_generate", args=[pool.pk]) in detail.content.decode()
@@ -45,7 +46,9 @@ def test_managers_see_stock_and_controls(client_as, role):
 
 def test_support_cannot_open_pools(client_as):
     pool = a_pool()
+    promo_low_stock_check()
     client = client_as("support")
+    assert "promo-alert" not in client.get(reverse("workspace:home")).content.decode()
     assert client.get(POOLS).status_code == 403
     assert client.get(reverse("campaigns:promo_pool", args=[pool.pk])).status_code == 403
     assert client.post(reverse("campaigns:promo_pool_generate", args=[pool.pk])).status_code == 403
