@@ -428,7 +428,7 @@ def promo_orders_redeem(order_ids: list[int]) -> int:
                     promo_code_redeem(code, order)
                 redeemed += 1
                 break
-            except PromoError as error:
+            except (PromoError, IntegrityError) as error:  # the order is accepted regardless
                 log.info(
                     "promo code %s not redeemed by order %s: %s",
                     code.code,
