@@ -16,3 +16,8 @@ class CampaignsConfig(AppConfig):
         register_context_provider("points", points_context)
         on_orders_changed(points_orders_changed_hook)
         on_events_ingested(points_events_ingested)
+        from campaigns.promo.context import promo_context
+        from campaigns.promo.receivers import promo_receivers_connect
+
+        register_context_provider("promo", promo_context)
+        promo_receivers_connect()

@@ -1,4 +1,5 @@
 from api.periodic import PeriodicJob
+from campaigns.promo.periodic_tasks import PROMO_PERIODIC_TASKS
 
 PERIODIC_TASKS = [
     PeriodicJob(
@@ -6,4 +7,5 @@ PERIODIC_TASKS = [
         task="campaigns.loyalty.tasks.points_nightly",
         crontab="15 3 * * *",
     ),
+    *PROMO_PERIODIC_TASKS,
 ]

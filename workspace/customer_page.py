@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from api.models import AuditEntry
 from campaigns.loyalty.selectors import points_panel
+from campaigns.promo.selectors import promo_codes_of_customer
 from channels.models import Conversation, Message, MessageStatusChange
 from customers.models import Channel, ConsentStatus, Customer, Event, Note, Order
 from customers.timeline import TimelineEntry
@@ -106,6 +107,7 @@ def customer_header(customer: Customer) -> dict[str, Any]:
         ],
         "rfm": rfm,
         "points": points_panel(customer.pk),
+        "promo_codes": promo_codes_of_customer(customer.pk),
         "segments": [m.segment for m in customer.segment_memberships.all()],
         "open_conversations": list(
             Conversation.objects.filter(

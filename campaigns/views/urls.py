@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns.views import hub, loyalty
+from campaigns.views import hub, loyalty, promo
 from campaigns.views import message_templates as tpl
 
 app_name = "campaigns"
@@ -35,5 +35,21 @@ urlpatterns = [
         "campaigns/loyalty/customers/<str:external_id>/adjust",
         loyalty.points_adjust_view,
         name="loyalty_adjust",
+    ),
+    path("campaigns/promo/", promo.promo_pools, name="promo_pools"),
+    path("campaigns/promo/new/", promo.promo_pool_new, name="promo_pool_new"),
+    path("campaigns/promo/<int:pool_id>/", promo.promo_pool, name="promo_pool"),
+    path(
+        "campaigns/promo/<int:pool_id>/generate/",
+        promo.promo_pool_generate,
+        name="promo_pool_generate",
+    ),
+    path(
+        "campaigns/promo/<int:pool_id>/import/", promo.promo_pool_import, name="promo_pool_import"
+    ),
+    path(
+        "campaigns/promo/<int:pool_id>/archive/",
+        promo.promo_pool_archive,
+        name="promo_pool_archive",
     ),
 ]

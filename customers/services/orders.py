@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from api.errors import ValidationFailed
 from customers.api.schemas import OrderIn, OrderItemIn
-from customers.hooks import orders_changed
+from customers.hooks import orders_changed, orders_written
 from customers.models import Order, OrderItem, Product
 from customers.services.batch import (
     BatchResult,
@@ -131,6 +131,7 @@ def order_upsert_batch(*, items: list[OrderIn], source: str = "api") -> BatchRes
             copy_rows(OrderItem, order_items)  # nothing to clash with: items have no unique keys
         else:
             OrderItem.objects.bulk_create([OrderItem(**row) for row in order_items])
+        orders_written(list(order_ids.values()))
         segments_refresh_enqueue_for_customers(
             customer_ids=[order.customer_id for order, _ in to_write], kinds={"orders"}
         )

@@ -8,6 +8,14 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
+    "/api/v1/customers/{external_id}/promo-codes": {"get"},
+    "/api/v1/promo/pools": {"get", "post"},
+    "/api/v1/promo/pools/{pool_id}": {"get", "patch"},
+    "/api/v1/promo/pools/{pool_id}/archive": {"post"},
+    "/api/v1/promo/pools/{pool_id}/codes": {"get"},
+    "/api/v1/promo/pools/{pool_id}/generate": {"post"},
+    "/api/v1/promo/pools/{pool_id}/import": {"post"},
+    "/api/v1/promo/pools/{pool_id}/reserve": {"post"},
     "/api/v1/customers/{external_id}/points": {"get"},
     "/api/v1/customers/{external_id}/points/history": {"get"},
     "/api/v1/customers/{external_id}/points/earn": {"post"},
@@ -76,6 +84,10 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/templates"),
     ("post", "/api/v1/customers/{external_id}/points/earn"),
     ("post", "/api/v1/customers/{external_id}/points/spend"),
+    ("post", "/api/v1/promo/pools"),
+    ("post", "/api/v1/promo/pools/{pool_id}/generate"),
+    ("post", "/api/v1/promo/pools/{pool_id}/import"),
+    ("post", "/api/v1/promo/pools/{pool_id}/reserve"),
 }
 
 

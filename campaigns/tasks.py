@@ -1,0 +1,3 @@
+"""Celery tasks of the campaigns app: each subpackage's tasks, imported so autodiscovery finds them."""
+
+from campaigns.promo.tasks import promo_expire_codes_task, promo_settle_codes_task  # noqa: F401
