@@ -35,6 +35,7 @@ run: venv translations
 	@$(BIN)/python manage.py sync_periodic_tasks
 	@$(BIN)/python manage.py load_demo_data
 	@$(BIN)/python manage.py load_channels_demo
+	@$(BIN)/python manage.py load_campaigns_demo
 	@$(BIN)/python manage.py ensure_demo_login > /dev/null
 	@echo "Starting web, worker and beat on port $(PORT)…"
 	@exec $(BIN)/python -m config.devrun start

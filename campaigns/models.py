@@ -1,5 +1,8 @@
-"""The campaigns app's models live in one subpackage per concept; Django finds them here."""
+"""The campaigns app's models, one import line per subpackage."""
 
+from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
+from campaigns.message_templates.models import MessageTemplateUse, Template, TemplateVersion  # noqa: F401
+from campaigns.promo.models import PromoCode, PromoCodeStatus, PromoPool, PromoRedemption  # noqa: F401
 from campaigns.recommendations.models import (  # noqa: F401
     CategoryPick,
     CoPurchasePair,

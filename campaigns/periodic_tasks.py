@@ -1,6 +1,13 @@
 from api.periodic import PeriodicJob
+from campaigns.promo.periodic_tasks import PROMO_PERIODIC_TASKS
 
 PERIODIC_TASKS = [
+    PeriodicJob(
+        name="Expire loyalty points and warn before they expire",
+        task="campaigns.loyalty.tasks.points_nightly",
+        crontab="15 3 * * *",
+    ),
+    *PROMO_PERIODIC_TASKS,
     PeriodicJob(
         name="Recompute everyone's recommendations nightly",
         task="campaigns.recommendations.tasks.refresh_recommendations",

@@ -1,3 +1,4 @@
-"""Celery finds tasks in <app>.tasks: the campaigns subpackages' tasks are imported here."""
+"""Celery tasks of the campaigns app: each subpackage's tasks, imported so autodiscovery finds them."""
 
+from campaigns.promo.tasks import promo_expire_codes_task, promo_settle_codes_task  # noqa: F401
 from campaigns.recommendations.tasks import refresh_recommendations  # noqa: F401

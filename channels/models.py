@@ -425,6 +425,7 @@ class WebhookSubscription(models.Model):
         CONSENT = "consent.changed", "Consent changed"
         INBOUND = "message.inbound", "Inbound message"
         CONVERSATION = "conversation.updated", "Conversation opened or changed"
+        PROMO_LOW_STOCK = "promo.low_stock", "Promo code pool low on stock"
 
     name = models.CharField(max_length=200)
     url = models.URLField(max_length=1000)

@@ -256,6 +256,9 @@ SPECTACULAR_SETTINGS = {
         "RuleTextFieldEnum": "customers.segments.rules.schema.TEXT_FIELDS",
         "RuleDateTimeFieldEnum": "customers.segments.rules.schema.DATETIME_FIELDS",
         "RuleNoValueOpEnum": "customers.segments.rules.schema.NO_VALUE_OPS",
+        # Message templates (campaigns/message_templates).
+        "TemplateChannelEnum": "campaigns.message_templates.schemas.CHANNELS",
+        "TemplateCategoryEnum": "campaigns.message_templates.models.TemplateCategory.values",
     },
 }
 

@@ -9,6 +9,9 @@ from api.errors import json_not_found, json_server_error
 api_v1 = [
     path("", include("customers.api.urls")),
     path("", include("channels.api.urls")),
+    path("", include("campaigns.message_templates.api.urls")),
+    path("", include("campaigns.loyalty.api.urls")),
+    path("", include("campaigns.promo.api.urls")),
     path("", include("campaigns.recommendations.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

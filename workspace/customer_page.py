@@ -15,6 +15,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from api.models import AuditEntry
+from campaigns.loyalty.selectors import points_panel
+from campaigns.promo.selectors import promo_codes_of_customer
 from campaigns.recommendations.selectors import customer_picks_panel
 from channels.models import Conversation, Message, MessageStatusChange
 from customers.models import Channel, ConsentStatus, Customer, Event, Note, Order
@@ -106,6 +108,8 @@ def customer_header(customer: Customer) -> dict[str, Any]:
             for channel in CONSENT_CHANNELS
         ],
         "rfm": rfm,
+        "points": points_panel(customer.pk),
+        "promo_codes": promo_codes_of_customer(customer.pk),
         "segments": [m.segment for m in customer.segment_memberships.all()],
         # Called by the template only for view_campaigns holders (the panel checks).
         "recommendation_picks": partial(customer_picks_panel, customer),

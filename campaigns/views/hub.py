@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.promo.selectors import promo_pools_low_stock
 from workspace.permissions import staff_permission_required
 
 
@@ -54,4 +55,5 @@ def campaigns_index(request):
         except NoReverseMatch:
             continue  # an area whose pages are not installed yet
         areas.append({"url": url, "title": area.title, "text": area.text})
-    return render(request, "campaigns/index.html", {"page": "campaigns", "areas": areas})
+    ctx = {"page": "campaigns", "areas": areas, "low_pools": promo_pools_low_stock()}
+    return render(request, "campaigns/index.html", ctx)

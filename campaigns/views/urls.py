@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from campaigns.views import hub, recommendations
+from campaigns.views import hub, loyalty, promo, recommendations
+from campaigns.views import message_templates as tpl
 
 app_name = "campaigns"
 
@@ -10,6 +11,47 @@ urlpatterns = [
     path("campaigns/", hub.campaigns_index, name="index"),
     # Templates (/app/campaigns/templates/…), promo codes (…/promo/…), loyalty (…/loyalty/…),
     # recommendations (…/recommendations/…) and broadcasts add their routes below.
+    path("campaigns/templates/", tpl.template_list, name="templates"),
+    path("campaigns/templates/new/", tpl.template_edit, name="template_new"),
+    path("campaigns/templates/<int:template_id>/", tpl.template_edit, name="template_edit"),
+    path("campaigns/templates/preview/", tpl.template_preview, name="template_preview"),
+    path(
+        "campaigns/templates/preview/<str:token>/",
+        tpl.template_preview_email,
+        name="template_preview_email",
+    ),
+    path(
+        "campaigns/templates/<int:template_id>/test-send/",
+        tpl.template_test_send_view,
+        name="template_test_send",
+    ),
+    path(
+        "campaigns/templates/<int:template_id>/archive/",
+        tpl.template_archive_view,
+        name="template_archive",
+    ),
+    path("campaigns/loyalty/", loyalty.loyalty_settings, name="loyalty"),
+    path(
+        "campaigns/loyalty/customers/<str:external_id>/adjust",
+        loyalty.points_adjust_view,
+        name="loyalty_adjust",
+    ),
+    path("campaigns/promo/", promo.promo_pools, name="promo_pools"),
+    path("campaigns/promo/new/", promo.promo_pool_new, name="promo_pool_new"),
+    path("campaigns/promo/<int:pool_id>/", promo.promo_pool, name="promo_pool"),
+    path(
+        "campaigns/promo/<int:pool_id>/generate/",
+        promo.promo_pool_generate,
+        name="promo_pool_generate",
+    ),
+    path(
+        "campaigns/promo/<int:pool_id>/import/", promo.promo_pool_import, name="promo_pool_import"
+    ),
+    path(
+        "campaigns/promo/<int:pool_id>/archive/",
+        promo.promo_pool_archive,
+        name="promo_pool_archive",
+    ),
     path(
         "campaigns/recommendations/",
         recommendations.recommendations_index,

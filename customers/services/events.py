@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from api.errors import ValidationFailed
 from customers.api.schemas import EventIn
+from customers.hooks import events_ingested
 from customers.models import Event
 from customers.services.batch import (
     BatchResult,
@@ -49,6 +50,7 @@ def event_ingest_batch(*, items: list[EventIn], source: str = "api") -> BatchRes
             for item in new_items
         ]
         _events_insert(new_events)
+        events_ingested(new_events)
         segments_refresh_enqueue_for_customers(
             customer_ids=[e["customer_id"] for e in new_events],
             kinds={"events"},

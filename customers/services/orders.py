@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from api.errors import ValidationFailed
 from customers.api.schemas import OrderIn, OrderItemIn
+from customers.hooks import orders_changed, orders_written
 from customers.models import Order, OrderItem, Product
 from customers.services.batch import (
     BatchResult,
@@ -130,9 +131,11 @@ def order_upsert_batch(*, items: list[OrderIn], source: str = "api") -> BatchRes
             copy_rows(OrderItem, order_items)  # nothing to clash with: items have no unique keys
         else:
             OrderItem.objects.bulk_create([OrderItem(**row) for row in order_items])
+        orders_written(list(order_ids.values()))
         segments_refresh_enqueue_for_customers(
             customer_ids=[order.customer_id for order, _ in to_write], kinds={"orders"}
         )
+        orders_changed([order_ids[order.external_id] for order, _ in to_write])
         # Customers created on the fly may enter profile-based segments ("created in the last…").
         segments_refresh_enqueue_for_customers(
             customer_ids=[customer_ids[e] for e in customers_created], kinds={"profile"}

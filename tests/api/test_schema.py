@@ -8,6 +8,20 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
+    "/api/v1/customers/{external_id}/promo-codes": {"get"},
+    "/api/v1/promo/pools": {"get", "post"},
+    "/api/v1/promo/pools/{pool_id}": {"get", "patch"},
+    "/api/v1/promo/pools/{pool_id}/archive": {"post"},
+    "/api/v1/promo/pools/{pool_id}/codes": {"get"},
+    "/api/v1/promo/pools/{pool_id}/generate": {"post"},
+    "/api/v1/promo/pools/{pool_id}/import": {"post"},
+    "/api/v1/promo/pools/{pool_id}/reserve": {"post"},
+    "/api/v1/customers/{external_id}/points": {"get"},
+    "/api/v1/customers/{external_id}/points/history": {"get"},
+    "/api/v1/customers/{external_id}/points/earn": {"post"},
+    "/api/v1/customers/{external_id}/points/spend": {"post"},
+    "/api/v1/customers/{external_id}/recommendations": {"get"},
+    "/api/v1/customers/{external_id}/recommendations/refresh": {"post"},
     "/api/v1/customers": {"get", "post"},
     "/api/v1/customers/batch": {"post"},
     "/api/v1/customers/{external_id}": {"get", "patch", "delete"},
@@ -31,6 +45,11 @@ ENDPOINTS = {
     "/api/v1/conversations/{conversation_id}/messages": {"post"},
     "/api/v1/calls/lookup": {"get"},
     "/api/v1/customers/{external_id}/push-subscriptions": {"post", "delete"},
+    "/api/v1/templates": {"get", "post"},
+    "/api/v1/templates/preview": {"post"},
+    "/api/v1/templates/{template_id}": {"get", "patch"},
+    "/api/v1/templates/{template_id}/versions": {"get"},
+    "/api/v1/templates/{template_id}/render": {"post"},
 }
 
 
@@ -64,6 +83,13 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/orders/batch"),
     ("post", "/api/v1/segments"),
     ("post", "/api/v1/conversations/{conversation_id}/messages"),
+    ("post", "/api/v1/templates"),
+    ("post", "/api/v1/customers/{external_id}/points/earn"),
+    ("post", "/api/v1/customers/{external_id}/points/spend"),
+    ("post", "/api/v1/promo/pools"),
+    ("post", "/api/v1/promo/pools/{pool_id}/generate"),
+    ("post", "/api/v1/promo/pools/{pool_id}/import"),
+    ("post", "/api/v1/promo/pools/{pool_id}/reserve"),
 }
 
 

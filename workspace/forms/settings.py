@@ -30,6 +30,7 @@ EVENT_LABELS = {
     WebhookSubscription.EventType.CONSENT: _("Consent changed"),
     WebhookSubscription.EventType.INBOUND: _("Inbound message"),
     WebhookSubscription.EventType.CONVERSATION: _("Conversation opened or changed"),
+    WebhookSubscription.EventType.PROMO_LOW_STOCK: _("Promo code pool low on stock"),
 }
 SCOPE_LABELS = {
     ApiScope.READ: _("read: every GET request"),

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.promo.selectors import promo_pools_low_stock
 from workspace.permissions import staff_permission_required
 from workspace.selectors import home_summary
 
@@ -34,4 +35,6 @@ def home(request):
             {"label": _("Assigned to me"), "value": _capped(inbox["mine"])},
         ]
         ctx["inbox_href"] = reverse("channels:inbox")
+    if request.user.has_perm("workspace.view_campaigns"):
+        ctx["low_pools"] = promo_pools_low_stock()  # one query on a handful of pool rows
     return render(request, "workspace/home.html", ctx)

@@ -1,0 +1,258 @@
+"""Liquid rendering: strict at save time, cheap per customer at send time.
+
+A version's variants are parsed once (`compiled(version)`, cached by version id: versions never
+change) and checked against the context schema: every variable a template reads must be a known
+customer field or typed attribute, rfm, a registered provider (points, promo_code,
+recommendations…), a link, or an extra the caller declared; every filter must exist. At send
+time a value that is missing (undefined, or an empty customer field) raises
+`TemplateMissingValue` unless the template gives it a `default`, so no customer ever gets
+"Здравствуйте, !".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from django.utils.translation import gettext as _
+from liquid import Environment, FalsyStrictUndefined
+from liquid.exceptions import LiquidError, UndefinedError
+
+from campaigns.context import context_providers
+from campaigns.message_templates.schemas import variant_fields
+
+
+class _Environment(Environment):
+    """Bounded: a template typed in the editor cannot loop or grow without end."""
+
+    loop_iteration_limit = 10_000
+    output_stream_limit = 1_000_000  # characters of one rendered field
+    local_namespace_limit = 100_000
+
+
+env = _Environment(undefined=FalsyStrictUndefined, autoescape=False)
+
+CUSTOMER_FIELDS = (
+    "external_id",
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "full_name",
+    "locale",
+    "timezone",
+    "birth_date",
+    "lifecycle_stage",
+)
+RFM_FIELDS = ("segment", "r", "f", "m", "recency_days", "frequency", "monetary")
+# Provided by the other parts of campaigns once they register; declared here so templates can be
+# written (with a default) before those parts are installed.
+PROVIDED = ("points", "promo_code", "recommendations")
+LINKS = ("unsubscribe_url", "preferences_url")
+
+
+class TemplateMissingValue(Exception):
+    """A variable had no value for this customer and the template gave no default."""
+
+    def __init__(self, variable: str):
+        super().__init__(variable)
+        self.variable = variable
+
+
+class TemplateRenderFailed(TemplateMissingValue):
+    """Rendering stopped for this customer (a loop limit, a filter's bad argument): the message
+    is suppressed like a missing value, with the reason."""
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    channel: str
+    field: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.channel}.{self.field}"
+        if self.line:
+            where += f", line {self.line}"
+        return f"{where}: {self.message}"
+
+
+class TemplateInvalid(ValueError):
+    def __init__(self, problems: list[TemplateProblem]):
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class RenderedMessage:
+    channel: str
+    version_id: int | None
+    subject: str = ""
+    body: str = ""
+    html: str = ""
+    payload: dict = field(default_factory=dict)
+
+
+_BLANK_RUNS = re.compile(r"\n[ \t]*(?:\n[ \t]*)+\n")
+
+
+def _line(source: str, index: int | None) -> int | None:
+    if index is None or index < 0:
+        return None
+    return source.count("\n", 0, index) + 1
+
+
+def _error_line(source: str, exc: LiquidError) -> int | None:
+    token = getattr(exc, "token", None)
+    line = _line(source, getattr(token, "start_index", None))
+    if line is None:
+        match = re.search(r" (\d+):\d+\n", str(exc))
+        line = int(match.group(1)) if match else None
+    return line
+
+
+def _short(exc: LiquidError) -> str:
+    return str(exc.args[0] if exc.args else exc).splitlines()[0]
+
+
+def known_names(extras: list[str] | tuple = ()) -> dict[str, tuple | None]:
+    """{top-level name: allowed second segments, or None when anything goes}."""
+    from customers.models import AttributeDefinition
+
+    names: dict[str, tuple | None] = {
+        "customer": (*CUSTOMER_FIELDS, "attributes"),
+        "rfm": RFM_FIELDS,
+    }
+    for name in (*PROVIDED, *context_providers().keys(), *extras):
+        names[name] = None
+    for link in LINKS:
+        names[link] = ()
+    names["_attributes"] = tuple(AttributeDefinition.objects.values_list("key", flat=True))
+    return names
+
+
+def validate_variants(variants: dict[str, dict], extras: list[str] = ()) -> list[TemplateProblem]:
+    """Parse every field of every variant; list what is wrong (empty when all is well)."""
+    names = known_names(extras)
+    attributes = names.pop("_attributes")
+    problems: list[TemplateProblem] = []
+    for channel, variant in variants.items():
+        for name, source in variant_fields(channel, variant):
+            try:
+                template = env.from_string(source)
+                analysis = template.analyze()
+            except LiquidError as exc:
+                problems.append(
+                    TemplateProblem(channel, name, _error_line(source, exc), _short(exc))
+                )
+                continue
+            for filter_name, spans in analysis.filters.items():
+                if filter_name not in env.filters:
+                    line = _line(source, spans[0].index)
+                    problems.append(
+                        TemplateProblem(
+                            channel,
+                            name,
+                            line,
+                            _("unknown filter “%(name)s”") % {"name": filter_name},
+                        )
+                    )
+            for _var_name, usages in analysis.globals.items():
+                for usage in usages:
+                    problem = _variable_problem(usage.segments, names, attributes)
+                    if problem:
+                        line = _line(source, usage.span.index)
+                        problems.append(TemplateProblem(channel, name, line, problem))
+                        break
+    return problems
+
+
+def _variable_problem(segments: list, names: dict, attributes: tuple) -> str | None:
+    path = ".".join(str(s) for s in segments if isinstance(s, str | int))
+    top = segments[0]
+    if top not in names:
+        return _("unknown variable “%(name)s”") % {"name": path}
+    allowed = names[top]
+    if allowed is None or len(segments) < 2 or not isinstance(segments[1], str):
+        return None
+    if segments[1] not in allowed:
+        return _("unknown variable “%(name)s”") % {"name": path}
+    is_attribute = top == "customer" and segments[1] == "attributes" and len(segments) > 2
+    if is_attribute and isinstance(segments[2], str) and segments[2] not in attributes:
+        return _("unknown attribute “%(name)s”") % {"name": segments[2]}
+    return None
+
+
+@lru_cache(maxsize=256)
+def _compiled(version_id: int, channel: str, sources: tuple) -> tuple:
+    from campaigns.message_templates.html_text import html_to_text
+
+    fields = [(name, env.from_string(source)) for name, source in sources]
+    names = {name for name, _source in sources}
+    if channel == "email" and "html" in names and "text" not in names:
+        # The plain-text part is made once from the HTML *template* (Liquid passes through the
+        # converter as text), not from each customer's HTML: converting per message would cost
+        # five times the rendering itself. A template the converter garbles keeps the slow way.
+        with contextlib.suppress(LiquidError):
+            fields.append(("text", env.from_string(html_to_text(dict(sources)["html"]))))
+    return tuple(fields)
+
+
+def compiled(version, channel: str) -> tuple:
+    variant = (version.variants or {}).get(channel)
+    if variant is None:
+        raise KeyError(channel)
+    sources = tuple(variant_fields(channel, variant))
+    return _compiled(version.pk or 0, channel, sources)
+
+
+def render_compiled(version, channel: str, context: dict) -> RenderedMessage:
+    """Render one channel variant with a ready context. TemplateMissingValue on a gap."""
+    from campaigns.message_templates.html_text import html_to_text
+
+    out: dict[str, str] = {}
+    params: list[str] = []
+    try:
+        for name, template in compiled(version, channel):
+            value = template.render(**context)
+            if name.startswith("params["):
+                params.append(value)
+            else:
+                out[name] = value
+    except UndefinedError as exc:
+        variable = _short(exc).removesuffix(" is undefined").strip("'")
+        raise TemplateMissingValue(variable) from exc
+    except LiquidError as exc:  # a limit reached, a filter given a bad value…
+        raise TemplateRenderFailed(_short(exc)) from exc
+    variant = version.variants[channel]
+    message = RenderedMessage(channel=channel, version_id=version.pk)
+    if channel == "email":
+        message.subject = out.get("subject", "")
+        message.html = out.get("html", "")
+        if "text" in out:  # from the text template: a loop may have left runs of blank lines
+            message.body = _BLANK_RUNS.sub("\n\n", out["text"]).strip()
+        else:
+            message.body = html_to_text(message.html)
+    elif channel == "sms":
+        message.body = out.get("body", "")
+    elif channel == "whatsapp":
+        message.payload = {
+            "template": {
+                "name": variant["template_name"],
+                "language": variant["language"],
+                "params": params,
+            }
+        }
+        message.body = f"{variant['template_name']}({', '.join(params)})"
+    elif channel == "push":
+        message.subject = out.get("title", "")
+        message.body = out.get("body", "")
+        if out.get("url"):
+            message.payload = {"url": out["url"]}
+    else:  # telegram, viber: a title line, the text, then the link
+        parts = [out.get("title", ""), out.get("body", ""), out.get("url", "")]
+        message.body = "\n\n".join(p for p in parts if p.strip())
+    return message

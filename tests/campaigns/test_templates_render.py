@@ -1,0 +1,200 @@
+"""Message templates: strict checks at save, defaults, suppression on a missing value, versions,
+and one render per channel."""
+
+import time
+
+import pytest
+
+from campaigns.message_templates.models import MessageTemplateUse, TemplateVersion
+from campaigns.message_templates.rendering import TemplateInvalid, TemplateMissingValue
+from campaigns.message_templates.services import (
+    template_create,
+    template_render,
+    template_render_many,
+    template_send,
+    template_update,
+)
+from channels.models import MessageStatus
+from tests.factories import AttributeDefinitionFactory, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = {
+    "subject": "Hello {{ customer.first_name }}",
+    "html": "<p>Hi {{ customer.first_name | default: 'friend' }}</p>",
+}
+
+
+def make(variants=None, **kw):
+    return template_create(
+        name="Welcome",
+        category=kw.pop("category", "marketing"),
+        variants=variants or {"email": EMAIL},
+        **kw,
+    )
+
+
+def test_an_unknown_variable_is_an_error_naming_the_variant_and_line():
+    with pytest.raises(TemplateInvalid) as exc:
+        make({"email": {"subject": "Hi", "html": "<p>a</p>\n<p>{{ customer.nickname }}</p>"}})
+    (problem,) = exc.value.problems
+    assert (problem.channel, problem.field, problem.line) == ("email", "html", 2)
+    assert "customer.nickname" in problem.message
+
+
+def test_an_unknown_filter_and_a_syntax_error_are_errors_with_lines():
+    with pytest.raises(TemplateInvalid) as exc:
+        make({"sms": {"body": "x\ny\n{{ customer.first_name | shout }}"}})
+    assert exc.value.problems[0].line == 3 and "shout" in exc.value.problems[0].message
+    with pytest.raises(TemplateInvalid) as exc:
+        make({"telegram": {"body": "line\n{% if %}"}})
+    assert exc.value.problems[0].channel == "telegram"
+
+
+def test_typed_attributes_providers_links_and_declared_extras_are_known():
+    AttributeDefinitionFactory(key="city", type="string")
+    template = make(
+        {
+            "sms": {
+                "body": "{{ customer.attributes.city | default: '' }} {{ promo_code.code | default: '' }}"
+                " {{ order.number }} {{ preferences_url }} {{ rfm.segment | default: '' }}"
+            }
+        },
+        extras=["order"],
+    )
+    assert template.current_version.extras == ["order"]
+    with pytest.raises(TemplateInvalid):
+        make({"sms": {"body": "{{ customer.attributes.shoe_size }}"}})
+
+
+def test_default_fills_a_missing_value_and_a_missing_value_without_default_raises():
+    version = make().current_version
+    with pytest.raises(TemplateMissingValue) as exc:
+        template_render(version, "email", CustomerFactory(first_name=""))
+    assert exc.value.variable == "customer.first_name"
+    rendered = template_render(version, "email", CustomerFactory(first_name="Анна"))
+    assert rendered.subject == "Hello Анна"
+    assert rendered.body == "Hi Анна"  # text made from the HTML
+
+
+def test_a_missing_value_suppresses_that_one_message(reachable, enqueued):
+    version = make().current_version
+    customer = reachable("email", first_name="")
+    message = template_send(version, "email", customer)
+    assert message.status == MessageStatus.SUPPRESSED
+    assert "customer.first_name" in message.status_reason
+    assert MessageTemplateUse.objects.get(message=message).version == version
+    assert "Hello ," not in message.subject
+
+
+def test_a_sent_message_records_its_version_and_gets_tracking(reachable, enqueued):
+    version = make(
+        {
+            "email": {
+                "subject": "Hi {{ customer.first_name }}",
+                "html": '<a href="https://ex.com/x">x</a>',
+            }
+        }
+    ).current_version
+    customer = reachable("email", first_name="Ivan")
+    message = template_send(version, "email", customer)
+    assert message.status == MessageStatus.QUEUED
+    assert message.subject == "Hi Ivan"
+    assert "https://ex.com/x" not in message.html  # the link was made a tracking link
+    assert MessageTemplateUse.objects.get(message=message).version == version
+
+
+def test_marketing_sms_gets_the_opt_out_line_after_rendering(reachable, enqueued):
+    version = make({"sms": {"body": "Sale {{ promo_code.code | default: '' }}"}}).current_version
+    customer = reachable("sms", locale="en")
+    message = template_send(version, "sms", customer)
+    assert message.body.startswith("Sale")
+    assert len(message.body) > len("Sale ")
+
+
+def test_saving_makes_a_new_version_and_old_versions_stay():
+    template = make()
+    first = template.current_version
+    second = template_update(template, variants={"sms": {"body": "Hi"}})
+    assert (first.number, second.number) == (1, 2)
+    first.refresh_from_db()
+    assert "email" in first.variants and "sms" not in first.variants
+    same = template_update(template, name="Renamed")
+    assert same.pk == second.pk
+    with pytest.raises(ValueError):
+        second.save()
+    assert TemplateVersion.objects.filter(template=template).count() == 2
+
+
+def test_every_channel_renders():
+    customer = CustomerFactory(first_name="Олег")
+    template = make(
+        {
+            "email": EMAIL,
+            "sms": {"body": "Привет, {{ customer.first_name }}"},
+            "whatsapp": {
+                "template_name": "welcome",
+                "language": "ru",
+                "params": ["{{ customer.first_name }}"],
+            },
+            "telegram": {"title": "Hi", "body": "{{ customer.first_name }}", "url": "https://e.x"},
+            "viber": {"body": "v {{ customer.first_name }}"},
+            "push": {"title": "T {{ customer.first_name }}", "body": "b", "url": "https://e.x/p"},
+        }
+    )
+    version = template.current_version
+    assert template_render(version, "sms", customer).body == "Привет, Олег"
+    wa = template_render(version, "whatsapp", customer)
+    assert wa.payload["template"] == {"name": "welcome", "language": "ru", "params": ["Олег"]}
+    assert template_render(version, "telegram", customer).body == "Hi\n\nОлег\n\nhttps://e.x"
+    assert template_render(version, "viber", customer).body == "v Олег"
+    push = template_render(version, "push", customer)
+    assert (push.subject, push.payload["url"]) == ("T Олег", "https://e.x/p")
+
+
+def test_batch_render_is_fast(capsys):
+    html = (
+        "<h1>{{ customer.first_name | default: 'friend' }}</h1><p>{{ customer.email }}</p>"
+        "{% for r in recommendations %}<p>{{ r }}</p>{% endfor %}"
+        "<p>{{ customer.last_name | default: '' }} {{ customer.locale | default: 'ru' }}</p>"
+        "<p>{{ preferences_url }}</p>" + "<p>Lorem ipsum dolor sit amet, consectetur.</p>" * 40
+    )
+    version = make({"email": {"subject": "Hi", "html": html}}).current_version
+    customers = [CustomerFactory(first_name=f"N{i}") for i in range(200)]
+    extra = {"recommendations": ["a", "b", "c"]}
+    list(template_render_many(version, "email", customers[:1], extra))
+    start = time.perf_counter()
+    results = list(template_render_many(version, "email", customers, extra))
+    elapsed = time.perf_counter() - start
+    assert all(not isinstance(r, Exception) for _c, r in results)
+    with capsys.disabled():
+        print(f"\n{len(html)} chars of template: {len(customers) / elapsed:.0f} renders/s")
+
+
+def test_a_missing_value_may_be_tested_in_an_if():
+    version = make(
+        {"sms": {"body": "Sale{% if promo_code.code %}: {{ promo_code.code }}{% endif %}"}}
+    ).current_version
+    assert template_render(version, "sms", CustomerFactory()).body == "Sale"
+    rendered = template_render(version, "sms", CustomerFactory(), {"promo_code": {"code": "X1"}})
+    assert rendered.body == "Sale: X1"
+
+
+def test_demo_templates_load_once_and_render():
+    from campaigns.message_templates.demo import message_templates_demo_load
+    from campaigns.message_templates.models import Template
+
+    assert message_templates_demo_load() == 4
+    assert message_templates_demo_load() == 0
+    customer = CustomerFactory(first_name="")
+    for template in Template.objects.all():
+        version = template.current_version
+        for channel in version.variants:
+            assert template_render(version, channel, customer).body
+
+
+def test_a_runaway_loop_stops_and_suppresses(reachable, enqueued):
+    version = make({"sms": {"body": "{% for i in (1..100000000) %}x{% endfor %}"}}).current_version
+    message = template_send(version, "sms", reachable("sms"))
+    assert message.status == MessageStatus.SUPPRESSED
+    assert message.status_reason.startswith("template render failed: loop")
