@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -162,6 +163,8 @@ class ProductAdmin(LargeTableAdmin):
     search_help_text = "A SKU, or part of a product name."
     ordering = ("sku",)
     readonly_fields = ("updated_at",)
+    # A product link typed without a scheme is an https one (Django 6's default, said now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change) -> None:
         obj.updated_at = timezone.now()
