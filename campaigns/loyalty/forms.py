@@ -12,17 +12,28 @@ def bonuses_text(bonuses: dict) -> str:
     return "\n".join(f"{name} = {points}" for name, points in sorted(bonuses.items()))
 
 
+class RateField(forms.DecimalField):
+    """A small rate (at most 1,000): a comma is always the decimal mark, in every language.
+
+    Localised parsing would read "0,05" typed in English as 5 (a thousands separator)."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        return super().to_python(value)
+
+
 class LoyaltySettingsForm(forms.Form):
     enabled = forms.BooleanField(
         label=_("Earn points on completed orders and event bonuses"), required=False
     )
-    points_per_unit = forms.DecimalField(
+    points_per_unit = RateField(
         label=_("Points per currency unit"),
         min_value=0,
         max_value=1000,
         max_digits=8,
         decimal_places=2,
-        localize=True,  # "0,05" in Russian
+        localize=True,  # shown as "0,05" in Russian
         help_text=_("Of a completed order's total, e.g. 0.05 = 5 points per 100 ₽."),
     )
     rounding = forms.ChoiceField(label=_("Rounding"), choices=Rounding.choices)

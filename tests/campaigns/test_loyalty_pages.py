@@ -141,3 +141,10 @@ def test_a_double_submitted_adjustment_counts_once(client_as):
         client.post(url, {"points": "15", "reason": "Goodwill", "key": "abc"})
     assert PointsEntry.objects.filter(customer=customer).count() == 1
     assert AuditEntry.objects.filter(action="points.adjusted").count() == 1
+
+
+def test_a_decimal_comma_typed_in_english_is_not_read_as_thousands(client_as):
+    client = client_as("marketing")
+    response = client.post(URL, {**VALID, "points_per_unit": "0,05"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert loyalty_settings_get().points_per_unit == Decimal("0.05")
