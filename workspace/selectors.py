@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from channels.message_log import CHANNEL_LABELS
 from channels.models import Conversation, Message
+from customers.labels import RFM_SEGMENT_LABELS
 from customers.models import Customer, RfmScore, RfmSegment
 
 # Inbox tiles count at most this many conversations; more shows as "999+".
@@ -29,19 +30,6 @@ SEND_GROUPS: list[tuple[str, Any, str, tuple[str, ...]]] = [
     ("suppressed", pgettext_lazy("sends", "Suppressed"), "warn", ("suppressed",)),
     ("failed", pgettext_lazy("sends", "Failed or bounced"), "danger", ("failed", "bounced")),
 ]
-RFM_SEGMENT_LABELS: dict[str, Any] = {
-    RfmSegment.CHAMPIONS: _("Champions"),
-    RfmSegment.LOYAL_CUSTOMERS: _("Loyal customers"),
-    RfmSegment.POTENTIAL_LOYALISTS: _("Potential loyalists"),
-    RfmSegment.NEW_CUSTOMERS: _("New customers"),
-    RfmSegment.PROMISING: _("Promising"),
-    RfmSegment.NEED_ATTENTION: _("Need attention"),
-    RfmSegment.ABOUT_TO_SLEEP: _("About to sleep"),
-    RfmSegment.AT_RISK: _("At risk"),
-    RfmSegment.CANT_LOSE_THEM: _("Can't lose them"),
-    RfmSegment.HIBERNATING: _("Hibernating"),
-    RfmSegment.LOST: _("Lost"),
-}
 
 
 def _day_start(day: date) -> datetime:

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.labels import LIFECYCLE_LABELS, RFM_SEGMENT_LABELS
 from customers.models import AttributeDefinition, Segment
 from customers.segments import builder
 from customers.segments.builder import GROUP, JSON_ROW, Node
@@ -80,27 +81,6 @@ CONSENT_LABELS = [
     ("opted_out", _("Opted out")),
     ("unknown", pgettext_lazy("consent", "Unknown")),
 ]
-LIFECYCLE_LABELS = [
-    ("lead", _("Lead")),
-    ("prospect", _("Prospect")),
-    ("customer", _("Customer")),
-    ("repeat_customer", _("Repeat customer")),
-    ("lapsed", _("Lapsed")),
-    ("churned", _("Churned")),
-]
-RFM_SEGMENT_LABELS = [
-    ("champions", _("Champions")),
-    ("loyal_customers", _("Loyal Customers")),
-    ("potential_loyalists", _("Potential Loyalists")),
-    ("new_customers", _("New Customers")),
-    ("promising", _("Promising")),
-    ("need_attention", _("Need Attention")),
-    ("about_to_sleep", _("About To Sleep")),
-    ("at_risk", _("At Risk")),
-    ("cant_lose_them", _("Can't Lose Them")),
-    ("hibernating", _("Hibernating")),
-    ("lost", _("Lost")),
-]
 RFM_MEASURES = [
     ("r", _("R score")),
     ("f", _("F score")),
@@ -145,8 +125,8 @@ def builder_choices(*, segment_id: int | None) -> dict:
         "comparisons": COMPARISON_LABELS,
         "channels": CHANNEL_LABELS,
         "consent_statuses": CONSENT_LABELS,
-        "lifecycle": LIFECYCLE_LABELS,
-        "rfm_segments": RFM_SEGMENT_LABELS,
+        "lifecycle": list(LIFECYCLE_LABELS.items()),
+        "rfm_segments": list(RFM_SEGMENT_LABELS.items()),
         "rfm_measures": RFM_MEASURES,
         "order_measures": ORDER_MEASURES,
         "windows": WINDOWS,

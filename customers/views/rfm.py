@@ -5,10 +5,10 @@ import math
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from customers.labels import RFM_SEGMENT_LABELS
 from customers.segments.pages import rfm_cell_customers_page
 from customers.selectors import rfm_matrix
 from customers.services.rfm import RFM_SEGMENT_GRID
-from customers.views.builder_ui import RFM_SEGMENT_LABELS
 from workspace.permissions import staff_permission_required
 
 SEGMENT_DESCRIPTIONS = {
@@ -64,7 +64,7 @@ def _int_in(value, low: int, high: int) -> int | None:
 def rfm_page(request):
     matrix = rfm_matrix()
     top = max((cell["share"] for cell in matrix["cells"]), default=0)
-    labels = dict(RFM_SEGMENT_LABELS)
+    labels = RFM_SEGMENT_LABELS
     for cell in matrix["cells"]:
         cell["heat"] = (
             math.ceil(HEAT_LEVELS * cell["share"] / top) if top and cell["customers"] else 0

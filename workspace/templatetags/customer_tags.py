@@ -7,29 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from customers.labels import LIFECYCLE_LABELS, RFM_SEGMENT_LABELS
+
 register = template.Library()
 
-LIFECYCLE = {
-    "lead": _("Lead"),
-    "prospect": _("Prospect"),
-    "customer": pgettext_lazy("lifecycle stage", "Customer"),
-    "repeat_customer": _("Repeat customer"),
-    "lapsed": _("Lapsed"),
-    "churned": _("Churned"),
-}
-RFM = {
-    "champions": _("Champions"),
-    "loyal_customers": _("Loyal customers"),
-    "potential_loyalists": _("Potential loyalists"),
-    "new_customers": _("New customers"),
-    "promising": _("Promising"),
-    "need_attention": _("Need attention"),
-    "about_to_sleep": _("About to sleep"),
-    "at_risk": _("At risk"),
-    "cant_lose_them": _("Can't lose them"),
-    "hibernating": _("Hibernating"),
-    "lost": _("Lost"),
-}
+LIFECYCLE = LIFECYCLE_LABELS
+RFM = RFM_SEGMENT_LABELS
 KINDS = {
     "message": (_("Messages sent"), "send"),
     "inbound_message": (_("Messages received"), "chat"),
