@@ -249,7 +249,9 @@ def test_pause_holds_stored_messages_resume_releases_cancel_suppresses(
     with django_capture_on_commit_callbacks(execute=True):
         broadcast_resume(broadcast)
     assert set(Message.objects.values_list("send_after", flat=True)) == {None}
-    assert sorted(functools.reduce(operator.iadd, enqueued, [])) == sorted(Message.objects.values_list("pk", flat=True))
+    assert sorted(functools.reduce(operator.iadd, enqueued, [])) == sorted(
+        Message.objects.values_list("pk", flat=True)
+    )
     broadcast_cancel(broadcast)
     assert set(Message.objects.values_list("status", "status_reason")) == {
         (MessageStatus.SUPPRESSED, "broadcast cancelled")
