@@ -400,3 +400,43 @@ def test_a_scheduled_broadcast_launches_when_due(published):
     assert broadcasts_tick()["launched"] == 0
     assert broadcasts_tick(now=timezone.now() + timedelta(hours=2))["launched"] == 1
     assert Broadcast.objects.get(pk=broadcast.pk).audience_count == 2
+
+
+def test_the_estimate_counts_reach_and_suppressions_like_the_policy(
+    published, django_capture_on_commit_callbacks
+):
+    from campaigns.broadcasts.services.estimate import broadcast_estimate
+
+    segment, customers = audience(6, channels=("email",))
+    sms_only = CustomerFactory(first_name="S")
+    ConsentFactory(customer=sms_only, channel="sms", status=ConsentStatus.OPTED_IN)
+    opted_out = CustomerFactory(first_name="O")
+    ConsentFactory(customer=opted_out, channel="email", status=ConsentStatus.OPTED_OUT)
+    no_email = CustomerFactory(first_name="N", email="")
+    for c in (sms_only, opted_out, no_email):
+        SegmentMembershipFactory(segment=segment, customer=c)
+    only_email = broadcast_create(name="E", template=template(), segment=segment, channel="email")
+    estimate = broadcast_estimate(only_email)
+    assert (estimate["members"], estimate["reachable"], estimate["suppressed"]) == (9, 6, 3)
+    assert estimate["suppressed_by_reason"] == {
+        "address: no email address": 1,
+        "consent: marketing on email needs opted_in (is unknown)": 1,
+        "consent: opted out of email": 1,
+    }
+    either = broadcast_create(
+        name="Any",
+        template=template({"email": EMAIL, "sms": SMS}),
+        segment=segment,
+        channel_order=["email", "sms"],
+    )
+    estimate = broadcast_estimate(either)
+    assert estimate["reachable_by_channel"] == {"email": 6, "sms": 1}
+    # The estimate agrees with what the launch then does.
+    with django_capture_on_commit_callbacks(execute=True):
+        broadcast_launch(only_email)
+    run_chunks(published)
+    broadcast_stats_refresh(only_email)
+    assert (
+        broadcast_results(only_email)["total"]["suppressed_by_reason"]
+        == broadcast_estimate(only_email)["suppressed_by_reason"]
+    )
