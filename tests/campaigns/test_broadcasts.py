@@ -407,7 +407,7 @@ def test_the_estimate_counts_reach_and_suppressions_like_the_policy(
 ):
     from campaigns.broadcasts.services.estimate import broadcast_estimate
 
-    segment, customers = audience(6, channels=("email",))
+    segment, _customers = audience(6, channels=("email",))
     sms_only = CustomerFactory(first_name="S")
     ConsentFactory(customer=sms_only, channel="sms", status=ConsentStatus.OPTED_IN)
     opted_out = CustomerFactory(first_name="O")
