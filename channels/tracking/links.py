@@ -51,7 +51,7 @@ def _trackable(url: str) -> bool:
     return (lowered.startswith("http://") or lowered.startswith("https://")) and not _ours(url)
 
 
-def tracked_html(message_id: int, html: str) -> str:
+def tracked_html(message_id: int, html: str, link_for=click_url) -> str:
     def rewrite(match: re.Match) -> str:
         if re.search(r"\bdata-notrack\b", match.group("before"), re.IGNORECASE):
             return match.group(0)
@@ -59,7 +59,7 @@ def tracked_html(message_id: int, html: str) -> str:
         if not _trackable(url):
             return match.group(0)
         quote = match.group("quote")
-        return f"{match.group('before')}{quote}{escape(click_url(message_id, url))}{quote}"
+        return f"{match.group('before')}{quote}{escape(link_for(message_id, url))}{quote}"
 
     return _HREF.sub(rewrite, html)
 
@@ -107,11 +107,19 @@ def tracked_content(message: Message) -> tuple[str, str]:
     if message.pk is None:
         raise ValueError("tracked_content needs a saved message: its id signs the links")
     # Text channels get short links (every character of an SMS costs); email keeps signed ones.
-    link_for = click_url if message.channel == "email" else short_click_url
+    make = click_url if message.channel == "email" else short_click_url
+    made: dict[str, str] = {}
+
+    def link_for(message_id: int, url: str) -> str:
+        # The same URL in the HTML and the text part of an email gets one link, signed once.
+        if url not in made:
+            made[url] = make(message_id, url)
+        return made[url]
+
     body = tracked_text(message.pk, message.body, link_for) if message.body else message.body
     html = message.html
     if html:
-        html = tracked_html(message.pk, html)
+        html = tracked_html(message.pk, html, link_for)
         if message.channel == "email":
             html = with_open_pixel(message.pk, html)
     return body, html
