@@ -36,6 +36,7 @@ from channels.models import DeliverySettings, Message, MessageStatus
 from channels.services.policy import forget_delivery_settings
 from customers.models import ConsentStatus
 from tests.factories import (
+    ChannelIdentityFactory,
     ConsentFactory,
     CustomerFactory,
     OrderFactory,
@@ -440,3 +441,28 @@ def test_the_estimate_counts_reach_and_suppressions_like_the_policy(
         broadcast_results(only_email)["total"]["suppressed_by_reason"]
         == broadcast_estimate(only_email)["suppressed_by_reason"]
     )
+
+
+def test_the_demo_broadcast_has_an_ab_result_conversions_and_a_holdout(settings):
+    from campaigns.broadcasts.demo import broadcasts_demo_load
+
+    settings.MESSAGING_SANDBOX = True
+    for i in range(120):
+        customer = CustomerFactory(first_name=f"Д{i}")
+        ChannelIdentityFactory(customer=customer, channel="email", address=customer.email)
+        ConsentFactory(customer=customer, channel="email", status=ConsentStatus.OPTED_IN)
+    broadcast = broadcasts_demo_load()
+    assert broadcasts_demo_load().pk == broadcast.pk  # idempotent
+    report = broadcast_results(broadcast)
+    assert broadcast.status == BroadcastStatus.SENT and broadcast.winner is not None
+    assert report["ab"]["stats"]["method"] == "two_proportion_z"
+    assert report["total"]["sent"] > 0 and report["total"]["opened"] > 0
+    assert report["total"]["converted"] > 0 and report["holdout"]["audience"] > 0
+    assert report["uplift"] is not None
+
+
+def test_no_demo_broadcast_without_the_sandbox(settings):
+    from campaigns.broadcasts.demo import broadcasts_demo_load
+
+    settings.MESSAGING_SANDBOX = False
+    assert broadcasts_demo_load() is None
