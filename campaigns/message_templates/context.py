@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from campaigns.context import context_values
 from campaigns.message_templates.rendering import CUSTOMER_FIELDS, RFM_FIELDS
+from channels.tracking.links import unsubscribe_placeholder
 from channels.tracking.tokens import preferences_url
 
 
@@ -36,16 +37,16 @@ def customer_contexts(customers: list, extra: dict | None = None) -> dict[int, d
     }
     provided = context_values(customers, {})
     contexts = {}
+    unsubscribe = unsubscribe_placeholder()
     for customer in customers:
         context = dict(extra or {})
         context["customer"] = _customer_values(customer)
         if customer.pk in rfm:
             context["rfm"] = rfm[customer.pk]
         context.update(provided.get(customer.pk, {}))
-        # The preferences page is where a customer unsubscribes from any channel; the one-click
-        # unsubscribe link of a message needs its id and is added by the email provider.
-        link = preferences_url(customer.pk)
-        context["preferences_url"] = link
-        context["unsubscribe_url"] = link
+        # The preferences page is where a customer manages every channel. The one-click
+        # unsubscribe link needs the message's id: a placeholder until the message is stored.
+        context["preferences_url"] = preferences_url(customer.pk)
+        context["unsubscribe_url"] = unsubscribe
         contexts[customer.pk] = context
     return contexts

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.html import escape
 
-from channels.tracking.tokens import click_url, open_url
+from channels.tracking.tokens import click_url, open_url, unsubscribe_url
 
 if TYPE_CHECKING:
     from channels.models import Message
@@ -101,6 +101,23 @@ def with_open_pixel(message_id: int, html: str) -> str:
     return html + pixel
 
 
+# What a template's {{ unsubscribe_url }} renders to before the message has an id; replaced by the
+# message's own one-click unsubscribe link when the message is stored (`with_unsubscribe_link`).
+UNSUBSCRIBE_PLACEHOLDER = "/u/this-message"
+
+
+def unsubscribe_placeholder() -> str:
+    return settings.PUBLIC_BASE_URL + UNSUBSCRIBE_PLACEHOLDER
+
+
+def with_unsubscribe_link(message_id: int, text: str) -> str:
+    """`text` with the unsubscribe placeholder replaced by the message's own signed link."""
+    placeholder = unsubscribe_placeholder()
+    if not text or placeholder not in text:
+        return text
+    return text.replace(placeholder, unsubscribe_url(message_id))
+
+
 def tracked_content(message: Message) -> tuple[str, str]:
     """(body, html) of `message` with click tracking on every link, and the open pixel added to
     HTML email. The message must be saved (its id goes into the links); it is not changed."""
@@ -116,8 +133,9 @@ def tracked_content(message: Message) -> tuple[str, str]:
             made[url] = make(message_id, url)
         return made[url]
 
-    body = tracked_text(message.pk, message.body, link_for) if message.body else message.body
-    html = message.html
+    body = with_unsubscribe_link(message.pk, message.body)
+    body = tracked_text(message.pk, body, link_for) if body else body
+    html = with_unsubscribe_link(message.pk, message.html)
     if html:
         html = tracked_html(message.pk, html, link_for)
         if message.channel == "email":

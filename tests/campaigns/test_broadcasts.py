@@ -466,3 +466,45 @@ def test_no_demo_broadcast_without_the_sandbox(settings):
 
     settings.MESSAGING_SANDBOX = False
     assert broadcasts_demo_load() is None
+
+
+def test_unsubscribe_url_in_a_template_becomes_the_messages_own_one_click_link(
+    published, django_capture_on_commit_callbacks, reachable
+):
+    from campaigns.message_templates.services import template_send
+    from channels.tracking.tokens import unsubscribe_token_read
+
+    segment, customers = audience(2)
+    variants = {
+        "email": {**EMAIL, "html": '<p>Bye? <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'},
+        "sms": {"body": "Stop: {{ unsubscribe_url }}"},
+    }
+    tpl = template(variants, name="Unsub")
+    broadcast = broadcast_create(name="U", template=tpl, segment=segment, channel="email")
+    with django_capture_on_commit_callbacks(execute=True):
+        broadcast_launch(broadcast)
+    run_chunks(published)
+    untracked = template_send(tpl.current_version, "sms", reachable("sms"))
+    for message in [*Message.objects.filter(channel="email"), untracked]:
+        text = message.html or message.body
+        assert "/u/this-message" not in text
+        token = text.split("/u/")[1].split('"')[0].split()[0]
+        assert unsubscribe_token_read(token) == message.pk
+
+
+def test_the_unsubscribe_placeholder_is_replaced_without_click_tracking_too(reachable):
+    from channels.services.messages import message_send
+    from channels.tracking.links import unsubscribe_placeholder
+    from channels.tracking.tokens import unsubscribe_token_read
+
+    message = message_send(
+        customer=reachable("email"),
+        channel="email",
+        category="marketing",
+        source="campaign",
+        subject="Hi",
+        body=f"Unsubscribe: {unsubscribe_placeholder()}",
+        payload={"track": False},
+    )
+    message.refresh_from_db()
+    assert unsubscribe_token_read(message.body.split("/u/")[1]) == message.pk
