@@ -24,8 +24,11 @@ def _customer_values(customer) -> dict:
     return values
 
 
-def customer_contexts(customers: list, extra: dict | None = None) -> dict[int, dict]:
-    """{customer id: context} for a batch: customer, rfm, providers, links, extras."""
+def customer_contexts(
+    customers: list, extra: dict | None = None, options: dict | None = None
+) -> dict[int, dict]:
+    """{customer id: context} for a batch: customer, rfm, providers, links, extras. `options` go
+    to the context providers (e.g. {"promo_pool_id": 3})."""
     from customers.models import RfmScore
 
     rfm = {
@@ -34,7 +37,7 @@ def customer_contexts(customers: list, extra: dict | None = None) -> dict[int, d
             "customer_id", *RFM_FIELDS
         )
     }
-    provided = context_values(customers, {})
+    provided = context_values(customers, options or {})
     contexts = {}
     for customer in customers:
         context = dict(extra or {})
