@@ -131,6 +131,7 @@ def generate(count: int):
 
     from benchmarks.broadcast.content import BENCH_ATTRIBUTES, BENCH_EMAIL_VARIANTS
     from campaigns.loyalty.services import points_earn
+    from campaigns.message_templates.rendering import context_options
     from campaigns.message_templates.services import template_create
     from campaigns.promo.services import (
         promo_code_reserve_many,
@@ -207,7 +208,9 @@ def generate(count: int):
     promo_codes_generate(pool, count)
     promo_code_reserve_many(pool, customers)
     template = template_create(name="Bench", category="marketing", variants=BENCH_EMAIL_VARIANTS)
-    return template.current_version, customers, {"promo_pool_id": pool.pk}
+    version = template.current_version
+    # As a broadcast would: the pool, and only the recommendation kinds the template reads.
+    return version, customers, {"promo_pool_id": pool.pk, **context_options(version)}
 
 
 def _profile(version, contexts: list[dict], seconds: float) -> None:
