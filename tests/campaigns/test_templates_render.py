@@ -6,7 +6,11 @@ import time
 import pytest
 
 from campaigns.message_templates.models import MessageTemplateUse, TemplateVersion
-from campaigns.message_templates.rendering import TemplateInvalid, TemplateMissingValue
+from campaigns.message_templates.rendering import (
+    TemplateInvalid,
+    TemplateMissingValue,
+    render_compiled,
+)
 from campaigns.message_templates.services import (
     template_create,
     template_render,
@@ -198,3 +202,104 @@ def test_a_runaway_loop_stops_and_suppresses(reachable, enqueued):
     message = template_send(version, "sms", reachable("sms"))
     assert message.status == MessageStatus.SUPPRESSED
     assert message.status_reason.startswith("template render failed: loop")
+
+
+def _fields(version, channel="email"):
+    from campaigns.message_templates.rendering import compiled
+
+    return {name: (template, steps) for name, template, steps in compiled(version, channel)}
+
+
+def test_the_fast_path_renders_exactly_as_liquid_does():
+    from benchmarks.broadcast.content import BENCH_ATTRIBUTES, BENCH_EMAIL_VARIANTS
+    from campaigns.message_templates.rendering import _render
+
+    for key, kind in BENCH_ATTRIBUTES.items():
+        AttributeDefinitionFactory(key=key, type=kind)
+    version = make(BENCH_EMAIL_VARIANTS).current_version
+    product = {"name": "Чай", "url": "https://e.x/p", "image_url": "https://e.x/i", "price": 1}
+    from decimal import Decimal
+
+    full = {
+        "customer": {"first_name": "Анна", "attributes": {"city": "Казань"}},
+        "points": {"balance": 120},
+        "rfm": {"segment": "champions"},
+        "promo": {"code": "BN12"},
+        "recommendations": {"bought_together": [{**product, "price": Decimal("9.90")}] * 5},
+        "preferences_url": "https://e.x/pref",
+        "unsubscribe_url": "https://e.x/unsub",
+    }
+    variations = [
+        full,
+        {**full, "customer": {"attributes": {}}},  # defaults
+        {**full, "rfm": {"segment": "lost"}},
+        {k: v for k, v in full.items() if k != "rfm"},  # an undefined value in an if
+        {**full, "promo": {"code": None}, "points": {"balance": True}},
+        {**full, "recommendations": {"bought_together": []}},
+        {**full, "recommendations": {"bought_together": [{**product, "price": 1.5}]}},
+    ]
+    fields = _fields(version)
+    assert set(fields) == {"subject", "html", "text"}
+    for template, steps in fields.values():
+        assert steps is not None
+        for context in variations:
+            assert _render(template, steps, context) == template.render(**context)
+    assert "Казань" in _render(*fields["html"], full) and "9.90" in _render(*fields["html"], full)
+
+
+def test_the_fast_path_leaves_a_missing_value_to_liquid_which_names_it():
+    body = "Hi {{ customer.last_name }}{{ rfm.segment | default: '' }}"
+    version = make({"sms": {"body": body}}).current_version
+    assert _fields(version, "sms")["body"][1] is not None
+    with pytest.raises(TemplateMissingValue) as exc:
+        template_render(version, "sms", CustomerFactory(last_name=""))
+    assert exc.value.variable == "customer.last_name"
+    assert template_render(version, "sms", CustomerFactory(last_name="Ivanov")).body == "Hi Ivanov"
+
+
+def test_other_liquid_stays_with_python_liquid():
+    version = make(
+        {
+            "sms": {
+                "body": "{{ customer.first_name | upcase }} {% for i in (1..3) %}{{ i }}{% endfor %}"
+                " {{ customer.email.size }}"
+            }
+        }
+    ).current_version
+    assert _fields(version, "sms")["body"][1] is None
+    customer = CustomerFactory(first_name="Anna", email="a@e.x")
+    assert template_render(version, "sms", customer).body == "ANNA 123 5"
+    # A value the fast path does not stringify like Liquid (a list) falls back to Liquid.
+    listed = make({"sms": {"body": "{{ order.items }}"}}, extras=["order"]).current_version
+    assert _fields(listed, "sms")["body"][1] is not None
+    rendered = template_render(listed, "sms", customer, {"order": {"items": ["a", "b"]}})
+    assert rendered.body == "ab"
+
+
+def test_context_options_load_only_the_recommendation_kinds_a_template_reads():
+    from django.utils import timezone
+
+    from campaigns.message_templates.context import customer_contexts
+    from campaigns.message_templates.rendering import context_options
+    from campaigns.recommendations.models import Recommendation
+    from tests.factories import ProductFactory
+
+    html = "{% for p in recommendations.popular limit:2 %}{{ p.name }} {{ p.price }};{% endfor %}"
+    version = make({"email": {"subject": "S", "html": html}}).current_version
+    options = context_options(version)
+    assert options == {"recommendations_kinds": ["popular"]}
+    everything = make({"sms": {"body": "{{ recommendations }}"}}).current_version
+    assert context_options(everything) == {}
+
+    customer = CustomerFactory()
+    now = timezone.now()
+    for rank, kind in ((1, "popular"), (2, "popular"), (3, "popular"), (1, "viewed")):
+        product = ProductFactory(name=f"{kind}{rank}", price=10 * rank)
+        Recommendation.objects.create(
+            customer=customer, kind=kind, rank=rank, product=product, score=1, computed_at=now
+        )
+    context = customer_contexts([customer], options=options)[customer.pk]
+    assert list(context["recommendations"]) == ["popular"]
+    assert [p["rank"] for p in context["recommendations"]["popular"]] == [1, 2, 3]
+    rendered = render_compiled(version, "email", context)
+    assert rendered.html == "popular1 10.00;popular2 20.00;"
