@@ -272,13 +272,13 @@ def _flat(nodes) -> list:
             expression = node.expression
             filters = expression.filters or []
             default = _MISSING
-            if filters:
-                (only,) = filters if len(filters) == 1 else (None,)
-                if only is None or only.name != "default" or len(only.args) != 1:
+            if filters:  # only one `default: "literal"`
+                args = filters[0].args
+                if len(filters) > 1 or filters[0].name != "default" or len(args) != 1:
                     raise _Slow
-                if type(only.args[0]) is not PositionalArgument:
+                if type(args[0]) is not PositionalArgument:
                     raise _Slow
-                default = _flat_literal(only.args[0].value)
+                default = _flat_literal(args[0].value)
             steps.append(("output", _flat_path(expression.left), default))
         elif kind is ForNode:
             loop = node.expression
