@@ -131,7 +131,7 @@ def generate(count: int):
 
     from benchmarks.broadcast.content import BENCH_ATTRIBUTES, BENCH_EMAIL_VARIANTS
     from campaigns.loyalty.services import points_earn
-    from campaigns.message_templates.rendering import context_options
+    from campaigns.message_templates.context import context_options
     from campaigns.message_templates.services import template_create
     from campaigns.promo.services import (
         promo_code_reserve_many,

@@ -474,21 +474,3 @@ def render_compiled(version, channel: str, context: dict) -> RenderedMessage:
         parts = [out.get("title", ""), out.get("body", ""), out.get("url", "")]
         message.body = "\n\n".join(p for p in parts if p.strip())
     return message
-
-
-def context_options(version) -> dict:
-    """Provider options that narrow a version's contexts to what its templates read: today the
-    recommendation kinds (`recommendations.bought_together` → only those picks are loaded). Merge
-    into the options given to `customer_contexts`."""
-    kinds: set[str] = set()
-    for channel, variant in (version.variants or {}).items():
-        for _name, source in variant_fields(channel, variant):
-            for usages in env.from_string(source).analyze().globals.values():
-                for usage in usages:
-                    segments = usage.segments
-                    if segments[0] != "recommendations":
-                        continue
-                    if len(segments) < 2 or not isinstance(segments[1], str):
-                        return {}  # the whole of it (a loop over the kinds…): load everything
-                    kinds.add(segments[1])
-    return {"recommendations_kinds": sorted(kinds)}

@@ -8,20 +8,7 @@ from django.db.models import Q
 from campaigns.recommendations.models import Recommendation, RecommendationKind, RecommendationRun
 from campaigns.recommendations.services import TOP_N
 
-
-def product_dict(product) -> dict[str, Any]:
-    """What a template sees of a product: `{{ p.name }}`, `{{ p.url }}`, `{{ p.price }}`…"""
-    return {
-        "sku": product.sku,
-        "name": product.name,
-        "url": product.url,
-        "image_url": product.image_url,
-        "price": product.price,
-        "currency": product.currency,
-        "category": product.category,
-    }
-
-
+# What a template sees of a product: `{{ p.name }}`, `{{ p.url }}`, `{{ p.price }}`…
 _PRODUCT_FIELDS = ("sku", "name", "url", "image_url", "price", "currency", "category")
 
 

@@ -279,17 +279,18 @@ def test_other_liquid_stays_with_python_liquid():
 def test_context_options_load_only_the_recommendation_kinds_a_template_reads():
     from django.utils import timezone
 
-    from campaigns.message_templates.context import customer_contexts
-    from campaigns.message_templates.rendering import context_options
+    from campaigns.message_templates.context import context_options, customer_contexts
     from campaigns.recommendations.models import Recommendation
     from tests.factories import ProductFactory
 
     html = "{% for p in recommendations.popular limit:2 %}{{ p.name }} {{ p.price }};{% endfor %}"
     version = make({"email": {"subject": "S", "html": html}}).current_version
     options = context_options(version)
-    assert options == {"recommendations_kinds": ["popular"]}
+    assert options == {"recommendations_kinds": ["popular"], "recommendations_limit": 2}
     everything = make({"sms": {"body": "{{ recommendations }}"}}).current_version
     assert context_options(everything) == {}
+    counted = make({"sms": {"body": html + "{{ recommendations.popular.size }}"}}).current_version
+    assert context_options(counted) == {"recommendations_kinds": ["popular"]}  # all of them
 
     customer = CustomerFactory()
     now = timezone.now()
@@ -300,6 +301,6 @@ def test_context_options_load_only_the_recommendation_kinds_a_template_reads():
         )
     context = customer_contexts([customer], options=options)[customer.pk]
     assert list(context["recommendations"]) == ["popular"]
-    assert [p["rank"] for p in context["recommendations"]["popular"]] == [1, 2, 3]
+    assert [p["rank"] for p in context["recommendations"]["popular"]] == [1, 2]
     rendered = render_compiled(version, "email", context)
     assert rendered.html == "popular1 10.00;popular2 20.00;"
