@@ -37,9 +37,10 @@ def customer_contexts(
     to the context providers (e.g. {"promo_pool_id": 3})."""
     from customers.models import RfmScore
 
+    ids = [c.pk for c in customers]
     rfm = {
-        row["customer_id"]: {k: row[k] for k in RFM_FIELDS}
-        for row in RfmScore.objects.filter(customer__in=[c.pk for c in customers]).values(
+        customer_id: dict(zip(RFM_FIELDS, values, strict=True))
+        for customer_id, *values in RfmScore.objects.filter(customer_id__in=ids).values_list(
             "customer_id", *RFM_FIELDS
         )
     }

@@ -2,6 +2,7 @@
 and one render per channel."""
 
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -218,8 +219,6 @@ def test_the_fast_path_renders_exactly_as_liquid_does():
         AttributeDefinitionFactory(key=key, type=kind)
     version = make(BENCH_EMAIL_VARIANTS).current_version
     product = {"name": "Чай", "url": "https://e.x/p", "image_url": "https://e.x/i", "price": 1}
-    from decimal import Decimal
-
     full = {
         "customer": {"first_name": "Анна", "attributes": {"city": "Казань"}},
         "points": {"balance": 120},
@@ -304,3 +303,41 @@ def test_context_options_load_only_the_recommendation_kinds_a_template_reads():
     assert [p["rank"] for p in context["recommendations"]["popular"]] == [1, 2]
     rendered = render_compiled(version, "email", context)
     assert rendered.html == "popular1 10.00;popular2 20.00;"
+
+
+EDGE_VALUES = {
+    "x": {"y": "q", "z": 1, "n": 3, "d": Decimal("9.90"), "f": 1.5, "b": True, "none": None},
+    "l": [{"k": [{"v": 1}, {"v": 2}]}, {"k": []}, {"k": [{"v": 3}]}],
+}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a {{- x.y -}} b {{ x['y'] }}",
+        "{%- if x.y == 'q' -%} Q {%- elsif x.z -%} Z {%- else -%} E {%- endif -%}",
+        "{% if x.y != 'q' %}NE{% endif %}{% if x.n == 3 %}three{% endif %}{% if x.gone %}G{% endif %}",
+        "{% for p in l limit:2 %}{% for q in p.k %}{{ q.v }}{{ x.y }}{% endfor %}{% else %}-{% endfor %}",
+        "{% for x in l %}{{ x.k | default: 'none' }}{% endfor %}{{ x.y }}",  # a list: left to Liquid
+        "{{ x.d }} {{ x.f }} {{ x.b }} {{ x.none }} {{ x.n | default: 5 }} {{ x.gone | default: 'E' }}",
+        "{% if x %}a dict{% endif %}",  # a container in a condition: left to Liquid
+    ],
+)
+@pytest.mark.parametrize(
+    "context", [EDGE_VALUES, {"x": {"y": "r", "n": 4}, "l": []}, {"x": {}, "l": [{"k": "s"}]}]
+)
+def test_the_fast_path_agrees_with_liquid_on_edge_cases(source, context):
+    from liquid.exceptions import UndefinedError
+
+    from campaigns.message_templates.rendering import _flattened, _render, env
+
+    template = env.from_string(source)
+    steps = _flattened(template)
+    assert steps is not None
+    try:
+        expected = template.render(**context)
+    except UndefinedError:
+        with pytest.raises(UndefinedError):
+            _render(template, steps, context)
+    else:
+        assert _render(template, steps, context) == expected
