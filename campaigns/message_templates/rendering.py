@@ -209,11 +209,11 @@ def _variable_problem(segments: list, names: dict, attributes: tuple) -> str | N
 # 100 µs for a 2 KB email, twice (the HTML and the text made from it). Most message templates use
 # a small part of Liquid: text, `{{ a.b }}` with or without `| default: x`, `{% for p in a.b
 # limit: n %}` and `{% if a.b %}` / `{% if a.b == "x" %}`. Such a template is also turned into a
-# flat list of steps at compile time and rendered by `_run` in a tenth of the time. `_run` gives up
-# (`_Slow`) on anything it does not treat exactly as Liquid would (a missing value without a
-# default, a value that is not a dict, string, number, bool or None, a loop over a non-list):
-# the field is then rendered by python-liquid, which raises the same errors as ever. Templates with
-# any other tag or filter always go through python-liquid.
+# flat list of steps at compile time and rendered by `_run` in a fifth of the time or less.
+# `_run` gives up (`_Slow`) on anything it does not treat exactly as Liquid would (a missing value
+# without a default, a value that is not a dict, string, number, bool or None, a loop over a
+# non-list, too many loop iterations): the field is then rendered by python-liquid, which raises
+# the same errors as ever. Templates with any other tag or filter always go through python-liquid.
 
 
 class _Slow(Exception):
@@ -355,7 +355,9 @@ def _condition(condition: tuple, context: dict, local: dict) -> bool:
     return equal if kind == "eq" else not equal
 
 
-def _run(steps: list, context: dict, local: dict, out: list) -> None:
+def _run(steps: list, context: dict, local: dict, out: list, budget: list[int]) -> None:
+    """Append the output of `steps` to `out`; `budget` holds the loop iterations still allowed
+    (nested loops over long lists give up long before Liquid's own limit would stop them)."""
     for kind, a, b in steps:
         if kind == "text":
             out.append(a)
@@ -371,22 +373,25 @@ def _run(steps: list, context: dict, local: dict, out: list) -> None:
         elif kind == "for":
             name, path, limit = a
             items = _lookup(path, context, local)
-            if type(items) is not list or len(items) > env.loop_iteration_limit:
+            if type(items) is not list:
                 raise _Slow
             if limit is not None:
                 items = items[:limit]
+            budget[0] -= len(items)
+            if budget[0] < 0:
+                raise _Slow
             body, otherwise = b
             if not items:
-                _run(otherwise, context, local, out)
+                _run(otherwise, context, local, out, budget)
             for item in items:
-                _run(body, context, {**local, name: item}, out)
+                _run(body, context, {**local, name: item}, out, budget)
         else:  # "if"
             for condition, block in a:
                 if _condition(condition, context, local):
-                    _run(block, context, local, out)
+                    _run(block, context, local, out, budget)
                     break
             else:
-                _run(b, context, local, out)
+                _run(b, context, local, out, budget)
 
 
 def _render(template, steps: list | None, context: dict) -> str:
@@ -394,7 +399,7 @@ def _render(template, steps: list | None, context: dict) -> str:
     if steps is not None:
         out: list[str] = []
         try:
-            _run(steps, context, {}, out)
+            _run(steps, context, {}, out, [env.loop_iteration_limit])
         except _Slow:
             pass
         else:

@@ -341,3 +341,16 @@ def test_the_fast_path_agrees_with_liquid_on_edge_cases(source, context):
             _render(template, steps, context)
     else:
         assert _render(template, steps, context) == expected
+
+
+def test_nested_loops_over_long_lists_are_left_to_liquid_and_its_limit():
+    from campaigns.message_templates.rendering import TemplateRenderFailed
+
+    body = "{% for i in order.items %}{% for j in order.items %}x{% endfor %}{% endfor %}"
+    version = make({"sms": {"body": body}}, extras=["order"]).current_version
+    assert _fields(version, "sms")["body"][1] is not None
+    customer = CustomerFactory()
+    short = template_render(version, "sms", customer, {"order": {"items": [1, 2, 3]}})
+    assert short.body == "x" * 9
+    with pytest.raises(TemplateRenderFailed):
+        template_render(version, "sms", customer, {"order": {"items": list(range(200))}})
