@@ -474,7 +474,7 @@ def test_unsubscribe_url_in_a_template_becomes_the_messages_own_one_click_link(
     from campaigns.message_templates.services import template_send
     from channels.tracking.tokens import unsubscribe_token_read
 
-    segment, customers = audience(2)
+    segment, _customers = audience(2)
     variants = {
         "email": {**EMAIL, "html": '<p>Bye? <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'},
         "sms": {"body": "Stop: {{ unsubscribe_url }}"},
