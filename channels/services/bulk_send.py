@@ -81,8 +81,8 @@ def messages_send_many(
     with transaction.atomic():
         if category == "marketing":
             # As in message_send: serialise a customer's marketing sends against the caps.
-            ids = sorted({item.customer.pk for item in items})
-            list(Customer.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+            customer_ids = sorted({item.customer.pk for item in items})
+            list(Customer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk"))
         decisions = dict(decisions or {})
         _decide_missing(items, decisions, category, source, now)
         messages = [_message(item, decisions, category, source, now) for item in items]
