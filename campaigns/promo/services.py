@@ -412,6 +412,10 @@ def promo_code_redeem(code: PromoCode, order) -> PromoCode:
             )
         if locked.status == PromoCodeStatus.EXPIRED:
             raise PromoError(_("The code has expired."), "expired")
+        if locked.customer_id is not None and locked.customer_id != order.customer_id:
+            # A personal code ("secret", sent to one customer) is not a coupon for anyone who
+            # saw it; a code never issued (printed, handed out offline) still works for anyone.
+            raise PromoError(_("The code was issued to another customer."), "other_customer")
         _check_window(pool, order)
         locked.status = PromoCodeStatus.REDEEMED
         locked.redeemed_order = order
