@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from campaigns.broadcasts.models import Broadcast, BroadcastRecipient, BroadcastStats
+from django.core.cache import cache
+
+from campaigns.broadcasts.models import (
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastStats,
+    BroadcastStatus,
+    RecipientGroup,
+    RecipientState,
+)
 from campaigns.broadcasts.services.abtest import holdout_uplift
 from campaigns.broadcasts.services.launch import broadcast_progress
 
@@ -113,3 +122,33 @@ def broadcast_results(broadcast: Broadcast) -> dict:
         if broadcast.is_ab
         else None,
     }
+
+
+def broadcast_progress_live(broadcast: Broadcast) -> dict:
+    """`broadcast_progress` measured against what can be sent now, for the live progress bar.
+
+    The holdout is never processed and, while an A/B test runs, only the test group is sent, so
+    the bar's 100 % is the audience less the holdout (or the test group while testing). Both
+    sizes are fixed at launch: counted once per broadcast (an index range on state for the
+    holdout) and kept in the cache.
+    """
+    progress = broadcast_progress(broadcast)
+    if not broadcast.launched_at:
+        return {**progress, "target": 0, "percent": 0.0}
+    held = _fixed_count(broadcast, "held", {"state": RecipientState.HELD})
+    target = broadcast.audience_count - held
+    if broadcast.status == BroadcastStatus.TESTING or (
+        broadcast.is_ab and broadcast.winner_id is None
+    ):
+        target = _fixed_count(broadcast, "test", {"group": RecipientGroup.TEST})
+    percent = 100.0 if target <= 0 else min(100.0, 100 * broadcast.processed_count / target)
+    return {**progress, "target": max(target, 0), "held": held, "percent": round(percent, 1)}
+
+
+def _fixed_count(broadcast: Broadcast, name: str, where: dict) -> int:
+    key = f"broadcast:{broadcast.pk}:{broadcast.launched_at.timestamp()}:{name}"
+    count = cache.get(key)
+    if count is None:
+        count = BroadcastRecipient.objects.filter(broadcast=broadcast, **where).count()
+        cache.set(key, count, timeout=7 * 24 * 3600)
+    return count
