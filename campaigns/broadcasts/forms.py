@@ -37,11 +37,12 @@ class BroadcastForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     # Audience
     segment = SegmentChoice(
-        label=_("Segment"), queryset=Segment.objects.order_by("name"), empty_label=None
+        label=_("Segment"), queryset=Segment.objects.order_by("name"), empty_label=_("Choose…")
     )
     channel = forms.ChoiceField(
         label=_("Channel"),
         required=False,
+        initial="email",
         help_text=_("One channel for everyone, or each customer's preferred channel."),
     )
     order_1 = forms.ChoiceField(label=_("Fallback 1"), required=False)
@@ -55,7 +56,9 @@ class BroadcastForm(forms.Form):
         help_text=_("A random share that gets nothing, to measure the real uplift (0–50 %)."),
     )
     # Content
-    template = forms.ModelChoiceField(label=_("Template"), queryset=Template.objects.none())
+    template = forms.ModelChoiceField(
+        label=_("Template"), queryset=Template.objects.none(), empty_label=_("Choose…")
+    )
     promo_pool = forms.ModelChoiceField(
         label=_("Promo code pool"),
         queryset=PromoPool.objects.none(),

@@ -117,10 +117,13 @@ def _hourly_chart(variants: list[dict]) -> dict | None:
     end = datetime.fromisoformat(hours[-1]).replace(tzinfo=UTC)
     end = min(end, start + timedelta(hours=MAX_HOURS))
     labels, opened, clicked = [], [], []
-    moment = start
+    moment, day = start, None
     while moment <= end:
         key = moment.strftime("%Y-%m-%dT%H:00")
-        labels.append(date_format(timezone.localtime(moment), "j M H:i"))
+        local = timezone.localtime(moment)
+        # The date only where it changes: "3 Dec 00:00", then "01:00", "02:00"…
+        labels.append(date_format(local, "H:i" if local.date() == day else "j M H:i"))
+        day = local.date()
         opened.append(totals.get(key, [0, 0])[0])
         clicked.append(totals.get(key, [0, 0])[1])
         moment += timedelta(hours=1)
