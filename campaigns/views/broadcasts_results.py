@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from campaigns.broadcasts.forms import RecipientFilterForm
@@ -131,7 +132,7 @@ def _hourly_chart(variants: list[dict]) -> dict | None:
         "labels": labels,
         "datasets": [
             {"label": _("Opens"), "tone": "info", "data": opened},
-            {"label": _("Clicks"), "tone": "ok", "data": clicked},
+            {"label": pgettext("broadcast results", "Clicks"), "tone": "ok", "data": clicked},
         ],
     }
 
