@@ -289,12 +289,14 @@ def test_results_page_shows_variants_holdout_uplift_and_charts(
 def test_live_fragment_polls_while_sending_and_stops_after(
     client_as, published, django_capture_on_commit_callbacks
 ):
-    segment = audience(3)
+    segment = audience(10)
     broadcast = broadcast_create(
-        name="Live", template=a_template(), segment=segment, channel="email"
+        name="Live", template=a_template(), segment=segment, channel="email", holdout_percent=50
     )
     with django_capture_on_commit_callbacks(execute=True):
         broadcast_launch(broadcast)
+    held = BroadcastRecipient.objects.filter(broadcast=broadcast, group="holdout").count()
+    assert 0 < held < 10  # the bar's 100 % leaves the holdout out
     client = client_as("marketing")
     live = reverse("campaigns:broadcast_live", args=[broadcast.pk])
     fragment = client.get(live + "?status=sending", HTTP_HX_REQUEST="true").content.decode()
@@ -303,10 +305,13 @@ def test_live_fragment_polls_while_sending_and_stops_after(
     run_chunks(published)
     fragment = client.get(live + "?status=sending", HTTP_HX_REQUEST="true").content.decode()
     assert 'value="100.0"' in fragment
+    assert f"{10 - held} of {10 - held} processed" in fragment
     Broadcast.objects.filter(pk=broadcast.pk).update(status=BroadcastStatus.SENT)
     fragment = client.get(live + "?status=sending", HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in fragment  # done: no more polling
     assert 'id="broadcast-head" class="bc-head" hx-swap-oob="true"' in fragment  # new status
+    # Without htmx it is a plain fragment too, never the out-of-band header.
+    assert "broadcast-head" not in client.get(live).content.decode()
 
 
 def test_pause_resume_cancel(client_as, published, django_capture_on_commit_callbacks):
