@@ -21,7 +21,7 @@ from channels.services.messages import TRACKED_CHANNELS, messages_enqueue
 from channels.services.policy import SendDecision, send_decisions_many
 from channels.sms_encoding import sms_size
 from channels.sms_optout import sms_with_optout
-from channels.tracking.links import tracked_content
+from channels.tracking.links import tracked_content, with_unsubscribe_link
 from customers.models import Channel, Customer
 
 COPY_FIELDS = (
@@ -170,6 +170,9 @@ def _finish(message: Message) -> None:
     """Tracked links (the id is known by now) and the SMS part count of the final body."""
     if _tracked(message):
         message.body, message.html = tracked_content(message)
+    elif message.status == MessageStatus.QUEUED:
+        message.body = with_unsubscribe_link(message.pk, message.body)
+        message.html = with_unsubscribe_link(message.pk, message.html)
     if message.channel == Channel.SMS:
         message.parts = sms_size(message.body).parts
 

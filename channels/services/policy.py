@@ -10,6 +10,7 @@ import time as clock
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -51,6 +52,14 @@ def delivery_settings() -> DeliverySettings:
         row = DeliverySettings.objects.order_by("pk").first() or DeliverySettings.objects.create()
         _settings_cache = (clock.monotonic(), row)
     return _settings_cache[1]
+
+
+def sms_cost(parts: int) -> tuple[Decimal, str] | None:
+    """(amount, currency) of an SMS of `parts` parts at the configured tariff; None if unset."""
+    rules = delivery_settings()
+    if not rules.sms_part_price:
+        return None
+    return (rules.sms_part_price * parts).quantize(Decimal("0.01")), rules.sms_price_currency
 
 
 def forget_delivery_settings() -> None:

@@ -36,6 +36,7 @@ from channels.models import DeliverySettings, Message, MessageStatus
 from channels.services.policy import forget_delivery_settings
 from customers.models import ConsentStatus
 from tests.factories import (
+    ChannelIdentityFactory,
     ConsentFactory,
     CustomerFactory,
     OrderFactory,
@@ -440,3 +441,70 @@ def test_the_estimate_counts_reach_and_suppressions_like_the_policy(
         broadcast_results(only_email)["total"]["suppressed_by_reason"]
         == broadcast_estimate(only_email)["suppressed_by_reason"]
     )
+
+
+def test_the_demo_broadcast_has_an_ab_result_conversions_and_a_holdout(settings):
+    from campaigns.broadcasts.demo import broadcasts_demo_load
+
+    settings.MESSAGING_SANDBOX = True
+    for i in range(120):
+        customer = CustomerFactory(first_name=f"Д{i}")
+        ChannelIdentityFactory(customer=customer, channel="email", address=customer.email)
+        ConsentFactory(customer=customer, channel="email", status=ConsentStatus.OPTED_IN)
+    broadcast = broadcasts_demo_load()
+    assert broadcasts_demo_load().pk == broadcast.pk  # idempotent
+    report = broadcast_results(broadcast)
+    assert broadcast.status == BroadcastStatus.SENT and broadcast.winner is not None
+    assert report["ab"]["stats"]["method"] == "two_proportion_z"
+    assert report["total"]["sent"] > 0 and report["total"]["opened"] > 0
+    assert report["total"]["converted"] > 0 and report["holdout"]["audience"] > 0
+    assert report["uplift"] is not None
+
+
+def test_no_demo_broadcast_without_the_sandbox(settings):
+    from campaigns.broadcasts.demo import broadcasts_demo_load
+
+    settings.MESSAGING_SANDBOX = False
+    assert broadcasts_demo_load() is None
+
+
+def test_unsubscribe_url_in_a_template_becomes_the_messages_own_one_click_link(
+    published, django_capture_on_commit_callbacks, reachable
+):
+    from campaigns.message_templates.services import template_send
+    from channels.tracking.tokens import unsubscribe_token_read
+
+    segment, _customers = audience(2)
+    variants = {
+        "email": {**EMAIL, "html": '<p>Bye? <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'},
+        "sms": {"body": "Stop: {{ unsubscribe_url }}"},
+    }
+    tpl = template(variants, name="Unsub")
+    broadcast = broadcast_create(name="U", template=tpl, segment=segment, channel="email")
+    with django_capture_on_commit_callbacks(execute=True):
+        broadcast_launch(broadcast)
+    run_chunks(published)
+    untracked = template_send(tpl.current_version, "sms", reachable("sms"))
+    for message in [*Message.objects.filter(channel="email"), untracked]:
+        text = message.html or message.body
+        assert "/u/this-message" not in text
+        token = text.split("/u/")[1].split('"')[0].split()[0]
+        assert unsubscribe_token_read(token) == message.pk
+
+
+def test_the_unsubscribe_placeholder_is_replaced_without_click_tracking_too(reachable):
+    from channels.services.messages import message_send
+    from channels.tracking.links import unsubscribe_placeholder
+    from channels.tracking.tokens import unsubscribe_token_read
+
+    message = message_send(
+        customer=reachable("email"),
+        channel="email",
+        category="marketing",
+        source="campaign",
+        subject="Hi",
+        body=f"Unsubscribe: {unsubscribe_placeholder()}",
+        payload={"track": False},
+    )
+    message.refresh_from_db()
+    assert unsubscribe_token_read(message.body.split("/u/")[1]) == message.pk

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,8 +27,8 @@ from campaigns.broadcasts.models import (
     Timing,
 )
 from campaigns.broadcasts.services.launch import broadcast_progress_add, sendable_groups
-from campaigns.message_templates.context import customer_contexts
-from campaigns.message_templates.models import MessageTemplateUse
+from campaigns.message_templates.context import context_options, customer_contexts
+from campaigns.message_templates.models import MessageTemplateUse, TemplateVersion
 from campaigns.message_templates.rendering import (
     TemplateMissingValue,
     TemplateRenderFailed,
@@ -104,7 +105,7 @@ def broadcast_chunk_send(broadcast_id: int, first_id: int, last_id: int, *, now=
 def _send(broadcast, variants, recipients, customers, now) -> None:
     customer_list = [customers[r.customer_id] for r in recipients]
     codes, promo_refusal = _promo_codes(broadcast, customer_list)
-    contexts = customer_contexts(customer_list)
+    contexts = customer_contexts(customer_list, options=_context_options(variants, recipients))
     channels, decisions = _channels(broadcast, variants, recipients, customers, now)
     items = []
     for recipient in recipients:
@@ -147,6 +148,27 @@ def _send(broadcast, variants, recipients, customers, now) -> None:
         queued=queued,
         suppressed=len(messages) - queued,
     )
+
+
+@lru_cache(maxsize=64)
+def _version_options(version_id: int) -> dict:
+    return context_options(TemplateVersion.objects.get(pk=version_id))
+
+
+def _context_options(variants, recipients) -> dict:
+    """Only what the chunk's template versions read (e.g. three picks of one kind, not forty)."""
+    merged: dict = {"recommendations_kinds": set()}
+    limits = []
+    for version_id in {variants[r.variant_id].version_id for r in recipients}:
+        options = _version_options(version_id)
+        if "recommendations_kinds" not in options:
+            return {}  # a version reads all of them
+        merged["recommendations_kinds"] |= set(options["recommendations_kinds"])
+        limits.append(options.get("recommendations_limit"))
+    merged["recommendations_kinds"] = sorted(merged["recommendations_kinds"])
+    if limits and None not in limits:
+        merged["recommendations_limit"] = max(limits)
+    return merged
 
 
 def _render_into(item: OutgoingMessage, variant: BroadcastVariant, channel: str, context) -> None:
