@@ -70,22 +70,24 @@ def messages_send_many(
     category: str,
     source: str,
     decisions: dict[tuple[int, str], SendDecision] | None = None,
+    ids: list[int] | None = None,
     now: datetime | None = None,
 ) -> list[Message]:
     """Store one message per item, suppressed (with the reason) or queued, and enqueue the
     queued ones after commit. Runs in the caller's transaction. `decisions` may carry checks the
-    caller already made ({(customer id, channel): decision}, e.g. to choose a channel)."""
+    caller already made ({(customer id, channel): decision}, e.g. to choose a channel); `ids`,
+    from `message_ids_allocate`, the ids to use (PostgreSQL), one per item."""
     now = now or timezone.now()
     with transaction.atomic():
         if category == "marketing":
             # As in message_send: serialise a customer's marketing sends against the caps.
-            ids = sorted({item.customer.pk for item in items})
-            list(Customer.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+            customer_ids = sorted({item.customer.pk for item in items})
+            list(Customer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk"))
         decisions = dict(decisions or {})
         _decide_missing(items, decisions, category, source, now)
         messages = [_message(item, decisions, category, source, now) for item in items]
         if connection.vendor == "postgresql":
-            _insert_postgresql(messages)
+            _insert_postgresql(messages, ids or message_ids_allocate(len(messages)))
         else:
             _insert_portable(messages)
         MessageStatusChange.objects.bulk_create(
@@ -177,16 +179,26 @@ def _finish(message: Message) -> None:
         message.parts = sms_size(message.body).parts
 
 
-def _insert_postgresql(messages: list[Message]) -> None:
-    if not messages:
-        return
+def message_ids_allocate(count: int) -> list[int] | None:
+    """`count` message ids from the sequence (PostgreSQL), so a caller can refer to messages
+    before they are written (a promo code reserved for its message); None on SQLite."""
+    if connection.vendor != "postgresql" or not count:
+        return None
     table = Message._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, %s)",
-            [len(messages)],
+            [count],
         )
-        for message, (pk,) in zip(messages, cursor.fetchall(), strict=True):
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+def _insert_postgresql(messages: list[Message], ids: list[int] | None) -> None:
+    if not messages:
+        return
+    table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        for message, pk in zip(messages, ids, strict=True):
             message.pk = pk
             _finish(message)
         columns = ", ".join(COPY_FIELDS)

@@ -256,8 +256,12 @@ def send_decisions_many(
             "customer_id", "status"
         )
     )
+    rules = delivery_settings()
+    capped = rules.marketing_per_day or rules.marketing_per_week
     week, day = (
-        _recent_marketing_counts(ids, now) if category == MessageCategory.MARKETING else ({}, {})
+        _recent_marketing_counts(ids, now)
+        if category == MessageCategory.MARKETING and capped
+        else ({}, {})
     )
     in_session: set[int] = set()
     if channel == Channel.WHATSAPP and not payload.get("template"):

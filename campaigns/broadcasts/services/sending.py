@@ -37,7 +37,11 @@ from campaigns.message_templates.rendering import (
 from campaigns.promo.models import PromoCode, PromoCodeStatus
 from campaigns.promo.services import PromoError, promo_code_reserve_many
 from channels.models import MessageCategory, MessageSource, MessageStatus
-from channels.services.bulk_send import OutgoingMessage, messages_send_many
+from channels.services.bulk_send import (
+    OutgoingMessage,
+    message_ids_allocate,
+    messages_send_many,
+)
 from channels.services.policy import delivery_settings, send_decisions_many
 from customers.models import Channel, Customer
 
@@ -104,7 +108,10 @@ def broadcast_chunk_send(broadcast_id: int, first_id: int, last_id: int, *, now=
 
 def _send(broadcast, variants, recipients, customers, now) -> None:
     customer_list = [customers[r.customer_id] for r in recipients]
-    codes, promo_refusal = _promo_codes(broadcast, customer_list)
+    # Ids first (PostgreSQL): each promo code is reserved for its message in one statement.
+    ids = message_ids_allocate(len(recipients))
+    message_of = dict(zip([r.customer_id for r in recipients], ids, strict=True)) if ids else {}
+    codes, promo_refusal = _promo_codes(broadcast, customer_list, message_of)
     contexts = customer_contexts(customer_list, options=_context_options(variants, recipients))
     channels, decisions = _channels(broadcast, variants, recipients, customers, now)
     items = []
@@ -133,6 +140,7 @@ def _send(broadcast, variants, recipients, customers, now) -> None:
         category=MessageCategory.MARKETING,
         source=MessageSource.CAMPAIGN,
         decisions=decisions,
+        ids=ids,
         now=now,
     )
     _codes_settle(codes, messages)
@@ -186,11 +194,11 @@ def _render_into(item: OutgoingMessage, variant: BroadcastVariant, channel: str,
     item.body, item.html, item.payload = rendered.body, rendered.html, rendered.payload
 
 
-def _promo_codes(broadcast, customers) -> tuple[dict, str]:
+def _promo_codes(broadcast, customers, message_of: dict[int, int]) -> tuple[dict, str]:
     if not broadcast.promo_pool_id:
         return {}, ""
     try:
-        return promo_code_reserve_many(broadcast.promo_pool, customers), ""
+        return promo_code_reserve_many(broadcast.promo_pool, customers, message_of), ""
     except PromoError as exc:
         return {}, f"promo: {exc}"
 
@@ -216,7 +224,7 @@ def _codes_settle(codes: dict, messages) -> None:
             continue
         if message.status == MessageStatus.SUPPRESSED:
             release.append(code.pk)
-        else:
+        elif code.message_id != message.pk:
             attach.append((code.pk, message.pk))
     if release:
         PromoCode.objects.filter(pk__in=release, status=PromoCodeStatus.RESERVED).update(
