@@ -80,6 +80,8 @@ class Broadcast(models.Model):
     winner_stats = models.JSONField(default=dict, blank=True)
     # Live progress, bumped by each chunk as it commits.
     audience_count = models.PositiveIntegerField(default=0)
+    holdout_count = models.PositiveIntegerField(default=0)  # fixed at launch
+    test_count = models.PositiveIntegerField(default=0)  # the A/B test group, fixed at launch
     processed_count = models.PositiveIntegerField(default=0)
     queued_count = models.PositiveIntegerField(default=0)
     suppressed_count = models.PositiveIntegerField(default=0)

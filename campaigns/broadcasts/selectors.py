@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
-
 from campaigns.broadcasts.models import (
     Broadcast,
     BroadcastRecipient,
     BroadcastStats,
-    RecipientGroup,
-    RecipientState,
 )
 from campaigns.broadcasts.services.abtest import holdout_uplift
 from campaigns.broadcasts.services.launch import broadcast_progress
@@ -121,47 +117,3 @@ def broadcast_results(broadcast: Broadcast) -> dict:
         if broadcast.is_ab
         else None,
     }
-
-
-def broadcast_progress_live(broadcast: Broadcast) -> dict:
-    """`broadcast_progress` measured against what can be sent now, for the live progress bar.
-
-    The holdout is never processed and, while an A/B test runs, only the test group is sent, so
-    the bar's 100 % is the audience less the holdout (or the test group while testing). Both
-    sizes are fixed at launch: read from the stats rows once they exist (the holdout row; the
-    variant rows, which hold only the test group until the winner is known), counted otherwise,
-    and kept in the cache.
-    """
-    progress = broadcast_progress(broadcast)
-    if not broadcast.launched_at:
-        return {**progress, "target": 0, "held": 0, "percent": 0.0}
-    held = 0
-    if broadcast.holdout_percent:
-        held = _fixed_count(broadcast, "held", {"state": RecipientState.HELD}, holdout=True)
-    target = broadcast.audience_count - held
-    if broadcast.is_ab and broadcast.winner_id is None:
-        target = _fixed_count(broadcast, "test", {"group": RecipientGroup.TEST}, holdout=False)
-    percent = 100.0 if target <= 0 else min(100.0, 100 * broadcast.processed_count / target)
-    return {**progress, "target": max(target, 0), "held": held, "percent": round(percent, 1)}
-
-
-def _fixed_count(broadcast: Broadcast, name: str, where: dict, *, holdout: bool) -> int:
-    key = f"broadcast:{broadcast.pk}:{broadcast.launched_at.timestamp()}:{name}"
-    count = cache.get(key)
-    if count is not None:
-        return count
-    rows = list(
-        BroadcastStats.objects.filter(broadcast=broadcast, holdout=holdout).values_list(
-            "audience", flat=True
-        )
-    )
-    if (
-        rows
-        and broadcast.stats_refreshed_at
-        and broadcast.stats_refreshed_at >= broadcast.launched_at
-    ):
-        count = sum(rows)
-    else:  # no refresh yet: count once (the holdout through the state index)
-        count = BroadcastRecipient.objects.filter(broadcast=broadcast, **where).count()
-    cache.set(key, count, timeout=7 * 24 * 3600)
-    return count

@@ -25,7 +25,7 @@ from campaigns.broadcasts.models import (
     BroadcastVariant,
 )
 from campaigns.broadcasts.selectors import (
-    broadcast_progress_live,
+    broadcast_progress,
     broadcast_results,
 )
 from campaigns.broadcasts.selectors import (
@@ -179,7 +179,7 @@ def _uplift(report: dict) -> dict | None:
 
 
 def live_context(broadcast: Broadcast) -> dict:
-    progress = broadcast_progress_live(broadcast)
+    progress = broadcast_progress(broadcast)
     return {
         "progress": progress,
         "progress_fmt": {

@@ -89,9 +89,11 @@ def broadcast_launch(broadcast: Broadcast, *, actor=None, now: datetime | None =
             )
         broadcast_validate(broadcast, _specs_of(broadcast))
         variants = _variants_fix(broadcast)
-        audience = _snapshot(broadcast, variants)
+        audience, held, tested = _snapshot(broadcast, variants)
         broadcast.status = BroadcastStatus.TESTING if broadcast.is_ab else BroadcastStatus.SENDING
         broadcast.audience_count = audience
+        broadcast.holdout_count = held
+        broadcast.test_count = tested
         broadcast.launched_at = now
         broadcast.updated_at = now
         broadcast.save()
@@ -118,16 +120,19 @@ def _variants_fix(broadcast: Broadcast) -> list[BroadcastVariant]:
     return variants
 
 
-def _snapshot(broadcast: Broadcast, variants: list[BroadcastVariant]) -> int:
+def _snapshot(broadcast: Broadcast, variants: list[BroadcastVariant]) -> tuple[int, int, int]:
+    """Write the recipients; (audience, held out, in the A/B test group)."""
     member_ids = (
         SegmentMembership.objects.filter(segment_id=broadcast.segment_id)
         .order_by("customer_id")
         .values_list("customer_id", flat=True)
     )
-    total = 0
+    total = held = tested = 0
     batch: list[tuple] = []
     for customer_id in member_ids.iterator(chunk_size=SNAPSHOT_BATCH):
         bucket, group, variant = recipient_placement(broadcast, variants, customer_id)
+        held += group == RecipientGroup.HOLDOUT
+        tested += group == RecipientGroup.TEST
         state = RecipientState.HELD if group == RecipientGroup.HOLDOUT else RecipientState.PENDING
         batch.append(
             (broadcast.pk, customer_id, bucket, group, variant.pk if variant else None, state)
@@ -136,7 +141,7 @@ def _snapshot(broadcast: Broadcast, variants: list[BroadcastVariant]) -> int:
             total += _recipients_insert(batch)
             batch = []
     total += _recipients_insert(batch)
-    return total
+    return total, held, tested
 
 
 def _recipients_insert(rows: list[tuple]) -> int:
@@ -191,16 +196,27 @@ def broadcast_chunks_publish(broadcast: Broadcast) -> int:
 
 
 def broadcast_progress(broadcast: Broadcast) -> dict:
-    """Live counts, kept by the chunks as they commit (no scan)."""
+    """Live counts, kept by the chunks as they commit (no scan). `target` is what can be sent
+    now: the audience less the holdout, or the test group while an A/B test runs."""
+    target = broadcast.audience_count - broadcast.holdout_count
+    if broadcast.is_ab and broadcast.winner_id is None:
+        target = broadcast.test_count
+    if not broadcast.launched_at:
+        percent = 0.0
+    elif target <= 0:
+        percent = 100.0
+    else:
+        percent = round(min(100.0, 100 * broadcast.processed_count / target), 1)
     return {
         "status": broadcast.status,
         "audience": broadcast.audience_count,
+        "held": broadcast.holdout_count,
+        "test": broadcast.test_count,
+        "target": max(target, 0),
         "processed": broadcast.processed_count,
         "queued": broadcast.queued_count,
         "suppressed": broadcast.suppressed_count,
-        "percent": round(100 * broadcast.processed_count / broadcast.audience_count, 1)
-        if broadcast.audience_count
-        else 0.0,
+        "percent": percent,
     }
 
 
