@@ -138,6 +138,9 @@ def test_a_broadcast_is_created_as_a_draft_and_read_back(api):
     assert made["progress"] == {
         "status": "draft",
         "audience": 0,
+        "held": 0,
+        "test": 0,
+        "target": 0,
         "processed": 0,
         "queued": 0,
         "suppressed": 0,
@@ -379,7 +382,8 @@ def test_results_give_each_variant_the_holdout_and_the_uplift(
     assert report["refreshed_at"] and report["status"] == "testing"
     assert_documented(components, "BroadcastResults", report)
     held = BroadcastRecipient.objects.filter(broadcast_id=made["id"], group=RecipientGroup.HOLDOUT)
-    assert report["holdout"]["audience"] == held.count() > 0
+    assert report["holdout"]["audience"] == held.count() == report["progress"]["held"] > 0
+    assert report["progress"]["target"] == report["progress"]["test"] == 60 - held.count()
     assert [v["key"] for v in report["variants"]] == ["A", "B"]
     a, b = report["variants"]
     assert (a["template"], b["template"]) == ("Sale", "Other")

@@ -115,10 +115,16 @@ def money(**kwargs) -> serializers.DecimalField:
 class BroadcastProgressSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=BroadcastStatus.choices)
     audience = serializers.IntegerField(help_text="Recipients in the snapshot, holdout included.")
+    held = serializers.IntegerField(help_text="Of them, held out (never sent to).")
+    test = serializers.IntegerField(help_text="Of them, in the A/B test group.")
+    target = serializers.IntegerField(
+        help_text="What can be sent now: the audience less the holdout, or the test group "
+        "while the A/B test runs."
+    )
     processed = serializers.IntegerField()
     queued = serializers.IntegerField()
     suppressed = serializers.IntegerField()
-    percent = serializers.FloatField(help_text="processed ÷ audience × 100.")
+    percent = serializers.FloatField(help_text="processed ÷ target × 100, at most 100.")
 
 
 class BroadcastVariantSerializer(serializers.ModelSerializer):
