@@ -285,13 +285,35 @@ def promo_code_reserve_many(
     return result
 
 
+# Per process and pool: the highest code id this process reserved. The next batch looks above it
+# first, so it does not step over the index entries of every code taken before (they stay in the
+# (pool, status, id) index until vacuum, and a million-code launch would read them again for each
+# batch). Codes given back below it are found by the second look when the first falls short.
+_reserved_up_to: dict[int, int] = {}
+
+
 def _reserve_batch_sql(pool_id: int, customer_ids: list[int], now, message_ids: dict) -> list:
+    codes = _reserve_batch_above(
+        pool_id, customer_ids, now, message_ids, _reserved_up_to.get(pool_id, 0)
+    )
+    if len(codes) < len(customer_ids) and pool_id in _reserved_up_to:
+        served = {c.customer_id for c in codes}
+        rest = [cid for cid in customer_ids if cid not in served]
+        codes += _reserve_batch_above(pool_id, rest, now, message_ids, 0)
+    if codes:
+        _reserved_up_to[pool_id] = max(_reserved_up_to.get(pool_id, 0), *(c.pk for c in codes))
+    return codes
+
+
+def _reserve_batch_above(
+    pool_id: int, customer_ids: list[int], now, message_ids: dict, above: int
+) -> list:
     table = PromoCode._meta.db_table
     sql = f"""
         WITH picked AS (
             SELECT id, row_number() OVER (ORDER BY id) AS rn FROM (
                 SELECT id FROM {table}
-                WHERE pool_id = %s AND status = 'available'
+                WHERE pool_id = %s AND status = 'available' AND id > %s
                 ORDER BY id LIMIT %s
                 FOR UPDATE SKIP LOCKED
             ) free
@@ -311,6 +333,7 @@ def _reserve_batch_sql(pool_id: int, customer_ids: list[int], now, message_ids: 
             sql,
             [
                 pool_id,
+                above,
                 len(customer_ids),
                 customer_ids,
                 [message_ids.get(cid) for cid in customer_ids],

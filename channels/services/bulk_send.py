@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from channels.models import Message, MessageStatus, MessageStatusChange
 from channels.services.messages import TRACKED_CHANNELS, messages_enqueue
-from channels.services.policy import SendDecision, send_decisions_many
+from channels.services.policy import SendDecision, frequency_capped, send_decisions_many
 from channels.sms_encoding import sms_size
 from channels.sms_optout import sms_with_optout
 from channels.tracking.links import tracked_content, with_unsubscribe_link
@@ -81,7 +81,7 @@ def messages_send_many(
     that the caller already holds the customers' row locks in this transaction."""
     now = now or timezone.now()
     with transaction.atomic():
-        if category == "marketing" and not customers_locked:
+        if category == "marketing" and not customers_locked and frequency_capped():
             # As in message_send: serialise a customer's marketing sends against the caps.
             customer_ids = sorted({item.customer.pk for item in items})
             list(Customer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk"))

@@ -62,6 +62,12 @@ def sms_cost(parts: int) -> tuple[Decimal, str] | None:
     return (rules.sms_part_price * parts).quantize(Decimal("0.01")), rules.sms_price_currency
 
 
+def frequency_capped() -> bool:
+    """Whether marketing has a frequency cap now (then sends to a customer must be serialised)."""
+    rules = delivery_settings()
+    return bool(rules.marketing_per_day or rules.marketing_per_week)
+
+
 def forget_delivery_settings() -> None:
     global _settings_cache
     _settings_cache = None
@@ -256,11 +262,9 @@ def send_decisions_many(
             "customer_id", "status"
         )
     )
-    rules = delivery_settings()
-    capped = rules.marketing_per_day or rules.marketing_per_week
     week, day = (
         _recent_marketing_counts(ids, now)
-        if category == MessageCategory.MARKETING and capped
+        if category == MessageCategory.MARKETING and frequency_capped()
         else ({}, {})
     )
     in_session: set[int] = set()

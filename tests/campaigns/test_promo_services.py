@@ -274,3 +274,19 @@ def test_demo_load_issues_and_redeems_through_orders():
     assert statuses.count("issued") == 7
     assert statuses.count("redeemed") == 3
     assert PromoPool.objects.filter(kind="shared").count() == 1
+
+
+def test_batch_reservation_reuses_codes_given_back_below_the_last_one_taken():
+    from campaigns.promo.services import promo_code_reserve_many
+
+    p = pool()
+    promo_codes_generate(p, 6)
+    first = [CustomerFactory() for _ in range(4)]
+    taken = promo_code_reserve_many(p, first)
+    assert len(taken) == 4
+    promo_code_release(taken[first[0].pk])  # the lowest id goes back to the pool
+    later = [CustomerFactory() for _ in range(3)]
+    again = promo_code_reserve_many(p, later)
+    assert len(again) == 3  # two above the last taken, then the one given back
+    assert taken[first[0].pk].code in {c.code for c in again.values()}
+    assert PromoCode.objects.filter(pool=p, status="available").count() == 0

@@ -42,7 +42,7 @@ from channels.services.bulk_send import (
     message_ids_allocate,
     messages_send_many,
 )
-from channels.services.policy import delivery_settings, send_decisions_many
+from channels.services.policy import delivery_settings, frequency_capped, send_decisions_many
 from customers.models import Channel, Customer
 
 logger = logging.getLogger(__name__)
@@ -92,15 +92,15 @@ def broadcast_chunk_send(broadcast_id: int, first_id: int, last_id: int, *, now=
         )
         if not recipients:
             return 0
-        # Locked in id order, as message_send does one by one: two sends to the same customer
-        # (another broadcast, a journey) cannot both pass the frequency cap.
-        customers = {
-            c.pk: c
-            for c in Customer.objects.select_for_update()
-            .only(*CUSTOMER_FIELDS)
-            .filter(pk__in=[r.customer_id for r in recipients])
-            .order_by("pk")
-        }
+        # With frequency caps, locked in id order as message_send does one by one: two sends to
+        # the same customer (another broadcast, a journey) cannot both pass the cap. Without caps
+        # there is nothing to serialise, and a million row locks are a million page writes.
+        query = Customer.objects.only(*CUSTOMER_FIELDS).filter(
+            pk__in=[r.customer_id for r in recipients]
+        )
+        if frequency_capped():
+            query = query.select_for_update()
+        customers = {c.pk: c for c in query.order_by("pk")}
         recipients = [r for r in recipients if r.customer_id in customers]
         _send(broadcast, variants, recipients, customers, now)
     return len(recipients)
