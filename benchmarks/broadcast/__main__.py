@@ -175,6 +175,7 @@ def generate(url: str, customers: int, anchor: datetime) -> dict:
     result["promo"] = data.promo_pool_fill(result["segment"]["members"], anchor)[1]
     data.template_make(BENCH_EMAIL_VARIANTS, BENCH_ATTRIBUTES)
     delivery_settings_open()
+    result["vacuum_analyze_seconds"] = data.vacuum_analyze(url)
     result["delivery_settings"] = "no frequency cap, no quiet hours (the policy runs and passes)"
     result["seconds"] = round(perf_counter() - started, 1)
     print(f"  generated in {result['seconds']:.0f} s", flush=True)
@@ -201,7 +202,7 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
     ) as pool_workers:
         pids = list(pool_workers.pids().values())
         if engine:
-            from campaigns.broadcasts.services import broadcast_create
+            from campaigns.broadcasts.services.setup import broadcast_create
 
             broadcast = broadcast_create(
                 name="Broadcast benchmark",
@@ -244,8 +245,11 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
     print("Verifying", flush=True)
     checks = verify.database_checks(url, broadcast_id, pool.pk, audience)
     queue = verify.queue_checks(args.redis, checks.pop("queued_ids"))
+    stalled = []
+    if result.get("stalled") or result.get("recipients_pending_at_end"):
+        stalled.append(f"{result.get('recipients_pending_at_end'):,} recipients still pending")
     report["verification"] = {
-        "problems": checks["problems"] + queue["problems"],
+        "problems": stalled + checks["problems"] + queue["problems"],
         "database": checks,
         "send_queue": queue,
     }
@@ -255,9 +259,20 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
     sample = min(audience, args.render_customers)
     print(f"Render rate: {sample:,} customers on one core", flush=True)
     customers = list(Customer.objects.order_by("pk")[:sample])
-    report["render"] = measure_render_rate(template.current_version, customers)
-    print(f"  {report['render']}", flush=True)
+    version = template.current_version
+    # As the broadcast reads them: the codes it reserved, and only what the template uses.
+    options = {"promo_pool_id": pool.pk, **_context_options(version)}
+    report["render"] = measure_render_rate(version, customers, options=options)
     del customers
+    contexts, render = report["render"]["contexts"], report["render"]["render"]
+    report["render"]["combined_per_second_cpu"] = round(
+        1 / (1 / contexts["per_second_cpu"] + 1 / render["per_second_cpu"])
+    )
+    print(
+        f"  contexts {contexts['per_second_cpu']:,}/s, render {render['per_second_cpu']:,}/s, "
+        f"both {report['render']['combined_per_second_cpu']:,}/s (per CPU second)",
+        flush=True,
+    )
 
     print(f"COPY of the same {checks['messages']:,} rows, rendered", flush=True)
     report["copy"] = baseline.copy_messages(
@@ -277,9 +292,17 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
         print(f"  {report['results_page']}", flush=True)
 
 
+def _context_options(version) -> dict:
+    try:
+        from campaigns.message_templates.context import context_options
+    except ImportError:  # until h/render is merged
+        return {}
+    return context_options(version)
+
+
 def _engine_installed() -> bool:
     try:
-        import campaigns.broadcasts.services  # noqa: F401
+        import campaigns.broadcasts.services.launch  # noqa: F401
     except ImportError:
         return False
     return True
@@ -293,7 +316,8 @@ def goals(report: dict) -> list[dict]:
     launch_result, copy = report["launch"], report["copy"]
     seconds = launch_result["seconds"]
     share = seconds / copy["seconds"] if copy["seconds"] else 0.0
-    render = report["render"]["per_second"]
+    render = report["render"]["combined_per_second_cpu"]
+    render_only = report["render"]["render"]["per_second_cpu"]
     rows = [
         goal("launch → all queued", seconds, "s", f"≤ {GOAL_SECONDS} s", seconds <= GOAL_SECONDS),
         goal("COPY of the same rows", copy["seconds"], "s"),
@@ -305,11 +329,18 @@ def goals(report: dict) -> list[dict]:
             share <= GOAL_SHARE_OF_COPY,
         ),
         goal(
-            "render rate, one core",
+            "render rate per core (contexts + render)",
             render,
             "msg/s",
             f"≥ {GOAL_RENDER_PER_CORE:,}",
             render >= GOAL_RENDER_PER_CORE,
+        ),
+        goal(
+            "render rate per core (context ready)",
+            render_only,
+            "msg/s",
+            f"≥ {GOAL_RENDER_PER_CORE:,}",
+            render_only >= GOAL_RENDER_PER_CORE,
         ),
     ]
     rows[0]["baseline"] = f"COPY {copy['seconds']:.1f} s"

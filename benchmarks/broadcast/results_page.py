@@ -18,7 +18,7 @@ WARMUP = 3
 def measure(broadcast, user, requests: int) -> dict:
     from django.test import Client
 
-    from campaigns.broadcasts.services import broadcast_stats_refresh
+    from campaigns.broadcasts.services.results import broadcast_stats_refresh
 
     started = perf_counter()
     broadcast_stats_refresh(broadcast)
