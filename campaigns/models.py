@@ -1,5 +1,11 @@
 """The campaigns app's models, one import line per subpackage."""
 
+from campaigns.broadcasts.models import (  # noqa: F401
+    Broadcast,
+    BroadcastRecipient,
+    BroadcastStats,
+    BroadcastVariant,
+)
 from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
 from campaigns.message_templates.models import MessageTemplateUse, Template, TemplateVersion  # noqa: F401
 from campaigns.promo.models import PromoCode, PromoCodeStatus, PromoPool, PromoRedemption  # noqa: F401

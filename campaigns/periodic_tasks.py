@@ -9,6 +9,11 @@ PERIODIC_TASKS = [
     ),
     *PROMO_PERIODIC_TASKS,
     PeriodicJob(
+        name="Broadcasts: launch due ones, end A/B tests, refresh results",
+        task="campaigns.broadcasts.tasks.broadcasts_tick",
+        crontab="* * * * *",
+    ),
+    PeriodicJob(
         name="Recompute everyone's recommendations nightly",
         task="campaigns.recommendations.tasks.refresh_recommendations",
         crontab="0 3 * * *",

@@ -1,4 +1,5 @@
 """Celery tasks of the campaigns app: each subpackage's tasks, imported so autodiscovery finds them."""
 
+from campaigns.broadcasts.tasks import broadcast_chunk_send, broadcasts_tick  # noqa: F401
 from campaigns.promo.tasks import promo_expire_codes_task, promo_settle_codes_task  # noqa: F401
 from campaigns.recommendations.tasks import refresh_recommendations  # noqa: F401

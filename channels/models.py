@@ -218,6 +218,10 @@ class DeliverySettings(models.Model):
     default_timezone = models.CharField(
         max_length=64, default="Europe/Moscow", help_text="For customers without a time zone."
     )
+    # What one SMS part costs with the gateway's tariff: previews and broadcast reviews show the
+    # cost as parts × price. 0 = not set (the cost is not shown).
+    sms_part_price = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+    sms_price_currency = models.CharField(max_length=3, default="RUB")
     updated_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -289,7 +289,12 @@ elif CELERY_BROKER_URL.startswith("redis"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Sends get their own queue, so a big broadcast never waits behind segment refreshes.
-CELERY_TASK_ROUTES = {"channels.tasks.deliver_messages": {"queue": "send"}}
+CELERY_TASK_ROUTES = {
+    "channels.tasks.deliver_messages": {"queue": "send"},
+    # Broadcast chunks (render and store) have their own queue too: a million-customer launch
+    # never delays a receipt waiting on "send", nor a segment refresh on "default".
+    "campaigns.broadcasts.tasks.broadcast_chunk_send": {"queue": "broadcast"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -11,6 +11,7 @@ from campaigns.message_templates.rendering import (
     render_compiled,
 )
 from campaigns.message_templates.services import variants_check
+from channels.services.policy import sms_cost
 from channels.sms_encoding import sms_size
 from channels.sms_optout import sms_with_optout
 from customers.models import Customer
@@ -68,4 +69,5 @@ def preview_build(
             body = sms_with_optout(body, customer.locale)
         ctx["sms_body"] = body
         ctx["sms_size"] = sms_size(body)
+        ctx["sms_cost"] = sms_cost(ctx["sms_size"].parts)
     return ctx

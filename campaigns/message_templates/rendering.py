@@ -14,10 +14,27 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import lru_cache
 
 from django.utils.translation import gettext as _
 from liquid import Environment, FalsyStrictUndefined
+from liquid.ast import BlockNode
+from liquid.builtin.content import ContentNode
+from liquid.builtin.expressions.arguments import PositionalArgument
+from liquid.builtin.expressions.filtered import FilteredExpression
+from liquid.builtin.expressions.logical import (
+    BooleanExpression,
+    EqExpression,
+    NeExpression,
+    _eq,
+    is_truthy,
+)
+from liquid.builtin.expressions.path import Path
+from liquid.builtin.expressions.primitive import IntegerLiteral, StringLiteral
+from liquid.builtin.output import OutputNode
+from liquid.builtin.tags.for_tag import ForNode
+from liquid.builtin.tags.if_tag import IfNode
 from liquid.exceptions import LiquidError, UndefinedError
 
 from campaigns.context import context_providers
@@ -186,6 +203,212 @@ def _variable_problem(segments: list, names: dict, attributes: tuple) -> str | N
     return None
 
 
+# --- the fast path --------------------------------------------------------------------------------
+# Rendering a parsed Liquid template walks its tree node by node through python-liquid's general
+# machinery (a render context per field, a chain of scopes, a size-limited output stream): about
+# 100 µs for a 2 KB email, twice (the HTML and the text made from it). Most message templates use
+# a small part of Liquid: text, `{{ a.b }}` with or without `| default: x`, `{% for p in a.b
+# limit: n %}` and `{% if a.b %}` / `{% if a.b == "x" %}`. Such a template is also turned into a
+# flat list of steps at compile time and rendered by `_run` in a fifth of the time or less.
+# `_run` gives up (`_Slow`) on anything it does not treat exactly as Liquid would (a missing value
+# without a default, a value that is not a dict, string, number, bool or None, a loop over a
+# non-list, too many loop iterations): the field is then rendered by python-liquid, which raises
+# the same errors as ever. Templates with any other tag or filter always go through python-liquid.
+
+
+class _Slow(Exception):
+    """Render this field with python-liquid instead."""
+
+
+_MISSING = object()
+_default = env.filters["default"]
+_UNSAFE_KEYS = ("size", "first", "last", "forloop")  # computed by Liquid, not looked up
+
+
+def _flat_path(expression) -> tuple:
+    if not isinstance(expression, Path):
+        raise _Slow
+    segments = tuple(expression.path)
+    if not all(type(s) is str and s not in _UNSAFE_KEYS for s in segments):
+        raise _Slow
+    return segments
+
+
+def _flat_literal(expression):
+    if type(expression) not in (StringLiteral, IntegerLiteral):
+        raise _Slow
+    return expression.value
+
+
+def _flat_condition(expression) -> tuple:
+    if not isinstance(expression, BooleanExpression):
+        raise _Slow
+    inner = expression.expression
+    if isinstance(inner, Path):
+        return ("truthy", _flat_path(inner), None)
+    if type(inner) in (EqExpression, NeExpression):
+        kind = "eq" if type(inner) is EqExpression else "ne"
+        return (kind, _flat_path(inner.left), _flat_literal(inner.right))
+    raise _Slow
+
+
+def _flat_block(block) -> list:
+    # Liquid outputs nothing for a block of only whitespace: leave that to Liquid.
+    if block is None:
+        return []
+    if not isinstance(block, BlockNode) or block.blank:
+        raise _Slow
+    return _flat(block.nodes)
+
+
+def _flat(nodes) -> list:
+    """The steps of `nodes`, or _Slow when one of them is outside the fast path."""
+    steps: list[tuple] = []
+    for node in nodes:
+        kind = type(node)
+        if kind is ContentNode:
+            steps.append(("text", node.text, None))
+        elif kind is OutputNode and type(node.expression) is FilteredExpression:
+            expression = node.expression
+            filters = expression.filters or []
+            default = _MISSING
+            if filters:  # only one `default: "literal"`
+                args = filters[0].args
+                if len(filters) > 1 or filters[0].name != "default" or len(args) != 1:
+                    raise _Slow
+                if type(args[0]) is not PositionalArgument:
+                    raise _Slow
+                default = _flat_literal(args[0].value)
+            steps.append(("output", _flat_path(expression.left), default))
+        elif kind is ForNode:
+            loop = node.expression
+            limit = loop.limit
+            if loop.offset is not None or loop.reversed or loop.cols is not None:
+                raise _Slow
+            if limit is not None:
+                limit = _flat_literal(limit)
+                if type(limit) is not int or limit <= 0:
+                    raise _Slow
+            steps.append(
+                (
+                    "for",
+                    (str(loop.identifier), _flat_path(loop.iterable), limit),
+                    (_flat_block(node.block), _flat_block(node.default)),
+                )
+            )
+        elif kind is IfNode:
+            branches = [(_flat_condition(node.condition), _flat_block(node.consequence))]
+            for alternative in node.alternatives:
+                branches.append(
+                    (_flat_condition(alternative.expression), _flat_block(alternative.block))
+                )
+            steps.append(("if", branches, _flat_block(node.default)))
+        else:
+            raise _Slow
+    return steps
+
+
+def _flattened(template) -> list | None:
+    try:
+        return _flat(template.nodes)
+    except _Slow:
+        return None
+
+
+def _lookup(path: tuple, context: dict, local: dict):
+    obj = local.get(path[0], _MISSING)
+    if obj is _MISSING:
+        obj = context.get(path[0], _MISSING)
+    for key in path[1:]:
+        if obj is _MISSING:
+            return obj
+        if type(obj) is not dict:
+            raise _Slow
+        obj = obj.get(key, _MISSING)
+    return obj
+
+
+def _text(value) -> str:
+    """Liquid's to_liquid_string (without autoescape) for the plain types."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if value is None:
+        return ""
+    if kind is bool:
+        return "true" if value else "false"
+    if kind in (int, float, Decimal):
+        return str(value)
+    raise _Slow
+
+
+def _condition(condition: tuple, context: dict, local: dict) -> bool:
+    kind, path, literal = condition
+    value = _lookup(path, context, local)
+    if value is _MISSING:
+        value = env.undefined(path[0], token=None)
+    elif type(value) in (dict, list):
+        raise _Slow  # Liquid's comparisons of containers are its own business
+    if kind == "truthy":
+        return is_truthy(value)
+    equal = _eq(value, literal)
+    return equal if kind == "eq" else not equal
+
+
+def _run(steps: list, context: dict, local: dict, out: list, budget: list[int]) -> None:
+    """Append the output of `steps` to `out`; `budget` holds the loop iterations still allowed
+    (nested loops over long lists give up long before Liquid's own limit would stop them)."""
+    for kind, a, b in steps:
+        if kind == "text":
+            out.append(a)
+        elif kind == "output":
+            value = _lookup(a, context, local)
+            if value is _MISSING:
+                if b is _MISSING:
+                    raise _Slow  # Liquid raises the UndefinedError that names the variable
+                value = b
+            elif b is not _MISSING:
+                value = _default(value, b)
+            out.append(_text(value))
+        elif kind == "for":
+            name, path, limit = a
+            items = _lookup(path, context, local)
+            if type(items) is not list:
+                raise _Slow
+            if limit is not None:
+                items = items[:limit]
+            budget[0] -= len(items)
+            if budget[0] < 0:
+                raise _Slow
+            body, otherwise = b
+            if not items:
+                _run(otherwise, context, local, out, budget)
+            for item in items:
+                _run(body, context, {**local, name: item}, out, budget)
+        else:  # "if"
+            for condition, block in a:
+                if _condition(condition, context, local):
+                    _run(block, context, local, out, budget)
+                    break
+            else:
+                _run(b, context, local, out, budget)
+
+
+def _render(template, steps: list | None, context: dict) -> str:
+    """One field: the fast path when the template has one and the values allow it."""
+    if steps is not None:
+        out: list[str] = []
+        try:
+            _run(steps, context, {}, out, [env.loop_iteration_limit])
+        except _Slow:
+            pass
+        else:
+            text = "".join(out)
+            if len(text) <= env.output_stream_limit:
+                return text
+    return template.render(**context)
+
+
 @lru_cache(maxsize=256)
 def _compiled(version_id: int, channel: str, sources: tuple) -> tuple:
     from campaigns.message_templates.html_text import html_to_text
@@ -198,7 +421,7 @@ def _compiled(version_id: int, channel: str, sources: tuple) -> tuple:
         # five times the rendering itself. A template the converter garbles keeps the slow way.
         with contextlib.suppress(LiquidError):
             fields.append(("text", env.from_string(html_to_text(dict(sources)["html"]))))
-    return tuple(fields)
+    return tuple((name, template, _flattened(template)) for name, template in fields)
 
 
 def compiled(version, channel: str) -> tuple:
@@ -216,8 +439,8 @@ def render_compiled(version, channel: str, context: dict) -> RenderedMessage:
     out: dict[str, str] = {}
     params: list[str] = []
     try:
-        for name, template in compiled(version, channel):
-            value = template.render(**context)
+        for name, template, steps in compiled(version, channel):
+            value = _render(template, steps, context)
             if name.startswith("params["):
                 params.append(value)
             else:

@@ -243,12 +243,17 @@ def promo_code_reserve(pool: PromoPool, customer, message=None) -> PromoCode:
     raise PromoError(_("Could not reserve a code; try again."), "conflict")
 
 
-def promo_code_reserve_many(pool: PromoPool, customers) -> dict[int, PromoCode]:
+def promo_code_reserve_many(
+    pool: PromoPool, customers, message_ids: dict[int, int] | None = None
+) -> dict[int, PromoCode]:
     """Reserve one code per customer for a broadcast: {customer_id: code}. Customers who already
     hold a code of the pool keep it. On PostgreSQL one UPDATE … FROM (SELECT … SKIP LOCKED) per
-    batch of 1,000; customers left over when stock runs out are missing from the result."""
+    batch of 1,000; customers left over when stock runs out are missing from the result.
+    `message_ids` ({customer_id: message id}, ids taken before the messages are written) ties each
+    new reservation to its message in the same statement."""
     now = timezone.now()
     _check_pool(pool, now)
+    message_ids = message_ids or {}
     customer_ids = list(dict.fromkeys(getattr(c, "pk", c) for c in customers))
     if pool.kind == PromoPool.Kind.SHARED:
         shared = PromoCode.objects.filter(pool=pool).first()
@@ -264,9 +269,8 @@ def promo_code_reserve_many(pool: PromoPool, customers) -> dict[int, PromoCode]:
         if _postgres():
             try:
                 with transaction.atomic():
-                    ids = _reserve_batch_sql(pool.pk, wanted, now)
-                for code in PromoCode.objects.filter(pk__in=ids):
-                    result[code.customer_id] = code
+                    for code in _reserve_batch_sql(pool.pk, wanted, now, message_ids):
+                        result[code.customer_id] = code
                 continue
             except IntegrityError:
                 pass  # a concurrent reservation for one of them: fall back to one by one
@@ -281,7 +285,7 @@ def promo_code_reserve_many(pool: PromoPool, customers) -> dict[int, PromoCode]:
     return result
 
 
-def _reserve_batch_sql(pool_id: int, customer_ids: list[int], now) -> list[int]:
+def _reserve_batch_sql(pool_id: int, customer_ids: list[int], now, message_ids: dict) -> list:
     table = PromoCode._meta.db_table
     sql = f"""
         WITH picked AS (
@@ -292,17 +296,39 @@ def _reserve_batch_sql(pool_id: int, customer_ids: list[int], now) -> list[int]:
                 FOR UPDATE SKIP LOCKED
             ) free
         ), wanted AS (
-            SELECT customer_id, rn FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(customer_id, rn)
+            SELECT customer_id, message_id, rn
+            FROM unnest(%s::bigint[], %s::bigint[]) WITH ORDINALITY AS t(customer_id, message_id, rn)
         )
         UPDATE {table} AS p
-        SET status = 'reserved', customer_id = wanted.customer_id, reserved_at = %s
+        SET status = 'reserved', customer_id = wanted.customer_id,
+            message_id = wanted.message_id, reserved_at = %s
         FROM picked JOIN wanted ON wanted.rn = picked.rn
         WHERE p.id = picked.id
-        RETURNING p.id
+        RETURNING p.id, p.code, p.customer_id, p.message_id
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [pool_id, len(customer_ids), customer_ids, now])
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            sql,
+            [
+                pool_id,
+                len(customer_ids),
+                customer_ids,
+                [message_ids.get(cid) for cid in customer_ids],
+                now,
+            ],
+        )
+        return [
+            PromoCode(
+                pk=pk,
+                pool_id=pool_id,
+                code=code,
+                customer_id=customer_id,
+                message_id=message_id,
+                status=PromoCodeStatus.RESERVED,
+                reserved_at=now,
+            )
+            for pk, code, customer_id, message_id in cursor.fetchall()
+        ]
 
 
 def promo_code_issue(code: PromoCode) -> PromoCode:
@@ -386,6 +412,10 @@ def promo_code_redeem(code: PromoCode, order) -> PromoCode:
             )
         if locked.status == PromoCodeStatus.EXPIRED:
             raise PromoError(_("The code has expired."), "expired")
+        if locked.customer_id is not None and locked.customer_id != order.customer_id:
+            # A personal code ("secret", sent to one customer) is not a coupon for anyone who
+            # saw it; a code never issued (printed, handed out offline) still works for anyone.
+            raise PromoError(_("The code was issued to another customer."), "other_customer")
         _check_window(pool, order)
         locked.status = PromoCodeStatus.REDEEMED
         locked.redeemed_order = order

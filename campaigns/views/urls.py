@@ -2,6 +2,9 @@
 
 from django.urls import path
 
+from campaigns.views import broadcasts as bc
+from campaigns.views import broadcasts_control as bc_control
+from campaigns.views import broadcasts_results as bc_results
 from campaigns.views import hub, loyalty, promo, recommendations
 from campaigns.views import message_templates as tpl
 
@@ -29,6 +32,45 @@ urlpatterns = [
         "campaigns/templates/<int:template_id>/archive/",
         tpl.template_archive_view,
         name="template_archive",
+    ),
+    path("campaigns/broadcasts/", bc.broadcast_list, name="broadcasts"),
+    path("campaigns/broadcasts/new/", bc.broadcast_new, name="broadcast_new"),
+    path("campaigns/broadcasts/<int:broadcast_id>/", bc.broadcast_detail, name="broadcast"),
+    path("campaigns/broadcasts/<int:broadcast_id>/edit/", bc.broadcast_edit, name="broadcast_edit"),
+    path(
+        "campaigns/broadcasts/<int:broadcast_id>/live/",
+        bc_results.broadcast_live,
+        name="broadcast_live",
+    ),
+    path(
+        "campaigns/broadcasts/<int:broadcast_id>/recipients/",
+        bc_results.broadcast_recipients,
+        name="broadcast_recipients",
+    ),
+    path(
+        "campaigns/broadcasts/<int:broadcast_id>/launch/",
+        bc_control.broadcast_launch_view,
+        name="broadcast_launch",
+    ),
+    path(
+        "campaigns/broadcasts/<int:broadcast_id>/schedule/",
+        bc_control.broadcast_schedule_view,
+        name="broadcast_schedule",
+    ),
+    path(
+        "campaigns/broadcasts/<int:broadcast_id>/pause/",
+        bc_control.broadcast_pause_view,
+        name="broadcast_pause",
+    ),
+    path(
+        "campaigns/broadcasts/<int:broadcast_id>/resume/",
+        bc_control.broadcast_resume_view,
+        name="broadcast_resume",
+    ),
+    path(
+        "campaigns/broadcasts/<int:broadcast_id>/cancel/",
+        bc_control.broadcast_cancel_view,
+        name="broadcast_cancel",
     ),
     path("campaigns/loyalty/", loyalty.loyalty_settings, name="loyalty"),
     path(

@@ -19,7 +19,7 @@ from channels.models import Message, MessageCategory, MessageStatus, MessageStat
 from channels.services.policy import send_decision
 from channels.sms_encoding import sms_size
 from channels.sms_optout import sms_with_optout
-from channels.tracking.services import message_tracking_apply
+from channels.tracking.services import message_tracking_apply, message_unsubscribe_link_apply
 from customers.models import Channel, Customer
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,10 @@ def message_send(
                 queued_at=now,
                 updated_at=now,
             )
+            if not decision.refusal and not (
+                channel in TRACKED_CHANNELS and payload.get("track", True)
+            ):
+                message_unsubscribe_link_apply(message)
             if not decision.refusal and channel in TRACKED_CHANNELS and payload.get("track", True):
                 # Click links carry the message id, so links are rewritten once the row exists.
                 message_tracking_apply(message)

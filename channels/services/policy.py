@@ -10,6 +10,7 @@ import time as clock
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -27,6 +28,10 @@ from customers.normalize import normalize_address
 
 WHATSAPP_SESSION_WINDOW = timedelta(hours=24)
 SETTINGS_CACHE_SECONDS = 10
+WHATSAPP_WINDOW_REFUSAL = (
+    "whatsapp: outside the 24-hour customer service window; "
+    "send an approved template (payload.template)"
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,14 @@ def delivery_settings() -> DeliverySettings:
         row = DeliverySettings.objects.order_by("pk").first() or DeliverySettings.objects.create()
         _settings_cache = (clock.monotonic(), row)
     return _settings_cache[1]
+
+
+def sms_cost(parts: int) -> tuple[Decimal, str] | None:
+    """(amount, currency) of an SMS of `parts` parts at the configured tariff; None if unset."""
+    rules = delivery_settings()
+    if not rules.sms_part_price:
+        return None
+    return (rules.sms_part_price * parts).quantize(Decimal("0.01")), rules.sms_price_currency
 
 
 def forget_delivery_settings() -> None:
@@ -77,15 +90,19 @@ def address_for(customer: Customer, channel: str) -> str:
 
 
 def consent_refusal(customer: Customer, channel: str, category: str, source: str = "") -> str:
-    if source == MessageSource.SYSTEM and category == MessageCategory.TRANSACTIONAL:
-        # Kaskad's own answers to the customer's STOP / START / link must reach them.
-        return ""
     status = (
         Consent.objects.filter(customer=customer, channel=channel)
         .values_list("status", flat=True)
         .first()
         or ConsentStatus.UNKNOWN
     )
+    return _consent_refusal_for(status, channel, category, source)
+
+
+def _consent_refusal_for(status: str, channel: str, category: str, source: str) -> str:
+    if source == MessageSource.SYSTEM and category == MessageCategory.TRANSACTIONAL:
+        # Kaskad's own answers to the customer's STOP / START / link must reach them.
+        return ""
     if status == ConsentStatus.OPTED_OUT:
         return f"consent: opted out of {channel}"
     needs_opt_in = category == MessageCategory.MARKETING or channel == Channel.WHATSAPP
@@ -113,19 +130,16 @@ def frequency_refusal(customer: Customer, now: datetime) -> str:
     the 24 hours and the 7 × 24 hours before `now`. Rolling windows, so no time zone enters and
     a customer never gets a day's cap twice around midnight.
     """
+    week, day = _recent_marketing_counts([customer.pk], now)
+    return _frequency_refusal_for(week.get(customer.pk, 0), day.get(customer.pk, 0))
+
+
+def _frequency_refusal_for(week: int, day: int) -> str:
     rules = delivery_settings()
-    recent = Message.objects.filter(
-        customer=customer,
-        category=MessageCategory.MARKETING,
-        status__in=CAPPED_STATUSES,
-        queued_at__gte=now - timedelta(days=7),
-    )
-    if rules.marketing_per_week and recent.count() >= rules.marketing_per_week:
+    if rules.marketing_per_week and week >= rules.marketing_per_week:
         return f"frequency cap: {rules.marketing_per_week} marketing messages per 7 days"
-    if rules.marketing_per_day:
-        today = recent.filter(queued_at__gte=now - timedelta(days=1)).count()
-        if today >= rules.marketing_per_day:
-            return f"frequency cap: {rules.marketing_per_day} marketing messages per day"
+    if rules.marketing_per_day and day >= rules.marketing_per_day:
+        return f"frequency cap: {rules.marketing_per_day} marketing messages per day"
     return ""
 
 
@@ -155,10 +169,7 @@ def whatsapp_refusal(customer: Customer, payload: dict, now: datetime) -> str:
     ).exists()
     if in_session:
         return ""
-    return (
-        "whatsapp: outside the 24-hour customer service window; "
-        "send an approved template (payload.template)"
-    )
+    return WHATSAPP_WINDOW_REFUSAL
 
 
 def send_decision(
@@ -172,37 +183,36 @@ def send_decision(
     now: datetime | None = None,
 ) -> SendDecision:
     now = now or timezone.now()
-    if customer.erased_at is not None:
-        return SendDecision(address="", refusal="customer erased")
     raw = address if address is not None else address_for(customer, channel)
-    if not raw:
-        return SendDecision(address="", refusal=f"address: no {channel} address")
-    try:
-        address = normalize_address(channel, raw)
-    except ValueError as exc:
-        return SendDecision(address=raw, refusal=f"address: {exc}")
-    push_kind = ""
+    status = (
+        Consent.objects.filter(customer=customer, channel=channel)
+        .values_list("status", flat=True)
+        .first()
+        or ConsentStatus.UNKNOWN
+    )
+    counts = (0, 0)
+    if category == MessageCategory.MARKETING:
+        week, day = _recent_marketing_counts([customer.pk], now)
+        counts = (week.get(customer.pk, 0), day.get(customer.pk, 0))
+    push_kinds = {}
     if channel == Channel.PUSH:
-        push_kind = (
+        push_kinds = dict(
             PushSubscription.objects.filter(
-                identity__customer=customer, identity__channel=channel, identity__address=address
-            )
-            .values_list("kind", flat=True)
-            .first()
-            or ""
+                identity__customer=customer, identity__channel=channel
+            ).values_list("identity__address", "kind")
         )
-        if not push_kind:
-            return SendDecision(address=address, refusal="address: no push subscription")
-    refusal = consent_refusal(customer, channel, category, source)
-    if not refusal and channel == Channel.WHATSAPP:
-        refusal = whatsapp_refusal(customer, payload, now)
-    if not refusal and category == MessageCategory.MARKETING:
-        refusal = frequency_refusal(customer, now)
-    if refusal:
-        return SendDecision(address=address, refusal=refusal, push_kind=push_kind)
-    # Quiet hours defer marketing only: a receipt or a one-time code must not wait till morning.
-    send_after = quiet_hours_end(customer, now) if category == MessageCategory.MARKETING else None
-    return SendDecision(address=address, send_after=send_after, push_kind=push_kind)
+    return _decide(
+        customer,
+        channel,
+        category,
+        source,
+        now,
+        raw=raw,
+        consent=status,
+        counts=counts,
+        whatsapp_ok=channel != Channel.WHATSAPP or not whatsapp_refusal(customer, payload, now),
+        push_kinds=push_kinds,
+    )
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:
@@ -214,3 +224,133 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
 
 def _local_datetime(day, at: time, zone: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone)
+
+
+def send_decisions_many(
+    customers: list[Customer],
+    channel: str,
+    category: str,
+    *,
+    source: str = "",
+    payload: dict | None = None,
+    now: datetime | None = None,
+) -> dict[int, SendDecision]:
+    """`send_decision` for a batch on one channel, set-based: one query per check, not one per
+    customer, so a broadcast chunk of a thousand costs a handful of queries. Same rules, same
+    refusal texts. Counts only messages already stored: the caller sends each customer at most
+    one message per batch."""
+    now = now or timezone.now()
+    payload = payload or {}
+    ids = [c.pk for c in customers]
+    identities: dict[int, str] = {}
+    if channel not in (Channel.EMAIL,) or any(not c.email for c in customers):
+        # Newest identity per customer on the channel (ascending order: the last one wins).
+        for customer_id, address in (
+            ChannelIdentity.objects.filter(customer_id__in=ids, channel=channel)
+            .order_by("created_at", "pk")
+            .values_list("customer_id", "address")
+        ):
+            identities[customer_id] = address
+    consents = dict(
+        Consent.objects.filter(customer_id__in=ids, channel=channel).values_list(
+            "customer_id", "status"
+        )
+    )
+    rules = delivery_settings()
+    capped = rules.marketing_per_day or rules.marketing_per_week
+    week, day = (
+        _recent_marketing_counts(ids, now)
+        if category == MessageCategory.MARKETING and capped
+        else ({}, {})
+    )
+    in_session: set[int] = set()
+    if channel == Channel.WHATSAPP and not payload.get("template"):
+        in_session = set(
+            InboundMessage.objects.filter(
+                customer_id__in=ids,
+                channel=Channel.WHATSAPP,
+                received_at__gte=now - WHATSAPP_SESSION_WINDOW,
+            ).values_list("customer_id", flat=True)
+        )
+    push_kinds: dict[str, str] = {}
+    if channel == Channel.PUSH:
+        push_kinds = dict(
+            PushSubscription.objects.filter(
+                identity__customer_id__in=ids, identity__channel=channel
+            ).values_list("identity__address", "kind")
+        )
+    decisions = {}
+    for customer in customers:
+        decisions[customer.pk] = _decide(
+            customer,
+            channel,
+            category,
+            source,
+            now,
+            raw=_batch_address(customer, channel, identities),
+            consent=consents.get(customer.pk, ConsentStatus.UNKNOWN),
+            counts=(week.get(customer.pk, 0), day.get(customer.pk, 0)),
+            whatsapp_ok=customer.pk in in_session or bool(payload.get("template")),
+            push_kinds=push_kinds,
+        )
+    return decisions
+
+
+def _batch_address(customer: Customer, channel: str, identities: dict[int, str]) -> str:
+    if channel == Channel.EMAIL and customer.email:
+        return customer.email
+    if channel in (Channel.SMS, Channel.WHATSAPP) and customer.phone:
+        return identities.get(customer.pk) or customer.phone
+    return identities.get(customer.pk, "")
+
+
+def _recent_marketing_counts(ids: list[int], now: datetime) -> tuple[dict, dict]:
+    recent = Message.objects.filter(
+        customer_id__in=ids,
+        category=MessageCategory.MARKETING,
+        status__in=CAPPED_STATUSES,
+        queued_at__gte=now - timedelta(days=7),
+    )
+    week: dict[int, int] = {}
+    day: dict[int, int] = {}
+    for customer_id, queued_at in recent.values_list("customer_id", "queued_at"):
+        week[customer_id] = week.get(customer_id, 0) + 1
+        if queued_at >= now - timedelta(days=1):
+            day[customer_id] = day.get(customer_id, 0) + 1
+    return week, day
+
+
+def _decide(
+    customer: Customer,
+    channel: str,
+    category: str,
+    source: str,
+    now: datetime,
+    *,
+    raw: str,
+    consent: str,
+    counts: tuple[int, int],
+    whatsapp_ok: bool,
+    push_kinds: dict[str, str],
+) -> SendDecision:
+    """The one decision, given what was read for this customer (singly or for a batch)."""
+    if customer.erased_at is not None:
+        return SendDecision(address="", refusal="customer erased")
+    if not raw:
+        return SendDecision(address="", refusal=f"address: no {channel} address")
+    try:
+        address = normalize_address(channel, raw)
+    except ValueError as exc:
+        return SendDecision(address=raw, refusal=f"address: {exc}")
+    push_kind = push_kinds.get(address, "") if channel == Channel.PUSH else ""
+    if channel == Channel.PUSH and not push_kind:
+        return SendDecision(address=address, refusal="address: no push subscription")
+    refusal = _consent_refusal_for(consent, channel, category, source)
+    if not refusal and channel == Channel.WHATSAPP and not whatsapp_ok:
+        refusal = WHATSAPP_WINDOW_REFUSAL
+    if not refusal and category == MessageCategory.MARKETING:
+        refusal = _frequency_refusal_for(*counts)
+    if refusal:
+        return SendDecision(address=address, refusal=refusal, push_kind=push_kind)
+    send_after = quiet_hours_end(customer, now) if category == MessageCategory.MARKETING else None
+    return SendDecision(address=address, send_after=send_after, push_kind=push_kind)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.html import escape
 
-from channels.tracking.tokens import click_url, open_url
+from channels.tracking.tokens import click_url, open_url, unsubscribe_url
 
 if TYPE_CHECKING:
     from channels.models import Message
@@ -51,7 +51,7 @@ def _trackable(url: str) -> bool:
     return (lowered.startswith("http://") or lowered.startswith("https://")) and not _ours(url)
 
 
-def tracked_html(message_id: int, html: str) -> str:
+def tracked_html(message_id: int, html: str, link_for=click_url) -> str:
     def rewrite(match: re.Match) -> str:
         if re.search(r"\bdata-notrack\b", match.group("before"), re.IGNORECASE):
             return match.group(0)
@@ -59,7 +59,7 @@ def tracked_html(message_id: int, html: str) -> str:
         if not _trackable(url):
             return match.group(0)
         quote = match.group("quote")
-        return f"{match.group('before')}{quote}{escape(click_url(message_id, url))}{quote}"
+        return f"{match.group('before')}{quote}{escape(link_for(message_id, url))}{quote}"
 
     return _HREF.sub(rewrite, html)
 
@@ -101,17 +101,43 @@ def with_open_pixel(message_id: int, html: str) -> str:
     return html + pixel
 
 
+# What a template's {{ unsubscribe_url }} renders to before the message has an id; replaced by the
+# message's own one-click unsubscribe link when the message is stored (`with_unsubscribe_link`).
+UNSUBSCRIBE_PLACEHOLDER = "/u/this-message"
+
+
+def unsubscribe_placeholder() -> str:
+    return settings.PUBLIC_BASE_URL + UNSUBSCRIBE_PLACEHOLDER
+
+
+def with_unsubscribe_link(message_id: int, text: str) -> str:
+    """`text` with the unsubscribe placeholder replaced by the message's own signed link."""
+    placeholder = unsubscribe_placeholder()
+    if not text or placeholder not in text:
+        return text
+    return text.replace(placeholder, unsubscribe_url(message_id))
+
+
 def tracked_content(message: Message) -> tuple[str, str]:
     """(body, html) of `message` with click tracking on every link, and the open pixel added to
     HTML email. The message must be saved (its id goes into the links); it is not changed."""
     if message.pk is None:
         raise ValueError("tracked_content needs a saved message: its id signs the links")
     # Text channels get short links (every character of an SMS costs); email keeps signed ones.
-    link_for = click_url if message.channel == "email" else short_click_url
-    body = tracked_text(message.pk, message.body, link_for) if message.body else message.body
-    html = message.html
+    make = click_url if message.channel == "email" else short_click_url
+    made: dict[str, str] = {}
+
+    def link_for(message_id: int, url: str) -> str:
+        # The same URL in the HTML and the text part of an email gets one link, signed once.
+        if url not in made:
+            made[url] = make(message_id, url)
+        return made[url]
+
+    body = with_unsubscribe_link(message.pk, message.body)
+    body = tracked_text(message.pk, body, link_for) if body else body
+    html = with_unsubscribe_link(message.pk, message.html)
     if html:
-        html = tracked_html(message.pk, html)
+        html = tracked_html(message.pk, html, link_for)
         if message.channel == "email":
             html = with_open_pixel(message.pk, html)
     return body, html

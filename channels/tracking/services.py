@@ -12,7 +12,7 @@ from django.db import transaction
 
 from channels.models import Message, MessageStatus
 from channels.services.status import message_status_apply, message_status_apply_by_provider_id
-from channels.tracking.links import tracked_content
+from channels.tracking.links import tracked_content, with_unsubscribe_link
 from customers.models import Channel, ChannelIdentity, ConsentStatus, Customer
 from customers.services.consents import consent_set, consents_set
 
@@ -39,6 +39,16 @@ ESP_OPT_OUT_EVENTS = frozenset({"complained", "unsubscribed"})
 def message_tracking_apply(message: Message) -> Message:
     """Rewrite a stored message's links into click links (and add the pixel to HTML email)."""
     body, html = tracked_content(message)
+    if (body, html) != (message.body, message.html):
+        message.body, message.html = body, html
+        Message.objects.filter(pk=message.pk).update(body=body, html=html)
+    return message
+
+
+def message_unsubscribe_link_apply(message: Message) -> Message:
+    """For messages sent without click tracking: only the unsubscribe placeholder is replaced."""
+    body = with_unsubscribe_link(message.pk, message.body)
+    html = with_unsubscribe_link(message.pk, message.html)
     if (body, html) != (message.body, message.html):
         message.body, message.html = body, html
         Message.objects.filter(pk=message.pk).update(body=body, html=html)

@@ -8,6 +8,13 @@ working, and unsubscribing must never fail because the email is a year old.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import zlib
+from functools import lru_cache
+
 from django.conf import settings
 from django.core import signing
 
@@ -22,7 +29,35 @@ class BadToken(Exception):
 
 
 def _sign(value: object, salt: str, *, compress: bool = False) -> str:
-    return signing.Signer(salt=salt).sign_object(value, compress=compress)
+    """`signing.Signer(salt=salt).sign_object(value, compress=compress)`, several times faster:
+    the salted key is derived once per salt instead of once per token, and zlib is only tried
+    on payloads long enough to shrink (a broadcast signs several links in each of a million
+    emails). Django's Signer reads every token; tests/channels/test_tokens.py checks both ways."""
+    data = json.dumps(value, separators=(",", ":")).encode("latin-1")
+    is_compressed = False
+    if compress and len(data) > COMPRESS_FROM:
+        compressed = zlib.compress(data)
+        if len(compressed) < (len(data) - 1):
+            data, is_compressed = compressed, True
+    encoded = base64.urlsafe_b64encode(data).strip(b"=").decode()
+    if is_compressed:
+        encoded = "." + encoded
+    mac = _salted_mac(salt, settings.SECRET_KEY).copy()
+    mac.update(encoded.encode())
+    signature = base64.urlsafe_b64encode(mac.digest()).strip(b"=").decode()
+    return f"{encoded}:{signature}"
+
+
+# zlib's header and checksum make payloads shorter than this no smaller (Signer then keeps them
+# as they are), so the attempt is skipped.
+COMPRESS_FROM = 96
+
+
+@lru_cache(maxsize=32)
+def _salted_mac(salt: str, secret: str):
+    # django.utils.crypto.salted_hmac(salt + "signer", value, secret, algorithm="sha256")
+    key = hashlib.sha256((salt + "signer" + secret).encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _unsign(token: str, salt: str) -> object:

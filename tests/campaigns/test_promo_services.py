@@ -129,6 +129,17 @@ class TestLifecycle:
             promo_code_redeem(code, OrderFactory(customer=ann))
         assert refused.value.code == "already_redeemed"
 
+    def test_a_personal_code_is_not_redeemed_by_another_customers_order(self):
+        p = pool()
+        promo_codes_generate(p, 2)
+        ann, bob = CustomerFactory(), CustomerFactory()
+        code = promo_code_issue(promo_code_reserve(p, ann))
+        with pytest.raises(PromoError) as refused:
+            promo_code_redeem(code, OrderFactory(customer=bob))
+        assert refused.value.code == "other_customer"
+        never_issued = PromoCode.objects.get(pool=p, status="available")
+        assert promo_code_redeem(never_issued, OrderFactory(customer=bob)).status == "redeemed"
+
     def test_shared_code_limit_per_customer(self):
         p = pool(kind="shared", per_customer_limit=2)
         promo_codes_import(p, [["WELCOME"]])

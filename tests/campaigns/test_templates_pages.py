@@ -147,3 +147,26 @@ def test_the_list_pages_with_a_cursor(client_as):
     second = client.get(reverse("campaigns:templates") + next_url).content.decode()
     assert "T01" in second and "T00" in second and "T51" not in second
     assert client.get(reverse("campaigns:templates") + "?after=junk").status_code == 200
+
+
+def test_the_sms_preview_shows_its_cost_at_the_configured_price(client_as):
+    from decimal import Decimal
+
+    from channels.models import DeliverySettings
+    from channels.services.policy import forget_delivery_settings
+
+    CustomerFactory(first_name="Марина", email="marina@example.com")
+    client = client_as("marketing")
+    url = reverse("campaigns:template_preview")
+    post = {**POST, "preview_channel": "sms", "customer_q": "marina@example.com"}
+    forget_delivery_settings()
+    assert "Settings → Delivery" in client.post(url, post).content.decode()
+    DeliverySettings.objects.update_or_create(
+        pk=DeliverySettings.objects.order_by("pk").values_list("pk", flat=True).first(),
+        defaults={"sms_part_price": Decimal("3.25"), "sms_price_currency": "RUB"},
+    )
+    forget_delivery_settings()
+    body = client.post(url, post).content.decode()
+    parts = int(body.split(" part")[0].rsplit(">", 1)[-1].strip())
+    assert f"costs {Decimal('3.25') * parts:.2f} RUB" in body
+    forget_delivery_settings()

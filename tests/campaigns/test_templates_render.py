@@ -2,11 +2,16 @@
 and one render per channel."""
 
 import time
+from decimal import Decimal
 
 import pytest
 
 from campaigns.message_templates.models import MessageTemplateUse, TemplateVersion
-from campaigns.message_templates.rendering import TemplateInvalid, TemplateMissingValue
+from campaigns.message_templates.rendering import (
+    TemplateInvalid,
+    TemplateMissingValue,
+    render_compiled,
+)
 from campaigns.message_templates.services import (
     template_create,
     template_render,
@@ -198,3 +203,154 @@ def test_a_runaway_loop_stops_and_suppresses(reachable, enqueued):
     message = template_send(version, "sms", reachable("sms"))
     assert message.status == MessageStatus.SUPPRESSED
     assert message.status_reason.startswith("template render failed: loop")
+
+
+def _fields(version, channel="email"):
+    from campaigns.message_templates.rendering import compiled
+
+    return {name: (template, steps) for name, template, steps in compiled(version, channel)}
+
+
+def test_the_fast_path_renders_exactly_as_liquid_does():
+    from benchmarks.broadcast.content import BENCH_ATTRIBUTES, BENCH_EMAIL_VARIANTS
+    from campaigns.message_templates.rendering import _render
+
+    for key, kind in BENCH_ATTRIBUTES.items():
+        AttributeDefinitionFactory(key=key, type=kind)
+    version = make(BENCH_EMAIL_VARIANTS).current_version
+    product = {"name": "Чай", "url": "https://e.x/p", "image_url": "https://e.x/i", "price": 1}
+    full = {
+        "customer": {"first_name": "Анна", "attributes": {"city": "Казань"}},
+        "points": {"balance": 120},
+        "rfm": {"segment": "champions"},
+        "promo": {"code": "BN12"},
+        "recommendations": {"bought_together": [{**product, "price": Decimal("9.90")}] * 5},
+        "preferences_url": "https://e.x/pref",
+        "unsubscribe_url": "https://e.x/unsub",
+    }
+    variations = [
+        full,
+        {**full, "customer": {"attributes": {}}},  # defaults
+        {**full, "rfm": {"segment": "lost"}},
+        {k: v for k, v in full.items() if k != "rfm"},  # an undefined value in an if
+        {**full, "promo": {"code": None}, "points": {"balance": True}},
+        {**full, "recommendations": {"bought_together": []}},
+        {**full, "recommendations": {"bought_together": [{**product, "price": 1.5}]}},
+    ]
+    fields = _fields(version)
+    assert set(fields) == {"subject", "html", "text"}
+    for template, steps in fields.values():
+        assert steps is not None
+        for context in variations:
+            assert _render(template, steps, context) == template.render(**context)
+    assert "Казань" in _render(*fields["html"], full) and "9.90" in _render(*fields["html"], full)
+
+
+def test_the_fast_path_leaves_a_missing_value_to_liquid_which_names_it():
+    body = "Hi {{ customer.last_name }}{{ rfm.segment | default: '' }}"
+    version = make({"sms": {"body": body}}).current_version
+    assert _fields(version, "sms")["body"][1] is not None
+    with pytest.raises(TemplateMissingValue) as exc:
+        template_render(version, "sms", CustomerFactory(last_name=""))
+    assert exc.value.variable == "customer.last_name"
+    assert template_render(version, "sms", CustomerFactory(last_name="Ivanov")).body == "Hi Ivanov"
+
+
+def test_other_liquid_stays_with_python_liquid():
+    version = make(
+        {
+            "sms": {
+                "body": "{{ customer.first_name | upcase }} {% for i in (1..3) %}{{ i }}{% endfor %}"
+                " {{ customer.email.size }}"
+            }
+        }
+    ).current_version
+    assert _fields(version, "sms")["body"][1] is None
+    customer = CustomerFactory(first_name="Anna", email="a@e.x")
+    assert template_render(version, "sms", customer).body == "ANNA 123 5"
+    # A value the fast path does not stringify like Liquid (a list) falls back to Liquid.
+    listed = make({"sms": {"body": "{{ order.items }}"}}, extras=["order"]).current_version
+    assert _fields(listed, "sms")["body"][1] is not None
+    rendered = template_render(listed, "sms", customer, {"order": {"items": ["a", "b"]}})
+    assert rendered.body == "ab"
+
+
+def test_context_options_load_only_the_recommendation_kinds_a_template_reads():
+    from django.utils import timezone
+
+    from campaigns.message_templates.context import context_options, customer_contexts
+    from campaigns.recommendations.models import Recommendation
+    from tests.factories import ProductFactory
+
+    html = "{% for p in recommendations.popular limit:2 %}{{ p.name }} {{ p.price }};{% endfor %}"
+    version = make({"email": {"subject": "S", "html": html}}).current_version
+    options = context_options(version)
+    assert options == {"recommendations_kinds": ["popular"], "recommendations_limit": 2}
+    everything = make({"sms": {"body": "{{ recommendations }}"}}).current_version
+    assert context_options(everything) == {}
+    counted = make({"sms": {"body": html + "{{ recommendations.popular.size }}"}}).current_version
+    assert context_options(counted) == {"recommendations_kinds": ["popular"]}  # all of them
+
+    customer = CustomerFactory()
+    now = timezone.now()
+    for rank, kind in ((1, "popular"), (2, "popular"), (3, "popular"), (1, "viewed")):
+        product = ProductFactory(name=f"{kind}{rank}", price=10 * rank)
+        Recommendation.objects.create(
+            customer=customer, kind=kind, rank=rank, product=product, score=1, computed_at=now
+        )
+    context = customer_contexts([customer], options=options)[customer.pk]
+    assert list(context["recommendations"]) == ["popular"]
+    assert [p["rank"] for p in context["recommendations"]["popular"]] == [1, 2]
+    rendered = render_compiled(version, "email", context)
+    assert rendered.html == "popular1 10.00;popular2 20.00;"
+
+
+EDGE_VALUES = {
+    "x": {"y": "q", "z": 1, "n": 3, "d": Decimal("9.90"), "f": 1.5, "b": True, "none": None},
+    "l": [{"k": [{"v": 1}, {"v": 2}]}, {"k": []}, {"k": [{"v": 3}]}],
+}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "a {{- x.y -}} b {{ x['y'] }}",
+        "{%- if x.y == 'q' -%} Q {%- elsif x.z -%} Z {%- else -%} E {%- endif -%}",
+        "{% if x.y != 'q' %}NE{% endif %}{% if x.n == 3 %}three{% endif %}{% if x.gone %}G{% endif %}",
+        "{% for p in l limit:2 %}{% for q in p.k %}{{ q.v }}{{ x.y }}{% endfor %}{% else %}-{% endfor %}",
+        "{% for x in l %}{{ x.k | default: 'none' }}{% endfor %}{{ x.y }}",  # a list: left to Liquid
+        "{{ x.d }} {{ x.f }} {{ x.b }} {{ x.none }} {{ x.n | default: 5 }} {{ x.gone | default: 'E' }}",
+        "{% if x %}a dict{% endif %}",  # a container in a condition: left to Liquid
+    ],
+)
+@pytest.mark.parametrize(
+    "context", [EDGE_VALUES, {"x": {"y": "r", "n": 4}, "l": []}, {"x": {}, "l": [{"k": "s"}]}]
+)
+def test_the_fast_path_agrees_with_liquid_on_edge_cases(source, context):
+    from liquid.exceptions import UndefinedError
+
+    from campaigns.message_templates.rendering import _flattened, _render, env
+
+    template = env.from_string(source)
+    steps = _flattened(template)
+    assert steps is not None
+    try:
+        expected = template.render(**context)
+    except UndefinedError:
+        with pytest.raises(UndefinedError):
+            _render(template, steps, context)
+    else:
+        assert _render(template, steps, context) == expected
+
+
+def test_nested_loops_over_long_lists_are_left_to_liquid_and_its_limit():
+    from campaigns.message_templates.rendering import TemplateRenderFailed
+
+    body = "{% for i in order.items %}{% for j in order.items %}x{% endfor %}{% endfor %}"
+    version = make({"sms": {"body": body}}, extras=["order"]).current_version
+    assert _fields(version, "sms")["body"][1] is not None
+    customer = CustomerFactory()
+    short = template_render(version, "sms", customer, {"order": {"items": [1, 2, 3]}})
+    assert short.body == "x" * 9
+    with pytest.raises(TemplateRenderFailed):
+        template_render(version, "sms", customer, {"order": {"items": list(range(200))}})

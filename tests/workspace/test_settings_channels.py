@@ -65,6 +65,8 @@ def test_delivery_settings_are_saved_and_audited_with_before_and_after(client_as
             "quiet_hours_start": "22:00",
             "quiet_hours_end": "08:30",
             "default_timezone": "Asia/Yekaterinburg",
+            "sms_part_price": "2,85",
+            "sms_price_currency": "RUB",
         },
     )
     assert response.status_code == 302
@@ -75,6 +77,7 @@ def test_delivery_settings_are_saved_and_audited_with_before_and_after(client_as
     entry = AuditEntry.objects.get(action=AuditAction.SETTINGS_CHANGED)
     assert entry.before["marketing_per_day"] == 3 and entry.after["marketing_per_day"] == 2
     assert entry.after["quiet_hours_start"] == "22:00:00"
+    assert str(row.sms_part_price) == "2.8500" and entry.after["sms_part_price"] == "2.85"
 
 
 @pytest.mark.parametrize(
@@ -85,6 +88,8 @@ def test_delivery_settings_are_saved_and_audited_with_before_and_after(client_as
         ({"quiet_hours_start": "22:00", "quiet_hours_end": ""}, "__all__"),
         ({"quiet_hours_start": "25:00", "quiet_hours_end": "08:00"}, "quiet_hours_start"),
         ({"default_timezone": "Mars/Olympus"}, "default_timezone"),
+        ({"sms_part_price": "-1"}, "sms_part_price"),
+        ({"sms_price_currency": "rubles"}, "sms_price_currency"),
     ],
 )
 def test_bad_delivery_settings_are_form_errors(client_as, data, field):
@@ -94,6 +99,8 @@ def test_bad_delivery_settings_are_form_errors(client_as, data, field):
         "quiet_hours_start": "",
         "quiet_hours_end": "",
         "default_timezone": "Europe/Moscow",
+        "sms_part_price": "0",
+        "sms_price_currency": "RUB",
     }
     response = client_as("admin").post("/app/settings/delivery/", {**valid, **data})
     assert response.status_code == 200
@@ -112,6 +119,8 @@ def test_saving_unchanged_delivery_settings_writes_no_entry(client_as):
             "quiet_hours_start": "",
             "quiet_hours_end": "",
             "default_timezone": row.default_timezone,
+            "sms_part_price": row.sms_part_price,
+            "sms_price_currency": row.sms_price_currency,
         },
     )
     assert not AuditEntry.objects.exists()

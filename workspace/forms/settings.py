@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from api.models import ApiScope
+from campaigns.loyalty.forms import RateField  # a comma is the decimal mark in any language
 from channels.models import AutoReplyRule, WebhookSubscription
 from channels.services.test_send import TEST_SEND_CHANNELS
 from customers.models import Channel
@@ -101,6 +102,20 @@ class DeliverySettingsForm(forms.Form):
     )
     default_timezone = forms.CharField(
         label=_("Time zone for customers without one"), max_length=64
+    )
+
+    sms_part_price = RateField(
+        label=_("Price of one SMS part"),
+        min_value=0,
+        max_digits=8,
+        decimal_places=4,
+        help_text=_("Your gateway's tariff; previews show parts × price. 0 = not shown."),
+    )
+    sms_price_currency = forms.RegexField(
+        label=_("Currency"),
+        regex=r"^[A-Z]{3}$",
+        max_length=3,
+        error_messages={"invalid": _("Three capital letters, e.g. RUB.")},
     )
 
     def clean_default_timezone(self):

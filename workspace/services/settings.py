@@ -25,6 +25,8 @@ DELIVERY_FIELDS = (
     "quiet_hours_start",
     "quiet_hours_end",
     "default_timezone",
+    "sms_part_price",
+    "sms_price_currency",
 )
 RULE_FIELDS = (
     "name",
