@@ -50,7 +50,7 @@ def launch_and_wait(broadcast, url: str, *, actor, stall_seconds: float) -> dict
     last_change, last_pending, last_progress, stalled = time.time(), None, time.time(), False
     while True:
         progress = _progress(broadcast.pk)
-        pending = progress["audience"] - progress["processed"]  # no holdout
+        pending = progress["target"] - progress["processed"]
         now = time.time()
         if pending != last_pending:
             last_change, last_pending = now, pending

@@ -1,4 +1,5 @@
-"""The broadcast's results page, as staff open it once the broadcast has gone out.
+"""The broadcast's results page (its own page once launched: `campaigns:broadcast`,
+`/app/campaigns/broadcasts/<id>/`), as staff open it once the broadcast has gone out.
 
 `broadcast_stats_refresh` (the rollup the page reads) runs first and is timed on its own. The page
 is then requested through Django's test Client in this process, signed in as a superuser, with
@@ -17,13 +18,15 @@ WARMUP = 3
 
 def measure(broadcast, user, requests: int) -> dict:
     from django.test import Client
+    from django.urls import reverse
 
     from campaigns.broadcasts.services.results import broadcast_stats_refresh
 
     started = perf_counter()
     broadcast_stats_refresh(broadcast)
     refresh_seconds = perf_counter() - started
-    url = f"/app/campaigns/broadcasts/{broadcast.pk}/results/"
+    # A launched broadcast's own page is its results page.
+    url = reverse("campaigns:broadcast", args=[broadcast.pk])
     client = Client()
     client.force_login(user)
     times = []
