@@ -25,22 +25,14 @@ from time import perf_counter
 
 import orjson
 
-from benchmarks.broadcast import baseline, data, launch, verify, workers
+from benchmarks.broadcast import baseline, data, launch, results_page, verify, workers
+from benchmarks.broadcast.content import BENCH_ATTRIBUTES, BENCH_EMAIL_VARIANTS
+from benchmarks.broadcast.render_rate import measure_render_rate
 from benchmarks.ingest import database
 from benchmarks.options import add_postgres_option
 from benchmarks.processes import peak_rss_mib
 from benchmarks.report import goal
 from benchmarks.send import cpu
-
-try:
-    from benchmarks.broadcast.content import BENCH_ATTRIBUTES, BENCH_EMAIL_VARIANTS
-    from benchmarks.broadcast.render_rate import measure_render_rate
-except ImportError:  # until h/render is merged
-    from benchmarks.broadcast.placeholder import (
-        BENCH_ATTRIBUTES,
-        BENCH_EMAIL_VARIANTS,
-        measure_render_rate,
-    )
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 DATABASE = "kaskad_bench_broadcast"
@@ -68,6 +60,12 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=20_000,
         help="customers rendered for the per-core render rate (20,000, or all at small scales)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the chunks in one solo-pool worker under cProfile and print where their time "
+        "goes (slower: not a measurement; the goals table is still printed)",
     )
     parser.add_argument("--page-requests", type=int, default=20, help="results page requests (20)")
     parser.add_argument(
@@ -183,6 +181,8 @@ def generate(url: str, customers: int, anchor: datetime) -> dict:
 
 
 def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -> None:
+    from campaigns.broadcasts.services.setup import broadcast_create
+    from campaigns.message_templates.context import context_options
     from campaigns.message_templates.models import Template
     from campaigns.promo.models import PromoPool
     from customers.models import Customer, Segment
@@ -192,41 +192,34 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
     pool = PromoPool.objects.get(name=data.POOL_NAME)
     template = Template.objects.get(name=data.TEMPLATE_NAME)
     audience = segment.member_count
-    engine = _engine_installed()
     print(f"\nLaunch: {audience:,} recipients, {args.workers} worker(s)", flush=True)
-    with workers.celery_workers(
-        env,
-        count=args.workers,
-        concurrency=args.concurrency,
-        log_prefix=RESULTS_DIR / "broadcast-worker",
-    ) as pool_workers:
+    profile_path = RESULTS_DIR / "broadcast-worker.prof"
+    if args.profile:
+        started_workers = workers.profiled_worker(
+            env, log_path=RESULTS_DIR / "broadcast-worker-profile.log", profile_path=profile_path
+        )
+    else:
+        started_workers = workers.celery_workers(
+            env,
+            count=args.workers,
+            concurrency=args.concurrency,
+            log_prefix=RESULTS_DIR / "broadcast-worker",
+        )
+    broadcast = broadcast_create(
+        name="Broadcast benchmark",
+        template=template,
+        segment=segment,
+        channel="email",
+        promo_pool=pool,
+        actor=user,
+    )
+    with started_workers as pool_workers:
         pids = list(pool_workers.pids().values())
-        if engine:
-            from campaigns.broadcasts.services.setup import broadcast_create
-
-            broadcast = broadcast_create(
-                name="Broadcast benchmark",
-                template=template,
-                segment=segment,
-                channel="email",
-                promo_pool=pool,
-                actor=user,
-            )
-            broadcast_id = broadcast.pk
-        else:
-            print("  campaigns.broadcasts is not installed: a stand-in writes the rows (trial)")
-            broadcast, broadcast_id = None, 0
         reset = workers.own_peak_reset()
         before, load = cpu.snapshot(sink_pids=[], worker_pids=pids), os.getloadavg()
-        if engine:
-            result = launch.launch_and_wait(
-                broadcast, url, actor=user, stall_seconds=args.stall_seconds
-            )
-        else:
-            from benchmarks.broadcast.placeholder import stand_in_launch
-
-            result = stand_in_launch(pool, f"broadcast:{broadcast_id}:a")
-        result["engine_installed"] = engine
+        result = launch.launch_and_wait(
+            broadcast, url, actor=user, stall_seconds=args.stall_seconds
+        )
         result["cpu"] = cpu.usage(before, cpu.snapshot(sink_pids=[], worker_pids=pids))
         result["load_average_before"] = load
         result["memory_peak_mib"] = {
@@ -236,6 +229,14 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
             ),
         }
     report["launch"] = result
+    if args.profile:
+        result["profile"] = workers.profile_summary(profile_path)
+        print(f"  worker profile ({profile_path.name}), by own time:")
+        for row in result["profile"][:25]:
+            print(
+                f"    {row['own_seconds']:8.2f} s own {row['cumulative_seconds']:8.2f} s cum "
+                f"{row['calls']:>9,}  {row['function']}"
+            )
     print(
         f"  all queued after {result['seconds']:.1f} s ({result['messages']:,} messages, "
         f"{result['messages'] / max(result['seconds'], 0.001):,.0f}/s)",
@@ -243,7 +244,7 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
     )
 
     print("Verifying", flush=True)
-    checks = verify.database_checks(url, broadcast_id, pool.pk, audience)
+    checks = verify.database_checks(url, broadcast.pk, pool.pk, audience)
     queue = verify.queue_checks(args.redis, checks.pop("queued_ids"))
     stalled = []
     if result.get("stalled") or result.get("recipients_pending_at_end"):
@@ -261,7 +262,7 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
     customers = list(Customer.objects.order_by("pk")[:sample])
     version = template.current_version
     # As the broadcast reads them: the codes it reserved, and only what the template uses.
-    options = {"promo_pool_id": pool.pk, **_context_options(version)}
+    options = {"promo_pool_id": pool.pk, **context_options(version)}
     report["render"] = measure_render_rate(version, customers, options=options)
     del customers
     contexts, render = report["render"]["contexts"], report["render"]["render"]
@@ -276,7 +277,7 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
 
     print(f"COPY of the same {checks['messages']:,} rows, rendered", flush=True)
     report["copy"] = baseline.copy_messages(
-        url, f"broadcast:{broadcast_id}:", RESULTS_DIR / "broadcast-copy.bin"
+        url, f"broadcast:{broadcast.pk}:", RESULTS_DIR / "broadcast-copy.bin"
     )
     print(
         f"  {report['copy']['seconds']:.1f} s ({report['copy']['rows_per_second']:,} rows/s, "
@@ -284,28 +285,9 @@ def run(args: argparse.Namespace, env: dict[str, str], url: str, report: dict) -
         flush=True,
     )
 
-    if engine:
-        from benchmarks.broadcast import results_page
-
-        print("Results page", flush=True)
-        report["results_page"] = results_page.measure(broadcast, user, args.page_requests)
-        print(f"  {report['results_page']}", flush=True)
-
-
-def _context_options(version) -> dict:
-    try:
-        from campaigns.message_templates.context import context_options
-    except ImportError:  # until h/render is merged
-        return {}
-    return context_options(version)
-
-
-def _engine_installed() -> bool:
-    try:
-        import campaigns.broadcasts.services.launch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    print("Results page", flush=True)
+    report["results_page"] = results_page.measure(broadcast, user, args.page_requests)
+    print(f"  {report['results_page']}", flush=True)
 
 
 def _load() -> str:
@@ -349,18 +331,17 @@ def goals(report: dict) -> list[dict]:
         rows.append(
             goal(f"peak RSS {name}", mib, "MiB", f"≤ {GOAL_PEAK_MIB}", mib <= GOAL_PEAK_MIB)
         )
-    if "results_page" in report:
-        page = report["results_page"]
-        rows.append(
-            goal(
-                "results page p95",
-                page["p95_ms"],
-                "ms",
-                f"≤ {GOAL_PAGE_MS} ms",
-                page["p95_ms"] <= GOAL_PAGE_MS,
-            )
+    page = report["results_page"]
+    rows.append(
+        goal(
+            "results page p95",
+            page["p95_ms"],
+            "ms",
+            f"≤ {GOAL_PAGE_MS} ms",
+            page["p95_ms"] <= GOAL_PAGE_MS,
         )
-        rows.append(goal("broadcast_stats_refresh", page["stats_refresh_seconds"], "s"))
+    )
+    rows.append(goal("broadcast_stats_refresh", page["stats_refresh_seconds"], "s"))
     generation = report["generation"]
     rows.append(goal("promo_codes_generate", generation["promo"]["seconds"], "s"))
     rows.append(goal("segment_refresh (fill)", generation["segment"]["refresh_seconds"], "s"))

@@ -8,11 +8,16 @@ them is what `benchmarks.send` measures.
 
 from __future__ import annotations
 
+import os
+import pstats
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from benchmarks.ingest.database import BASE_DIR
 from benchmarks.processes import (
     WORKER_STARTUP_TIMEOUT_SECONDS,
     celery_worker_start,
@@ -51,6 +56,50 @@ def celery_workers(
     finally:
         for process in processes:
             stop(process, timeout=60)
+
+
+@contextmanager
+def profiled_worker(
+    env: dict[str, str], *, log_path: Path, profile_path: Path
+) -> Iterator[Workers]:
+    """One worker with the solo pool (the chunks run in its main process) under cProfile, which
+    writes `profile_path` when the worker shuts down. Slower than the measured run (one process,
+    the profiler's overhead): it shows where a chunk's time goes, not how fast it is."""
+    command = [
+        sys.executable,
+        *("-m", "cProfile", "-o", str(profile_path)),
+        str(Path(sys.executable).parent / "celery"),
+        *("-A", "config", "worker", "-Q", QUEUES, "--loglevel", "info"),
+        *("-n", "bench-broadcast-profile@%h", "--pool", "solo"),
+        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=BASE_DIR, env={**os.environ, **env}, stdout=log, stderr=log
+        )
+    try:
+        deadline = time.monotonic() + WORKER_STARTUP_TIMEOUT_SECONDS
+        celery_worker_wait(process, log_path, deadline=deadline)
+        yield Workers([process])
+    finally:
+        stop(process, timeout=120)
+
+
+def profile_summary(profile_path: Path, count: int = 30) -> list[dict]:
+    """The functions with the most time of their own, and their cumulative time."""
+    stats = pstats.Stats(str(profile_path))
+    rows = []
+    for (filename, line, name), (_calls, ncalls, own, cumulative, _callers) in stats.stats.items():
+        rows.append(
+            {
+                "function": f"{Path(filename).name}:{line} {name}",
+                "calls": ncalls,
+                "own_seconds": round(own, 2),
+                "cumulative_seconds": round(cumulative, 2),
+            }
+        )
+    rows.sort(key=lambda row: row["own_seconds"], reverse=True)
+    return rows[:count]
 
 
 def own_peak_reset() -> bool:
