@@ -28,7 +28,10 @@ class ApiScope(models.TextChoices):
     WRITE = "write", "write: customers, consents, events, orders, segments, conversations"
     MESSAGES_SEND = (
         "messages:send",
-        ("messages:send: send messages (POST /messages) and conversation replies"),
+        (
+            "messages:send: send messages (POST /messages), conversation replies, and schedule, "
+            "launch or resume broadcasts"
+        ),
     )
     GDPR_ERASE = "gdpr:erase", "gdpr:erase: erase a customer (DELETE /customers/{id})"
 

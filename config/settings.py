@@ -259,6 +259,12 @@ SPECTACULAR_SETTINGS = {
         # Message templates (campaigns/message_templates).
         "TemplateChannelEnum": "campaigns.message_templates.schemas.CHANNELS",
         "TemplateCategoryEnum": "campaigns.message_templates.models.TemplateCategory.values",
+        # Broadcasts (campaigns/broadcasts).
+        "BroadcastStatusEnum": "campaigns.broadcasts.models.BroadcastStatus",
+        "BroadcastTimingEnum": "campaigns.broadcasts.models.Timing",
+        "BroadcastAbMetricEnum": "campaigns.broadcasts.models.AbMetric",
+        "BroadcastTimingValueEnum": "campaigns.broadcasts.models.Timing.values",
+        "BroadcastAbMetricValueEnum": "campaigns.broadcasts.models.AbMetric.values",
     },
 }
 

@@ -92,3 +92,10 @@ class CodeFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All")), *PromoCodeStatus.choices]
         self.fields["status"].widget.attrs["data-autosubmit"] = ""
+
+
+class PoolEditForm(PoolForm):
+    """The pool form without the kind: unique and shared pools hold different codes."""
+
+    class Meta(PoolForm.Meta):
+        fields = [f for f in PoolForm.Meta.fields if f != "kind"]

@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from api.audit import client_ip
-from campaigns.promo.forms import CodeFilterForm, GenerateForm, ImportForm, PoolForm
+from campaigns.promo.forms import (
+    CodeFilterForm,
+    GenerateForm,
+    ImportForm,
+    PoolEditForm,
+    PoolForm,
+)
 from campaigns.promo.models import PromoPool
 from campaigns.promo.selectors import (
     promo_codes_page,
@@ -26,6 +32,7 @@ from campaigns.promo.staff import (
     promo_codes_import_by_staff,
     promo_pool_archive_by_staff,
     promo_pool_create_by_staff,
+    promo_pool_update_by_staff,
 )
 from workspace.permissions import staff_permission_required
 
@@ -81,6 +88,27 @@ def promo_pool_new(request):
             messages.success(request, _("Pool “%(name)s” created.") % {"name": pool.name})
             return redirect("campaigns:promo_pool", pool_id=pool.pk)
     return render(request, "campaigns/promo/pool_form.html", {"page": "campaigns", "form": form})
+
+
+@staff_permission_required("manage_campaigns")
+def promo_pool_edit(request, pool_id: int):
+    pool = get_object_or_404(PromoPool, pk=pool_id, archived_at__isnull=True)
+    form = PoolEditForm(request.POST or None, instance=PromoPool.objects.get(pk=pool.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            promo_pool_update_by_staff(
+                actor=request.user,
+                ip_address=client_ip(request),
+                pool=pool,
+                fields=form.cleaned_data,
+            )
+        except ValidationError as error:  # a model-level rule: shown on the form
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Pool “%(name)s” saved.") % {"name": pool.name})
+            return redirect("campaigns:promo_pool", pool_id=pool.pk)
+    ctx = {"page": "campaigns", "form": form, "pool": pool}
+    return render(request, "campaigns/promo/pool_form.html", ctx)
 
 
 def _detail_context(request, pool: PromoPool, **extra) -> dict:

@@ -81,6 +81,7 @@ urlpatterns = [
     path("campaigns/promo/", promo.promo_pools, name="promo_pools"),
     path("campaigns/promo/new/", promo.promo_pool_new, name="promo_pool_new"),
     path("campaigns/promo/<int:pool_id>/", promo.promo_pool, name="promo_pool"),
+    path("campaigns/promo/<int:pool_id>/edit/", promo.promo_pool_edit, name="promo_pool_edit"),
     path(
         "campaigns/promo/<int:pool_id>/generate/",
         promo.promo_pool_generate,

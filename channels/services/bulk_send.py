@@ -71,15 +71,17 @@ def messages_send_many(
     source: str,
     decisions: dict[tuple[int, str], SendDecision] | None = None,
     ids: list[int] | None = None,
+    customers_locked: bool = False,
     now: datetime | None = None,
 ) -> list[Message]:
     """Store one message per item, suppressed (with the reason) or queued, and enqueue the
     queued ones after commit. Runs in the caller's transaction. `decisions` may carry checks the
     caller already made ({(customer id, channel): decision}, e.g. to choose a channel); `ids`,
-    from `message_ids_allocate`, the ids to use (PostgreSQL), one per item."""
+    from `message_ids_allocate`, the ids to use (PostgreSQL), one per item; `customers_locked`,
+    that the caller already holds the customers' row locks in this transaction."""
     now = now or timezone.now()
     with transaction.atomic():
-        if category == "marketing":
+        if category == "marketing" and not customers_locked:
             # As in message_send: serialise a customer's marketing sends against the caps.
             customer_ids = sorted({item.customer.pk for item in items})
             list(Customer.objects.select_for_update().filter(pk__in=customer_ids).values_list("pk"))

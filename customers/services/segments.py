@@ -17,7 +17,7 @@ from datetime import datetime
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 
 from api.errors import ApiError, ValidationFailed
@@ -114,7 +114,14 @@ def segment_delete(*, segment: Segment) -> None:
             code="segment_in_use",
             status_code=409,
         )
-    segment.delete()
+    try:
+        segment.delete()
+    except ProtectedError:  # broadcasts keep the segment they were sent to
+        raise ApiError(
+            "Broadcasts use this segment; it cannot be deleted.",
+            code="segment_in_use",
+            status_code=409,
+        ) from None
 
 
 def segment_preview_queryset(*, rules, now: datetime | None = None) -> QuerySet[Customer]:

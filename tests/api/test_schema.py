@@ -50,6 +50,15 @@ ENDPOINTS = {
     "/api/v1/templates/{template_id}": {"get", "patch"},
     "/api/v1/templates/{template_id}/versions": {"get"},
     "/api/v1/templates/{template_id}/render": {"post"},
+    "/api/v1/broadcasts": {"get", "post"},
+    "/api/v1/broadcasts/{broadcast_id}": {"get", "patch"},
+    "/api/v1/broadcasts/{broadcast_id}/schedule": {"post"},
+    "/api/v1/broadcasts/{broadcast_id}/launch": {"post"},
+    "/api/v1/broadcasts/{broadcast_id}/pause": {"post"},
+    "/api/v1/broadcasts/{broadcast_id}/resume": {"post"},
+    "/api/v1/broadcasts/{broadcast_id}/cancel": {"post"},
+    "/api/v1/broadcasts/{broadcast_id}/results": {"get"},
+    "/api/v1/broadcasts/{broadcast_id}/recipients": {"get"},
 }
 
 
@@ -90,6 +99,12 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/promo/pools/{pool_id}/generate"),
     ("post", "/api/v1/promo/pools/{pool_id}/import"),
     ("post", "/api/v1/promo/pools/{pool_id}/reserve"),
+    ("post", "/api/v1/broadcasts"),
+    ("post", "/api/v1/broadcasts/{broadcast_id}/schedule"),
+    ("post", "/api/v1/broadcasts/{broadcast_id}/launch"),
+    ("post", "/api/v1/broadcasts/{broadcast_id}/pause"),
+    ("post", "/api/v1/broadcasts/{broadcast_id}/resume"),
+    ("post", "/api/v1/broadcasts/{broadcast_id}/cancel"),
 }
 
 

@@ -513,3 +513,26 @@ def test_the_unsubscribe_placeholder_is_replaced_without_click_tracking_too(reac
     )
     message.refresh_from_db()
     assert unsubscribe_token_read(message.body.split("/u/")[1]) == message.pk
+
+
+def test_changing_a_scheduled_broadcast_keeps_its_schedule_honest(db):
+    from campaigns.broadcasts.services.launch import broadcast_schedule
+    from campaigns.broadcasts.services.setup import broadcast_update
+
+    segment, _ = audience(1)
+    broadcast = broadcast_create(
+        name="Later",
+        template=template(),
+        segment=segment,
+        channel="email",
+        timing="at",
+        send_at=timezone.now() + timedelta(hours=1),
+    )
+    broadcast = broadcast_schedule(broadcast)
+    with pytest.raises(BroadcastError) as error:
+        broadcast_update(broadcast, send_at=timezone.now() - timedelta(minutes=1))
+    assert error.value.field == "send_at"
+    broadcast = Broadcast.objects.get(pk=broadcast.pk)
+    assert broadcast.status == BroadcastStatus.SCHEDULED
+    broadcast = broadcast_update(broadcast, timing="now")
+    assert Broadcast.objects.get(pk=broadcast.pk).status == BroadcastStatus.DRAFT

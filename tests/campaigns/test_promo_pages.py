@@ -118,3 +118,37 @@ def test_customer_page_lists_codes(client_as, role):
     page = client_as(role).get(reverse("workspace:customer", args=["c-42"]))
     assert page.status_code == 200
     assert code.code in page.content.decode()
+
+
+def test_edit_a_pool_and_bad_input(client_as):
+    pool = a_pool(prefix="AUT-", low_stock_threshold=10)
+    url = reverse("campaigns:promo_pool_edit", args=[pool.pk])
+    assert client_as("support").get(url).status_code == 403
+    client = client_as("marketing")
+    page = client.get(url).content.decode()
+    assert 'value="Autumn"' in page and 'name="kind"' not in page
+    form = {
+        "name": "Autumn sale",
+        "discount_description": "−15% на всё",
+        "prefix": "AUT-",
+        "code_length": 8,
+        "alphabet": pool.alphabet,
+        "per_customer_limit": 1,
+        "low_stock_threshold": 100,
+        "valid_from": "2026-12-01T00:00",
+        "valid_until": "2026-11-01T00:00",
+    }
+    bad = client.post(url, form)
+    assert bad.status_code == 200 and "valid_until" in bad.context["form"].errors
+    assert PromoPool.objects.get(pk=pool.pk).name == "Autumn"
+    saved = client.post(url, {**form, "valid_until": "2027-01-31T00:00"})
+    assert saved.status_code == 302
+    pool.refresh_from_db()
+    assert (pool.name, pool.discount_description, pool.low_stock_threshold) == (
+        "Autumn sale",
+        "−15% на всё",
+        100,
+    )
+    entry = AuditEntry.objects.get(action="promo_pool.updated", object_id=str(pool.pk))
+    assert entry.before["name"] == "Autumn" and entry.after["name"] == "Autumn sale"
+    assert pool.low_stock_alerted_at is not None  # 60 codes, now below the new threshold

@@ -141,12 +141,15 @@ def _send(broadcast, variants, recipients, customers, now) -> None:
         source=MessageSource.CAMPAIGN,
         decisions=decisions,
         ids=ids,
+        customers_locked=True,  # broadcast_chunk_send locked them, in id order
         now=now,
     )
     _codes_settle(codes, messages)
-    MessageTemplateUse.objects.bulk_create(
-        MessageTemplateUse(message_id=m.pk, version_id=variants[r.variant_id].version_id)
-        for r, m in zip(recipients, messages, strict=True)
+    _template_uses_insert(
+        [
+            (m.pk, variants[r.variant_id].version_id)
+            for r, m in zip(recipients, messages, strict=True)
+        ]
     )
     _recipients_update(recipients, items, messages, now)
     queued = sum(1 for m in messages if m.status == MessageStatus.QUEUED)
@@ -177,6 +180,23 @@ def _context_options(variants, recipients) -> dict:
     if limits and None not in limits:
         merged["recommendations_limit"] = max(limits)
     return merged
+
+
+def _template_uses_insert(rows: list[tuple[int, int]]) -> None:
+    """Which version each message was rendered from (COPY on PostgreSQL: a million rows)."""
+    if connection.vendor == "postgresql":
+        table = MessageTemplateUse._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} (message_id, version_id) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    MessageTemplateUse.objects.bulk_create(
+        MessageTemplateUse(message_id=message_id, version_id=version_id)
+        for message_id, version_id in rows
+    )
 
 
 def _render_into(item: OutgoingMessage, variant: BroadcastVariant, channel: str, context) -> None:

@@ -197,6 +197,14 @@ def broadcast_update(
         broadcast.channel_order = []
     specs = variants if variants is not None else _specs_of(broadcast)
     broadcast_validate(broadcast, specs)
+    if broadcast.status == BroadcastStatus.SCHEDULED:
+        # Still scheduled only with a time to wait for; otherwise back to a draft to launch.
+        if broadcast.timing != Timing.AT:
+            broadcast.status = BroadcastStatus.DRAFT
+        elif broadcast.send_at <= timezone.now():
+            raise BroadcastError(
+                "send_at", _("The time has passed; choose a later one or send now.")
+            )
     with transaction.atomic():
         broadcast.updated_at = timezone.now()
         broadcast.save()
