@@ -49,6 +49,7 @@ bench: venv
 	$(BIN)/python -m benchmarks.segments
 	$(BIN)/python -m benchmarks.send
 	$(BIN)/python -m benchmarks.pages
+	$(BIN)/python -m benchmarks.broadcast
 
 # Fault injection: campaigns through real workers and beat while a worker is killed, the broker
 # goes down or the gateway misbehaves (benchmarks/faults; about 14 minutes, not part of `make test`).
