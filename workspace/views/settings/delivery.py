@@ -19,6 +19,8 @@ from workspace.views.settings import settings_context
 def delivery(request):
     row = delivery_settings_current()
     initial = {field: getattr(row, field) for field in DELIVERY_FIELDS}
+    # 3.2500 reads as 3.25, and 0.0000 as 0.
+    initial["sms_part_price"] = f"{row.sms_part_price:f}".rstrip("0").rstrip(".") or "0"
     form = DeliverySettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         values = {field: form.cleaned_data[field] for field in DELIVERY_FIELDS}
