@@ -113,6 +113,11 @@ class Broadcast(models.Model):
     def is_ab(self) -> bool:
         return self.test_percent > 0
 
+    @property
+    def is_editable(self) -> bool:
+        """Not launched yet: a draft, or scheduled and waiting for its time."""
+        return self.status in (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED)
+
 
 class BroadcastVariant(models.Model):
     """What one part of the audience gets: a template version, and optionally its own subject or

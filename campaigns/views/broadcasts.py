@@ -99,13 +99,14 @@ def broadcast_new(request):
 @staff_permission_required("manage_campaigns")
 def broadcast_edit(request, broadcast_id: int):
     broadcast = get_object_or_404(Broadcast, pk=broadcast_id)
-    if broadcast.status != BroadcastStatus.DRAFT:
-        messages.error(request, _("Only a draft can be changed."))
+    if broadcast.status not in (BroadcastStatus.DRAFT, BroadcastStatus.SCHEDULED):
+        messages.error(request, _("Only a draft or a scheduled broadcast can be changed."))
         return redirect("campaigns:broadcast", broadcast_id=broadcast.pk)
+    was_draft = broadcast.status == BroadcastStatus.DRAFT
     form = BroadcastForm(request.POST or None, initial=broadcast_initial(broadcast))
     saved = request.method == "POST" and form.is_valid() and _save(request, form, broadcast)
     if saved:
-        messages.success(request, _("Draft saved."))
+        messages.success(request, _("Draft saved.") if was_draft else _("Changes saved."))
         return redirect("campaigns:broadcast", broadcast_id=broadcast.pk)
     return _form_page(request, form, broadcast, status=400 if form.errors else 200)
 

@@ -176,7 +176,7 @@ def test_create_through_the_wizard_then_review_and_launch(
     assert "Test running until" in page
     # Editing after launch is refused with a message, not a form.
     edit = client.get(reverse("campaigns:broadcast_edit", args=[broadcast.pk]), follow=True)
-    assert "Only a draft can be changed." in edit.content.decode()
+    assert "Only a draft or a scheduled broadcast can be changed." in edit.content.decode()
 
 
 def test_errors_land_on_their_field(client_as):
@@ -223,6 +223,18 @@ def test_schedule_from_the_review(client_as):
     assert broadcast.status == BroadcastStatus.SCHEDULED
     listing = client.get(LIST).content.decode()
     assert "Scheduled" in listing
+    # Still editable while it waits: a later time keeps it scheduled; "now" makes it a draft.
+    edit = reverse("campaigns:broadcast_edit", args=[broadcast.pk])
+    assert edit in client.get(reverse("campaigns:broadcast", args=[broadcast.pk])).content.decode()
+    later = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    saved = client.post(edit, wizard_post(segment, broadcast.template, timing="at", send_at=later))
+    assert saved.status_code == 302
+    broadcast.refresh_from_db()
+    assert broadcast.status == BroadcastStatus.SCHEDULED
+    assert timezone.localtime(broadcast.send_at).strftime("%Y-%m-%dT%H:%M") == later
+    client.post(edit, wizard_post(segment, broadcast.template, timing="now"))
+    broadcast.refresh_from_db()
+    assert broadcast.status == BroadcastStatus.DRAFT
 
 
 def _sent_ab_broadcast(published, capture, *, n=40):
