@@ -24,3 +24,27 @@ def reachable(db):
         return customer
 
     return make
+
+
+@pytest.fixture
+def no_caps(db):
+    """No frequency caps (the broadcast tests send several messages to one customer)."""
+    from channels.models import DeliverySettings
+    from channels.services.policy import forget_delivery_settings
+
+    DeliverySettings.objects.all().delete()
+    DeliverySettings.objects.create(marketing_per_day=0, marketing_per_week=0)
+    forget_delivery_settings()
+    yield
+    forget_delivery_settings()
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """Chunk tasks a broadcast launch publishes, kept to be run inline by `run_chunks`."""
+    calls = []
+    monkeypatch.setattr(
+        "campaigns.broadcasts.services.launch.task_publish",
+        lambda task, *args, **kw: calls.append(args) or True,
+    )
+    return calls

@@ -32,9 +32,9 @@ from campaigns.message_templates.models import MessageTemplateUse
 from campaigns.message_templates.services import template_create
 from campaigns.promo.models import PromoCode, PromoCodeStatus
 from campaigns.promo.services import promo_codes_generate, promo_pool_create
-from channels.models import DeliverySettings, Message, MessageStatus
-from channels.services.policy import forget_delivery_settings
+from channels.models import Message, MessageStatus
 from customers.models import ConsentStatus
+from tests.campaigns.broadcast_data import run_chunks
 from tests.factories import (
     ChannelIdentityFactory,
     ConsentFactory,
@@ -44,39 +44,14 @@ from tests.factories import (
     SegmentMembershipFactory,
 )
 
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_caps")]
+
 EMAIL = {
     "subject": "{{ customer.first_name }}, a gift",
     "html": "<p>Hi {{ customer.first_name }}! Code {{ promo.code | default: 'none' }}"
     ' <a href="https://shop.example/sale">Sale</a></p>',
 }
 SMS = {"body": "Hi {{ customer.first_name }}, sale today"}
-
-
-@pytest.fixture(autouse=True)
-def no_caps(db):
-    DeliverySettings.objects.all().delete()
-    DeliverySettings.objects.create(marketing_per_day=0, marketing_per_week=0)
-    forget_delivery_settings()
-    yield
-    forget_delivery_settings()
-
-
-@pytest.fixture
-def published(monkeypatch):
-    """Chunk tasks are run here, in the test, as a worker would (see test_broadcast_worker)."""
-    calls = []
-    monkeypatch.setattr(
-        "campaigns.broadcasts.services.launch.task_publish",
-        lambda task, *args, **kw: calls.append(args) or True,
-    )
-    return calls
-
-
-def run_chunks(calls):
-    taken = 0
-    while calls:
-        taken += broadcast_chunk_send(*calls.pop(0))
-    return taken
 
 
 def audience(n, *, channels=("email",), **fields):

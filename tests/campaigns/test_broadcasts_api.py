@@ -23,9 +23,9 @@ from campaigns.broadcasts.models import (
 from campaigns.broadcasts.services.sending import broadcast_chunk_send
 from campaigns.message_templates.services import template_archive, template_create
 from campaigns.promo.services import promo_pool_create
-from channels.models import DeliverySettings, Message, MessageStatus
-from channels.services.policy import forget_delivery_settings
+from channels.models import Message, MessageStatus
 from customers.models import ConsentStatus, Segment
+from tests.campaigns.broadcast_data import run_chunks
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -34,33 +34,13 @@ from tests.factories import (
     SegmentMembershipFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_caps")]
 
 BROADCASTS = "/api/v1/broadcasts"
 EMAIL = {
     "subject": "{{ customer.first_name }}, a gift",
     "html": "<p>Hi {{ customer.first_name }}</p>",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_caps(db):
-    DeliverySettings.objects.all().delete()
-    DeliverySettings.objects.create(marketing_per_day=0, marketing_per_week=0)
-    forget_delivery_settings()
-    yield
-    forget_delivery_settings()
-
-
-@pytest.fixture
-def published(monkeypatch):
-    """Chunk tasks the launch publishes, kept here to be run by `run_chunks`."""
-    calls = []
-    monkeypatch.setattr(
-        "campaigns.broadcasts.services.launch.task_publish",
-        lambda task, *args, **kw: calls.append(args) or True,
-    )
-    return calls
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +51,6 @@ def components():
 def assert_documented(components, name: str, body) -> None:
     """The body matches the schema's component `name`, as clients generated from it expect."""
     Draft202012Validator({**components["schemas"][name], "components": components}).validate(body)
-
-
-def run_chunks(calls) -> int:
-    taken = 0
-    while calls:
-        taken += broadcast_chunk_send(*calls.pop(0))
-    return taken
 
 
 def audience(n: int, prefix: str | None = None) -> Segment:

@@ -19,13 +19,12 @@ from campaigns.broadcasts.models import (
 )
 from campaigns.broadcasts.services.launch import broadcast_launch
 from campaigns.broadcasts.services.results import broadcast_stats_refresh
-from campaigns.broadcasts.services.sending import broadcast_chunk_send
 from campaigns.broadcasts.services.setup import VariantSpec, broadcast_create
 from campaigns.broadcasts.services.tick import broadcast_winner_choose
 from campaigns.message_templates.services import template_create
-from channels.models import DeliverySettings, Message
-from channels.services.policy import forget_delivery_settings
+from channels.models import Message
 from customers.models import ConsentStatus
+from tests.campaigns.broadcast_data import run_chunks
 from tests.factories import (
     ConsentFactory,
     CustomerFactory,
@@ -34,7 +33,7 @@ from tests.factories import (
     SegmentMembershipFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_caps")]
 
 LIST = reverse("campaigns:broadcasts")
 NEW = reverse("campaigns:broadcast_new")
@@ -42,30 +41,6 @@ EMAIL = {
     "subject": "Hi {{ customer.first_name }}",
     "html": "<p>Sale, {{ customer.first_name }}</p>",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_caps(db):
-    DeliverySettings.objects.all().delete()
-    DeliverySettings.objects.create(marketing_per_day=0, marketing_per_week=0)
-    forget_delivery_settings()
-    yield
-    forget_delivery_settings()
-
-
-@pytest.fixture
-def published(monkeypatch):
-    calls = []
-    monkeypatch.setattr(
-        "campaigns.broadcasts.services.launch.task_publish",
-        lambda task, *args, **kw: calls.append(args) or True,
-    )
-    return calls
-
-
-def run_chunks(calls):
-    while calls:
-        broadcast_chunk_send(*calls.pop(0))
 
 
 def audience(n, *, opted_in=True):
