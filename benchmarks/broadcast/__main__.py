@@ -17,13 +17,10 @@ peak memory of each process ≤ 500 MB; the results page ≤ 300 ms.
 
 import argparse
 import os
-import platform
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
 from time import perf_counter
-
-import orjson
 
 from benchmarks.broadcast import baseline, data, launch, results_page, verify, workers
 from benchmarks.broadcast.content import BENCH_ATTRIBUTES, BENCH_EMAIL_VARIANTS
@@ -31,7 +28,7 @@ from benchmarks.broadcast.render_rate import measure_render_rate
 from benchmarks.ingest import database
 from benchmarks.options import add_postgres_option
 from benchmarks.processes import peak_rss_mib
-from benchmarks.report import goal
+from benchmarks.report import goal, report_save
 from benchmarks.send import cpu
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
@@ -144,18 +141,10 @@ def main() -> int:
         if not args.keep_database:
             database.drop(args.postgres, args.database)
 
-    report["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "postgres": report.pop("postgres"),
-        "platform": platform.platform(),
-        "load_average_at_end": os.getloadavg(),
-    }
     report["goals"] = goals(report)
     report["database_kept"] = args.keep_database
     print_report(report)
-    path = RESULTS_DIR / f"broadcast-{started_at:%Y%m%d-%H%M%S}.json"
-    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    path = report_save(report, "broadcast", started_at)
     print(f"\nResults written to {path.relative_to(database.BASE_DIR)}")
     return 0 if not report["verification"]["problems"] else 1
 

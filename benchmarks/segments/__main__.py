@@ -16,18 +16,15 @@ membership ≤ 5 s at the 95th percentile.
 
 import argparse
 import os
-import platform
 import resource
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
 from time import perf_counter
 
-import orjson
-
 from benchmarks.ingest import database
 from benchmarks.options import add_postgres_option, add_redis_option
-from benchmarks.report import goal, goals_print
+from benchmarks.report import goal, goals_print, report_save
 from benchmarks.segments import generate, latency, rfm, segments
 
 RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
@@ -130,17 +127,10 @@ def main() -> int:
     report["bench_memory_peak_mib"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
     )
-    report["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "postgres": report.pop("postgres"),
-        "platform": platform.platform(),
-    }
     report["goals"] = goals(report)
     report["database_kept"] = args.keep_database or args.reuse_database
     print_report(report)
-    path = RESULTS_DIR / f"segments-{started_at:%Y%m%d-%H%M%S}.json"
-    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    path = report_save(report, "segments", started_at)
     print(f"\nResults written to {path.relative_to(database.BASE_DIR)}")
     ok = report["rfm"]["verification"]["ok"] and not report["latency"]["timeouts"]
     return 0 if ok else 1

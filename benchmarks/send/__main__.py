@@ -15,7 +15,6 @@ every message must be `sent` exactly once. Goal: ≥ 1,000 messages/s and ≥ 50
 
 import argparse
 import os
-import platform
 import resource
 import sys
 import time
@@ -26,7 +25,7 @@ import orjson
 
 from benchmarks.ingest import database
 from benchmarks.options import add_postgres_option, add_redis_option
-from benchmarks.report import goal, goals_print
+from benchmarks.report import goal, goals_print, report_save
 from benchmarks.send import ceiling, cpu, data, delivery
 from benchmarks.send.sinks import ExolveSink, SmtpSink
 
@@ -188,18 +187,10 @@ def main() -> int:
     report["bench_memory_peak_mib"] = round(
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
     )
-    report["machine"] = {
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "postgres": report.pop("postgres"),
-        "platform": platform.platform(),
-        "load_average_at_end": os.getloadavg(),
-    }
     report["goals"] = goals(report)
     report["database_kept"] = args.keep_database
     print_report(report)
-    path = RESULTS_DIR / f"send-{started_at:%Y%m%d-%H%M%S}.json"
-    path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    path = report_save(report, "send", started_at)
     print(f"\nResults written to {path.relative_to(database.BASE_DIR)}")
     ok = all(result["verification"]["ok"] for result in report["channels"].values())
     return 0 if ok else 1
