@@ -11,7 +11,6 @@ twice (or by the tick after a lost task) never sends a message twice.
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
@@ -33,8 +32,6 @@ from campaigns.broadcasts.models import (
 from campaigns.broadcasts.services.setup import BroadcastError, _specs_of, broadcast_validate
 from channels.models import Message, MessageStatus, MessageStatusChange
 from customers.models import SegmentMembership
-
-logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1000
 BROADCAST_QUEUE = "broadcast"

@@ -10,7 +10,6 @@ once. The chunk then writes back each recipient's state and message and bumps th
 
 from __future__ import annotations
 
-import logging
 import zoneinfo
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -21,7 +20,6 @@ from django.utils import timezone
 from campaigns.broadcasts.models import (
     Broadcast,
     BroadcastRecipient,
-    BroadcastStatus,
     BroadcastVariant,
     RecipientState,
     Timing,
@@ -44,8 +42,6 @@ from channels.services.bulk_send import (
 )
 from channels.services.policy import delivery_settings, frequency_capped, send_decisions_many
 from customers.models import Channel, Customer
-
-logger = logging.getLogger(__name__)
 
 CUSTOMER_FIELDS = (
     "id",
@@ -386,6 +382,3 @@ def _local_send_time(broadcast, customer, now) -> datetime | None:
             local.date() + timedelta(days=1), broadcast.local_time, tzinfo=zone
         )
     return moment.astimezone(zoneinfo.ZoneInfo("UTC"))
-
-
-__all__ = ["BroadcastStatus", "broadcast_chunk_send"]

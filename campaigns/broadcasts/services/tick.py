@@ -14,7 +14,6 @@ from api.audit import audit_record
 from campaigns.broadcasts.models import (
     Broadcast,
     BroadcastRecipient,
-    BroadcastStats,
     BroadcastStatus,
     RecipientGroup,
     RecipientState,
@@ -128,6 +127,3 @@ def _stats_due(now: datetime):
         last = broadcast.stats_refreshed_at
         if last is None or last < ended or last + FINISHED_REFRESH <= now:
             yield broadcast
-
-
-__all__ = ["BroadcastStats", "broadcast_winner_choose", "broadcasts_tick"]
