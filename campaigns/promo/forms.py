@@ -23,8 +23,12 @@ class PoolForm(forms.ModelForm):
             "low_stock_threshold",
         ]
         widgets = {
-            "valid_from": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "valid_until": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "valid_from": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "valid_until": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
         }
         help_texts = {
             "discount_description": _("What the code gives, in the words message templates show."),

@@ -152,3 +152,19 @@ def test_edit_a_pool_and_bad_input(client_as):
     entry = AuditEntry.objects.get(action="promo_pool.updated", object_id=str(pool.pk))
     assert entry.before["name"] == "Autumn" and entry.after["name"] == "Autumn sale"
     assert pool.low_stock_alerted_at is not None  # 60 codes, now below the new threshold
+
+
+def test_the_edit_form_shows_the_window_in_the_browsers_format_in_russian(client_as):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    start = timezone.make_aware(datetime(2026, 12, 1, 9, 30))
+    pool = a_pool(valid_from=start, valid_until=start.replace(month=12, day=31))
+    client = client_as("marketing")
+    client.cookies["django_language"] = "ru"
+    page = client.get(
+        reverse("campaigns:promo_pool_edit", args=[pool.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    local = timezone.localtime(start).strftime("%Y-%m-%dT%H:%M")
+    assert f'value="{local}"' in page  # what <input type="datetime-local"> accepts
