@@ -115,6 +115,7 @@ class DeliverySettingsForm(forms.Form):
         label=_("Currency"),
         regex=r"^[A-Z]{3}$",
         max_length=3,
+        help_text=_("Three capital letters, e.g. RUB."),
         error_messages={"invalid": _("Three capital letters, e.g. RUB.")},
     )
 
