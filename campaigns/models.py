@@ -16,3 +16,10 @@ from campaigns.recommendations.models import (  # noqa: F401
     RecommendationKind,
     RecommendationRun,
 )
+from campaigns.journeys.models import (  # noqa: F401
+    Enrollment,
+    EnrollmentLog,
+    Journey,
+    JourneyVersion,
+    StepStat,
+)
