@@ -6,6 +6,13 @@ from campaigns.broadcasts.models import (  # noqa: F401
     BroadcastStats,
     BroadcastVariant,
 )
+from campaigns.journeys.models import (  # noqa: F401
+    Enrollment,
+    EnrollmentLog,
+    Journey,
+    JourneyVersion,
+    StepStat,
+)
 from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
 from campaigns.message_templates.models import MessageTemplateUse, Template, TemplateVersion  # noqa: F401
 from campaigns.promo.models import PromoCode, PromoCodeStatus, PromoPool, PromoRedemption  # noqa: F401
@@ -15,11 +22,4 @@ from campaigns.recommendations.models import (  # noqa: F401
     Recommendation,
     RecommendationKind,
     RecommendationRun,
-)
-from campaigns.journeys.models import (  # noqa: F401
-    Enrollment,
-    EnrollmentLog,
-    Journey,
-    JourneyVersion,
-    StepStat,
 )
