@@ -27,3 +27,6 @@ class CampaignsConfig(AppConfig):
         from campaigns.journeys.receivers import journey_receivers_connect
 
         journey_receivers_connect()
+        from campaigns.journeys.timeline_sources import register as register_journey_timeline
+
+        register_journey_timeline()
