@@ -16,3 +16,11 @@ from campaigns.recommendations.models import (  # noqa: F401
     RecommendationKind,
     RecommendationRun,
 )
+from campaigns.planning.models import (  # noqa: F401
+    CjmCell,
+    CjmSolutionLink,
+    CjmStage,
+    CommunicationStrategy,
+    CustomerJourneyMap,
+    StrategyContent,
+)
