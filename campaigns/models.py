@@ -8,14 +8,6 @@ from campaigns.broadcasts.models import (  # noqa: F401
 )
 from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
 from campaigns.message_templates.models import MessageTemplateUse, Template, TemplateVersion  # noqa: F401
-from campaigns.promo.models import PromoCode, PromoCodeStatus, PromoPool, PromoRedemption  # noqa: F401
-from campaigns.recommendations.models import (  # noqa: F401
-    CategoryPick,
-    CoPurchasePair,
-    Recommendation,
-    RecommendationKind,
-    RecommendationRun,
-)
 from campaigns.planning.models import (  # noqa: F401
     CjmCell,
     CjmSolutionLink,
@@ -23,4 +15,12 @@ from campaigns.planning.models import (  # noqa: F401
     CommunicationStrategy,
     CustomerJourneyMap,
     StrategyContent,
+)
+from campaigns.promo.models import PromoCode, PromoCodeStatus, PromoPool, PromoRedemption  # noqa: F401
+from campaigns.recommendations.models import (  # noqa: F401
+    CategoryPick,
+    CoPurchasePair,
+    Recommendation,
+    RecommendationKind,
+    RecommendationRun,
 )

@@ -87,6 +87,11 @@ class Target:
     url: str
     missing: bool = False
 
+    @property
+    def kind_label(self) -> str:
+        labels = {**dict(LinkKind.choices), **dict(ContentKind.choices)}
+        return str(labels.get(self.kind, self.kind))
+
 
 def _url(name: str, **kwargs) -> str:
     try:

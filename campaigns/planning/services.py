@@ -92,6 +92,8 @@ def _channels_clean(channels: Iterable[str], field_name: str = "channels") -> li
             continue
         if len(channel) > 40:
             raise _error(field_name, _("A channel name is at most 40 characters."))
+        if "/" in channel:  # it is part of a cell's address
+            raise _error(field_name, _("A channel name cannot contain “/”."))
         if channel not in cleaned:
             cleaned.append(channel)
     if len(cleaned) > MAX_CHANNELS:
