@@ -126,7 +126,11 @@ def _board_rows(board: dict) -> list[dict]:
 def cjm_detail(request, cjm_id: int):
     cjm = get_object_or_404(Cjm, pk=cjm_id)
     board = cjm_board(cjm)
-    stages = [{"stage": s, "conversion": board["conversions"].get(s.pk)} for s in board["stages"]]
+    stages = []
+    for stage in board["stages"]:
+        conversion = board["conversions"].get(stage.pk)
+        pct = "" if conversion is None else f"{conversion * 100:.0f} %"
+        stages.append({"stage": stage, "conversion": conversion, "conversion_pct": pct})
     ctx = {
         "page": "campaigns",
         "cjm": cjm,
