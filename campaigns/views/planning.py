@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -270,7 +271,7 @@ def cjm_cell_field(request, cjm_id: int, stage_id: int, channel: str, field: str
         ctx["text"] = getattr(cell, field) if cell else ""
         template = "campaigns/planning/_cell_editor.html"
     response = render(request, template, ctx)
-    response["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 

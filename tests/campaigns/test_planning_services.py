@@ -168,3 +168,22 @@ def test_a_scheme_change_keeps_shared_stages_and_refuses_to_orphan_content():
     with pytest.raises(ValidationError) as error:
         strategy_create(name="X", scheme="4p")
     assert field_of(error) == ["scheme"]
+
+
+def test_the_demo_map_and_strategy_load_once_with_stage_segments_where_they_exist():
+    from campaigns.planning.demo import CJM_NAME, planning_demo_load
+    from campaigns.planning.models import CommunicationStrategy, CustomerJourneyMap
+    from tests.factories import SegmentFactory
+
+    buyers = SegmentFactory(name="Gamers and streamers")
+    template("Приветственное письмо")
+    cjm, strategy = planning_demo_load()
+    again = planning_demo_load()
+    assert again == (cjm, strategy)
+    assert CustomerJourneyMap.objects.count() == CommunicationStrategy.objects.count() == 1
+    assert cjm.name == CJM_NAME and cjm.stages.count() == 7
+    assert cjm.stages.get(name="Покупка").segment == buyers
+    assert cjm.stages.get(name="Поиск").segment is None
+    assert CjmCell.objects.filter(stage__cjm=cjm).count() == 14
+    assert list(strategy.segments.all()) == [buyers]
+    assert StrategyContent.objects.get(strategy=strategy).stage == "interest"
