@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from campaigns.broadcasts.models import Broadcast
 from campaigns.message_templates.models import Template
@@ -34,13 +34,13 @@ from customers.models import Segment
 
 # A new map's stages, from the first need to telling others (see the seed on CJM).
 DEFAULT_STAGES = [
-    gettext_lazy("Need"),
-    gettext_lazy("Search"),
-    gettext_lazy("Choice"),
-    gettext_lazy("Purchase"),
-    gettext_lazy("Use"),
-    gettext_lazy("Loyalty"),
-    gettext_lazy("Advocacy"),
+    pgettext_lazy("journey stage", "Need"),
+    pgettext_lazy("journey stage", "Search"),
+    pgettext_lazy("journey stage", "Choice"),
+    pgettext_lazy("journey stage", "Purchase"),
+    pgettext_lazy("journey stage", "Use"),
+    pgettext_lazy("journey stage", "Loyalty"),
+    pgettext_lazy("journey stage", "Advocacy"),
 ]
 MAX_STAGES = 20
 MAX_CHANNELS = 20
