@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -130,7 +131,7 @@ def cjm_detail(request, cjm_id: int):
     stages = []
     for stage in board["stages"]:
         conversion = board["conversions"].get(stage.pk)
-        pct = "" if conversion is None else f"{conversion * 100:.0f} %"
+        pct = "" if conversion is None else f"{number_format(conversion * 100, 0)} %"
         stages.append({"stage": stage, "conversion": conversion, "conversion_pct": pct})
     ctx = {
         "page": "campaigns",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -103,7 +104,7 @@ def strategy_delete_view(request, strategy_id: int):
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f} %"
+    return "—" if value is None else f"{number_format(value * 100, 1)} %"
 
 
 def _funnel_chart(rows: list[dict]) -> dict:
