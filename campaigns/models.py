@@ -6,6 +6,13 @@ from campaigns.broadcasts.models import (  # noqa: F401
     BroadcastStats,
     BroadcastVariant,
 )
+from campaigns.journeys.models import (  # noqa: F401
+    Enrollment,
+    EnrollmentLog,
+    Journey,
+    JourneyVersion,
+    StepStat,
+)
 from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
 from campaigns.message_templates.models import MessageTemplateUse, Template, TemplateVersion  # noqa: F401
 from campaigns.planning.models import (  # noqa: F401
