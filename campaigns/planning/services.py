@@ -61,6 +61,25 @@ def journey_model():
         return None
 
 
+def journey_step_ids(journey_id: int) -> set[str]:
+    """The ids of the steps in a journey's draft and in any version it published (a tag stays
+    valid for messages an older version sent)."""
+    journey = journey_model()
+    if journey is None:
+        return set()
+    definitions = list(journey.objects.filter(pk=journey_id).values_list("draft", flat=True))
+    definitions += list(
+        apps.get_model("campaigns", "JourneyVersion")
+        .objects.filter(journey_id=journey_id)
+        .values_list("definition", flat=True)
+    )
+    ids: set[str] = set()
+    for definition in definitions:
+        steps = definition.get("steps", []) if isinstance(definition, dict) else []
+        ids |= {str(step["id"]) for step in steps if isinstance(step, dict) and "id" in step}
+    return ids
+
+
 def link_target_check(*, kind: str, object_id: int) -> None:
     """A (kind, id) pair must name something that exists; otherwise the error names the field,
     "kind" or "object_id"."""
@@ -404,6 +423,8 @@ def strategy_content_add(
             raise _error("step_id", _("Name the journey's step."))
         if len(step_id) > 64:
             raise _error("step_id", _("At most %(n)s characters.") % {"n": 64})
+        if step_id not in journey_step_ids(object_id):
+            raise _error("step_id", _("The journey has no step “%(step)s”.") % {"step": step_id})
     elif step_id:
         raise _error("step_id", _("Only a journey step has a step id."))
     content, _created = StrategyContent.objects.get_or_create(

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from campaigns.journeys.models import Journey
 from campaigns.message_templates.models import MessageTemplateUse
-from campaigns.planning.models import StrategyContent
 from campaigns.planning.selectors import cjm_board, stage_conversions, strategy_funnel
 from campaigns.planning.services import (
     StageSpec,
@@ -56,9 +56,10 @@ def test_the_funnel_counts_reach_engagement_and_orders_within_seven_days_per_sta
     welcome, unrelated = template("Welcome"), template("Unrelated")
     strategy_content_add(strategy=strategy, stage="attention", kind="broadcast", object_id=sale.pk)
     strategy_content_add(strategy=strategy, stage="interest", kind="template", object_id=welcome.pk)
-    # Journeys are the lead's package; the tag row is written directly to test the query.
-    StrategyContent.objects.create(
-        strategy=strategy, stage="desire", kind="journey_step", object_id=7, step_id="s1"
+    journey = Journey.objects.create(name="Welcome", draft={"steps": [{"id": "s1"}, {"id": "s10"}]})
+    j = journey.pk
+    strategy_content_add(
+        strategy=strategy, stage="desire", kind="journey_step", object_id=j, step_id="s1"
     )
 
     # Attention (broadcast "Sale"): reached c1, c2, c3; engaged c1 (open), c3 (click);
@@ -78,10 +79,10 @@ def test_the_funnel_counts_reach_engagement_and_orders_within_seven_days_per_sta
     message(c2, sent=T0 + 3 * DAY, opened=T0 + 3 * DAY, version=welcome.current_version)
     message(c5, version=welcome.current_version)
     message(c4, opened=T0, version=unrelated.current_version)
-    # Desire (journey 7, step s1): c3 opened; step s10 and journey 70 do not match.
-    message(c3, source="journey", ref="journey:7:11:s1", opened=T0 + HOUR)
-    message(c4, source="journey", ref="journey:7:12:s10", opened=T0)
-    message(c5, source="journey", ref="journey:70:13:s1", opened=T0)
+    # Desire (the journey's step s1): c3 opened; its step s10 and journey <j>0 do not match.
+    message(c3, source="journey", ref=f"journey:{j}:11:s1", opened=T0 + HOUR)
+    message(c4, source="journey", ref=f"journey:{j}:12:s10", opened=T0)
+    message(c5, source="journey", ref=f"journey:{j}0:13:s1", opened=T0)
 
     rows = {row["stage"]: row for row in strategy_funnel(strategy)}
 

@@ -187,3 +187,34 @@ def test_the_demo_map_and_strategy_load_once_with_stage_segments_where_they_exis
     assert CjmCell.objects.filter(stage__cjm=cjm).count() == 14
     assert list(strategy.segments.all()) == [buyers]
     assert StrategyContent.objects.get(strategy=strategy).stage == "interest"
+
+
+def test_a_solution_links_to_a_journey_and_content_names_one_of_its_steps():
+    from campaigns.journeys.models import Journey
+
+    journey = Journey.objects.create(name="Welcome", draft={"steps": [{"id": "send-1"}]})
+    cjm = cjm_create(name="Shop")
+    cell = cjm_cell_save(stage=cjm.stages.first(), channel="email")
+    assert cjm_link_add(cell=cell, kind="journey", object_id=journey.pk).kind == "journey"
+    strategy = strategy_create(name="Spring", scheme="aida")
+    strategy_content_add(
+        strategy=strategy,
+        stage="action",
+        kind="journey_step",
+        object_id=journey.pk,
+        step_id="send-1",
+    )
+    with pytest.raises(ValidationError) as error:
+        strategy_content_add(
+            strategy=strategy,
+            stage="action",
+            kind="journey_step",
+            object_id=journey.pk,
+            step_id="nope",
+        )
+    assert field_of(error) == ["step_id"]
+    with pytest.raises(ValidationError) as error:
+        strategy_content_add(
+            strategy=strategy, stage="action", kind="journey_step", object_id=journey.pk
+        )
+    assert field_of(error) == ["step_id"]
