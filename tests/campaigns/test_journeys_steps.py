@@ -382,3 +382,34 @@ def test_a_dry_run_shows_the_path_and_the_rendered_messages_and_sends_nothing():
     opened = journey_dry_run(journey=journey, customer=person, assume={"wait": "opened"})
     assert [p.step for p in opened] == ["hello", "wait", "thanks"]
     assert not Message.objects.exists() and not Enrollment.objects.exists()
+
+
+def test_a_held_out_run_ignores_unrelated_events_and_still_counts_a_conversion():
+    from campaigns.journeys.services.signals import journey_events_signal, journey_orders_signal
+    from tests.factories import EventFactory, OrderFactory
+
+    tpl = template()
+    journey = publish(
+        [
+            {
+                "id": "ab",
+                "type": "split",
+                "arms": [{"name": "a", "percent": 1, "next": "a"}],
+                "holdout_percent": 99,
+            },
+            send("a", tpl),
+        ],
+        goal={"kind": "order", "window_seconds": 3600},
+    )
+    person = next(
+        p for p in (customer() for _ in range(20)) if split_bucket(journey.pk, "ab", p.pk) < 99
+    )
+    run = journey_enrol(journey=journey, customer_id=person.pk).enrollment
+    event = EventFactory(customer=person, name="page_view", occurred_at=later(1))
+    journey_events_signal(event_ids=[event.pk])
+    run.refresh_from_db()
+    assert run.state == EnrollmentState.WAITING
+    order = OrderFactory(customer=person, placed_at=later(2), total="300.00")
+    journey_orders_signal(order_ids=[order.pk])
+    run.refresh_from_db()
+    assert (run.state, str(run.revenue), run.last_step) == ("converted", "300.00", "ab")
