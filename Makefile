@@ -50,6 +50,7 @@ bench: venv
 	$(BIN)/python -m benchmarks.send
 	$(BIN)/python -m benchmarks.pages
 	$(BIN)/python -m benchmarks.broadcast
+	$(BIN)/python -m benchmarks.journeys
 
 # Fault injection: campaigns through real workers and beat while a worker is killed, the broker
 # goes down or the gateway misbehaves (benchmarks/faults; about 14 minutes, not part of `make test`).
