@@ -265,6 +265,9 @@ SPECTACULAR_SETTINGS = {
         "BroadcastAbMetricEnum": "campaigns.broadcasts.models.AbMetric",
         "BroadcastTimingValueEnum": "campaigns.broadcasts.models.Timing.values",
         "BroadcastAbMetricValueEnum": "campaigns.broadcasts.models.AbMetric.values",
+        # Communication strategies (campaigns/planning).
+        "StrategySchemeEnum": "campaigns.planning.models.Scheme",
+        "StrategySchemeValueEnum": "campaigns.planning.models.Scheme.values",
     },
 }
 

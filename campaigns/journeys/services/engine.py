@@ -289,9 +289,9 @@ def _walk(batch: Batch, run: Run, step_handle) -> None:
         if step is None:  # a version without this step (cannot happen once published)
             end(batch, run, EnrollmentState.EXITED, "unknown_step")
             return
-        if run.signal is not None and e.state == EnrollmentState.WAITING:
-            if step.type not in ("wait", "cascade"):
-                return  # waiting on a timer (a holdout, a journey limit): only time moves it
+        waits_on_timer = e.state == EnrollmentState.WAITING and step.type not in ("wait", "cascade")
+        if run.signal is not None and waits_on_timer:
+            return  # a holdout, a journey limit: only time moves it
         before = (e.step, e.state, e.wake_at)
         run.transitions += 1
         step_handle(batch, run, step)
