@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 
 from campaigns.journeys.definition import Definition, successors
 
-NODE_W = 208
+NODE_W = 224
 NODE_H = 84
-GAP_X = 56
+GAP_X = 48
 GAP_Y = 84
 MARGIN = 24
 BACK_OFFSET = 44  # how far a loop's edge swings out beside the nodes
@@ -304,7 +304,8 @@ def journey_layout(
                 x3, y3 = b.cx, b.y
                 bend = max(GAP_Y * 0.6, (y3 - y0) * 0.45)
                 p1, p2 = (x0, y0 + bend), (x3, y3 - bend)
-                t = min(0.45, (GAP_Y * 0.45) / max(y3 - y0, 1))
+                # Near the way out, alternate heights so neighbouring labels don't overlap.
+                t = min(0.45, (GAP_Y * (0.3 + 0.22 * (i % 2))) / max(y3 - y0, 1))
                 label_at = _point((x0, y0), p1, p2, (x3, y3), t)
             path = (
                 f"M{_f(x0)} {_f(y0)} C{_f(p1[0])} {_f(p1[1])} {_f(p2[0])} {_f(p2[1])} "

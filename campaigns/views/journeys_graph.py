@@ -1,0 +1,79 @@
+"""What the builder draws: the layout of a definition plus, per node, its words, its live counts
+and whether a check found a problem on it; and the side panel's list of problems."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.formats import number_format
+
+from campaigns.journeys.definition import Definition
+from campaigns.journeys.forms_steps import way_outs
+from campaigns.journeys.layout import Layout, journey_layout
+from campaigns.message_templates.models import Template
+from campaigns.views.journeys_labels import ICONS, clip, kind_label, step_summary, way_label
+
+NAME_CHARS = 25
+SUMMARY_CHARS = 30
+
+
+def _n(value: int) -> str:
+    return number_format(value or 0, 0, force_grouping=True)
+
+
+def template_names(definition: Definition) -> dict[int, str]:
+    ids = {s.template_id for s in definition.steps if s.type == "send"}
+    ids |= {c.template_id for s in definition.steps if s.type == "cascade" for c in s.channels}
+    return dict(Template.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def graph_context(
+    journey,
+    definition: Definition,
+    *,
+    counts: dict[str, dict[str, int]] | None = None,
+    problem_steps: set[str] | None = None,
+    selected: str = "",
+    editable: bool = False,
+) -> dict:
+    """{layout, nodes, edges}: nodes are dicts the SVG template reads; `counts` are the live
+    version's per step ({step: {"entered": n, "waiting": n, "converted": n, …}})."""
+    layout: Layout = journey_layout(definition, label_text=way_label)
+    templates = template_names(definition)
+    problem_steps = problem_steps or set()
+    by_id = definition.by_id()
+    base = reverse("campaigns:journey", args=[journey.pk])
+    nodes = []
+    for node in layout.nodes:
+        step = by_id[node.id]
+        c = (counts or {}).get(node.id, {})
+        nodes.append(
+            {
+                "node": node,
+                "kind": kind_label(step.type),
+                "icon": ICONS.get(step.type, "info"),
+                "name": clip(step.name or node.id, NAME_CHARS),
+                "full_name": step.name or node.id,
+                "summary": clip(step_summary(step, templates), SUMMARY_CHARS),
+                "counts": counts is not None,
+                "entered": _n(c.get("entered", 0)),
+                "waiting": _n(c.get("waiting", 0)),
+                "converted": _n(c.get("converted", 0)),
+                "problem": node.id in problem_steps,
+                "selected": node.id == selected,
+                "can_add": editable and bool(way_outs(step)),
+                "href": f"{base}?step={node.id}#jr-panel",
+                "add_href": f"{base}?add_after={node.id}#jr-panel",
+                "edit_url": reverse("campaigns:journey_step", args=[journey.pk, node.id]),
+                "add_url": reverse("campaigns:journey_step_add", args=[journey.pk])
+                + f"?after={node.id}",
+            }
+        )
+    edges = [
+        {
+            "edge": e,
+            "text": clip(e.text, 18),
+            "width": len(clip(e.text, 18)) * 6.6 + 10,
+        }
+        for e in layout.edges
+    ]
+    return {"layout": layout, "nodes": nodes, "edges": edges}
