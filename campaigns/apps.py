@@ -24,3 +24,9 @@ class CampaignsConfig(AppConfig):
         from campaigns.recommendations.selectors import recommendations_context
 
         register_context_provider("recommendations", recommendations_context)
+        from campaigns.journeys.receivers import journey_receivers_connect
+
+        journey_receivers_connect()
+        from campaigns.journeys.timeline_sources import register as register_journey_timeline
+
+        register_journey_timeline()

@@ -14,6 +14,12 @@ PERIODIC_TASKS = [
         crontab="* * * * *",
     ),
     PeriodicJob(
+        name="Journeys: start scheduled runs, advance runs whose wait is over",
+        task="campaigns.journeys.tasks.journeys_tick",
+        every_seconds=5,
+        queue="journeys",
+    ),
+    PeriodicJob(
         name="Recompute everyone's recommendations nightly",
         task="campaigns.recommendations.tasks.refresh_recommendations",
         crontab="0 3 * * *",

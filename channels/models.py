@@ -430,6 +430,7 @@ class WebhookSubscription(models.Model):
         INBOUND = "message.inbound", "Inbound message"
         CONVERSATION = "conversation.updated", "Conversation opened or changed"
         PROMO_LOW_STOCK = "promo.low_stock", "Promo code pool low on stock"
+        JOURNEY_ACTION = "journey.action", "A journey's webhook step"
 
     name = models.CharField(max_length=200)
     url = models.URLField(max_length=1000)

@@ -300,6 +300,8 @@ CELERY_TASK_ROUTES = {
     # Broadcast chunks (render and store) have their own queue too: a million-customer launch
     # never delays a receipt waiting on "send", nor a segment refresh on "default".
     "campaigns.broadcasts.tasks.broadcast_chunk_send": {"queue": "broadcast"},
+    # The journey engine: ticks, due runs and arriving outcomes, apart from bulk work.
+    "campaigns.journeys.tasks.*": {"queue": "journeys"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -20,6 +20,8 @@ EventsIngested = Callable[[list[dict]], None]
 _orders_changed: list[OrdersChanged] = []
 _orders_written: list[OrdersChanged] = []
 _events_ingested: list[EventsIngested] = []
+SegmentChanged = Callable[[int, str], None]
+_segment_changed: list[SegmentChanged] = []
 
 
 def on_orders_changed(fn: OrdersChanged) -> OrdersChanged:
@@ -41,6 +43,29 @@ def on_events_ingested(fn: EventsIngested) -> EventsIngested:
     if fn not in _events_ingested:
         _events_ingested.append(fn)
     return fn
+
+
+def on_segment_changed(fn: SegmentChanged) -> SegmentChanged:
+    """Call `fn(segment_id, at)` after customers entered or left a segment; `at` (ISO) is the
+    time of that change, which its segment_entered / segment_left events carry."""
+    if fn not in _segment_changed:
+        _segment_changed.append(fn)
+    return fn
+
+
+def segment_changed(segment_id: int, at) -> None:
+    if not _segment_changed:
+        return
+    stamp = at.isoformat()
+
+    def run() -> None:
+        for fn in list(_segment_changed):
+            try:
+                fn(segment_id, stamp)
+            except Exception:
+                logger.exception("segment_changed hook %r failed", fn)
+
+    transaction.on_commit(run)
 
 
 def orders_changed(order_ids: list[int]) -> None:

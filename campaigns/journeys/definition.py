@@ -133,9 +133,10 @@ class SendStep(_Step):
     template_id: int
     channel: str = BEST  # a channel, or "best"
     # What happens when the customer cannot be reached (no consent, no address, capped):
-    # "continue" to `next`, "exit" the journey, or go to a step.
-    on_unreachable: Literal["continue", "exit"] | StepId
+    # "continue" to `next`, "exit" the journey, or go to a step. Publishing requires it.
+    on_unreachable: Literal["continue", "exit"] | StepId | None = None
     next: Next = None
+    template_version_id: int | None = None  # pinned when the journey is published
 
 
 class Outcome(_Strict):
@@ -271,7 +272,7 @@ ACTIONS = (
 
 class ActionStep(_Step):
     """- promo_issue: reserve a code of `pool_id` (kept in the run as context.promo_code);
-    - points_award / points_spend: `points` (award: expiring after `expires_days`, if given);
+    - points_award / points_spend: `points` (awarded points expire as the loyalty settings say);
     - attribute_set: `key` = `value`;
     - segment_add / segment_remove: the static segment `segment_id`;
     - webhook: a signed `journey.action` event with `payload` to the CRM webhooks;
@@ -281,7 +282,6 @@ class ActionStep(_Step):
     action: Literal[ACTIONS]  # type: ignore[valid-type]
     pool_id: int | None = None
     points: int = Field(default=0, ge=0, le=10_000_000)
-    expires_days: int | None = Field(default=None, ge=1, le=3650)
     key: str = Field(default="", max_length=100)
     value: Any = None
     segment_id: int | None = None
@@ -311,6 +311,7 @@ class CascadeChannel(_Strict):
     template_id: int
     wait_seconds: int = Field(ge=1, le=MAX_WAIT_SECONDS)
     outcome: Literal["delivered", "opened", "clicked", "replied", "converted"] = "opened"
+    template_version_id: int | None = None  # pinned when the journey is published
 
 
 class CascadeStep(_Step):
@@ -374,7 +375,7 @@ def successors(step) -> list[tuple[str, str]]:
     out: list[tuple[str, str | None]] = []
     if step.type == "send":
         out.append(("next", step.next))
-        if step.on_unreachable not in ("continue", "exit"):
+        if step.on_unreachable not in (None, "continue", "exit"):
             out.append(("unreachable", step.on_unreachable))
     elif step.type == "wait":
         if step.mode == "outcomes":

@@ -48,6 +48,7 @@ COPY_FIELDS = (
     "queued_at",
     "failed_at",
     "updated_at",
+    "idempotency_key",
 )
 
 
@@ -62,6 +63,9 @@ class OutgoingMessage:
     source_ref: str = ""
     not_before: datetime | None = None  # the caller's earliest time (a local-time broadcast)
     refusal: str = ""  # decided by the caller (a template value missing): stored suppressed
+    # Unique per message (a journey's enrollment, step and attempt). The caller checks for keys
+    # already used before it calls: one duplicate key fails the whole batch.
+    idempotency_key: str | None = None
 
 
 def messages_send_many(
@@ -159,6 +163,7 @@ def _message(item: OutgoingMessage, decisions, category: str, source: str, now) 
         send_after=send_after,
         queued_at=now,
         updated_at=now,
+        idempotency_key=item.idempotency_key,
     )
 
 
@@ -231,6 +236,7 @@ def _insert_postgresql(messages: list[Message], ids: list[int] | None) -> None:
                         m.queued_at,
                         m.failed_at,
                         m.updated_at,
+                        m.idempotency_key,
                     )
                 )
 

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from channels.listeners import inbound_received
 from channels.models import Conversation, InboundMessage, MessageCategory, MessageSource
 from channels.services.autoreplies import auto_reply_for, auto_reply_source_ref
 from channels.services.conversations import conversation_event_data, conversation_for_inbound
@@ -108,6 +109,7 @@ def inbound_receive(
             webhook_event_emit(
                 event_type="message.inbound", data=inbound_event_data(inbound, keyword)
             )
+            inbound_received(inbound)
             if not keyword:
                 transaction.on_commit(lambda: inbound_auto_reply(inbound=inbound), robust=True)
     except IntegrityError:

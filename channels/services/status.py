@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from channels.listeners import message_status_changed
 from channels.models import (
     FINAL_STATUSES,
     STATUS_RANK,
@@ -98,6 +99,7 @@ def message_status_apply(
             occurred_at=occurred_at,
         )
         webhook_event_emit(event_type="message.status", data=message_status_event(message))
+        message_status_changed(message)
     return moved
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from api.errors import ApiError, ValidationFailed
 from api.publishing import task_publish_on_commit
+from customers.hooks import segment_changed
 from customers.models import Customer, Segment, SegmentMembership
 from customers.segments.rules import RuleError, rule_dependencies, rule_to_q, rule_validate
 
@@ -345,6 +346,8 @@ def segment_refresh(*, segment: Segment, now: datetime | None = None) -> Refresh
         Segment.objects.filter(pk=segment.pk).update(
             member_count=members, refreshed_at=now, refresh_error=""
         )
+        if not first_fill and (entered or left):
+            segment_changed(segment.pk, now)
         return RefreshResult(segment.pk, entered, left, members)
 
 
@@ -470,6 +473,8 @@ def _finish(
     if full:
         updates["refreshed_at"] = now
     Segment.objects.filter(pk=segment.pk).update(**updates)
+    if entered or left:
+        segment_changed(segment.pk, now)
     return RefreshResult(segment.pk, entered, left, count)
 
 

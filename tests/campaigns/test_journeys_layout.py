@@ -10,7 +10,7 @@ from campaigns.journeys.definition import definition_parse, successors
 from campaigns.journeys.layout import journey_layout
 from campaigns.journeys.models import Journey
 from campaigns.views.journeys_graph import graph_context
-from tests.campaigns.journey_data import (
+from tests.campaigns.journey_shapes import (
     branch,
     definition,
     exit_,

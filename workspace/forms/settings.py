@@ -32,6 +32,7 @@ EVENT_LABELS = {
     WebhookSubscription.EventType.INBOUND: _("Inbound message"),
     WebhookSubscription.EventType.CONVERSATION: _("Conversation opened or changed"),
     WebhookSubscription.EventType.PROMO_LOW_STOCK: _("Promo code pool low on stock"),
+    WebhookSubscription.EventType.JOURNEY_ACTION: _("A journey's webhook step"),
 }
 SCOPE_LABELS = {
     ApiScope.READ: _("read: every GET request"),

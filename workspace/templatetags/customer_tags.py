@@ -21,6 +21,7 @@ KINDS = {
     "order": (_("Orders"), "cart"),
     "consent_change": (_("Consent changes"), "shield"),
     "note": (_("Notes"), "note"),
+    "journey": (_("Journeys"), "layers"),
 }
 ORDER_STATUS = {
     "pending": _("pending"),
@@ -38,6 +39,14 @@ SOURCE = {
     "agent": _("agent"),
     "auto_reply": _("auto-reply"),
     "system": _("system"),
+}
+JOURNEY_OUTCOMES = {
+    "entered": _("entered"),
+    "timeout": _("no outcome in time"),
+    "converted": _("converted"),
+    "completed": _("completed"),
+    "migrated": _("moved to a new version"),
+    "holdout": _("held out"),
 }
 MOVING = {"queued", "sent", "unconfirmed"}
 POLL_FOR = timedelta(hours=1)
@@ -61,6 +70,16 @@ def timeline_kind_label(value):
 @register.filter
 def timeline_icon(value):
     return KINDS.get(value, ("", "info"))[1] or "info"
+
+
+@register.filter
+def journey_outcome_label(value: str) -> str:
+    """entered, outcome:opened, exited:opted_out… in the reader's language."""
+    if value.startswith("outcome:"):
+        return _("outcome: %(name)s") % {"name": value.split(":", 1)[1]}
+    if value.startswith("exited:"):
+        return _("exited: %(reason)s") % {"reason": value.split(":", 1)[1].replace("_", " ")}
+    return JOURNEY_OUTCOMES.get(value, value)
 
 
 @register.filter

@@ -26,12 +26,13 @@ from campaigns.broadcasts.models import (
 )
 from campaigns.broadcasts.services.launch import broadcast_progress_add, sendable_groups
 from campaigns.message_templates.context import context_options, customer_contexts
-from campaigns.message_templates.models import MessageTemplateUse, TemplateVersion
+from campaigns.message_templates.models import TemplateVersion
 from campaigns.message_templates.rendering import (
     TemplateMissingValue,
     TemplateRenderFailed,
     render_compiled,
 )
+from campaigns.message_templates.uses import template_uses_insert
 from campaigns.promo.models import PromoCode, PromoCodeStatus
 from campaigns.promo.services import PromoError, promo_code_reserve_many
 from channels.models import MessageCategory, MessageSource, MessageStatus
@@ -141,7 +142,7 @@ def _send(broadcast, variants, recipients, customers, now) -> None:
         now=now,
     )
     _codes_settle(codes, messages)
-    _template_uses_insert(
+    template_uses_insert(
         [
             (m.pk, variants[r.variant_id].version_id)
             for r, m in zip(recipients, messages, strict=True)
@@ -176,23 +177,6 @@ def _context_options(variants, recipients) -> dict:
     if limits and None not in limits:
         merged["recommendations_limit"] = max(limits)
     return merged
-
-
-def _template_uses_insert(rows: list[tuple[int, int]]) -> None:
-    """Which version each message was rendered from (COPY on PostgreSQL: a million rows)."""
-    if connection.vendor == "postgresql":
-        table = MessageTemplateUse._meta.db_table
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} (message_id, version_id) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    MessageTemplateUse.objects.bulk_create(
-        MessageTemplateUse(message_id=message_id, version_id=version_id)
-        for message_id, version_id in rows
-    )
 
 
 def _render_into(item: OutgoingMessage, variant: BroadcastVariant, channel: str, context) -> None:
