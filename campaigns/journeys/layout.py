@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 
 from campaigns.journeys.definition import Definition, successors
 
-NODE_W = 224
+NODE_W = 212
 NODE_H = 84
-GAP_X = 48
+GAP_X = 40
 GAP_Y = 84
 MARGIN = 24
-BACK_OFFSET = 44  # how far a loop's edge swings out beside the nodes
+BACK_OFFSET = 36  # how far a loop's edge swings out beside the nodes
 SWEEPS = 4
 
 
@@ -275,7 +275,7 @@ def journey_layout(
         node.x = node.x - left + MARGIN
     right = max(n.x + n.w for n in nodes.values())
     has_back = bool(back)
-    width = int(right + MARGIN + (BACK_OFFSET + 40 if has_back else 0))
+    width = int(right + MARGIN + (BACK_OFFSET + 24 if has_back else 0))
     height = int(MARGIN * 2 + len(rows) * NODE_H + (len(rows) - 1) * GAP_Y)
 
     drawn: list[Edge] = []

@@ -4,7 +4,6 @@ its problems, the step panel, the versions)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
@@ -13,14 +12,13 @@ from pydantic import ValidationError
 
 from campaigns.journeys.definition import Definition
 from campaigns.journeys.forms_journey import JourneyForm, journey_initial
-from campaigns.journeys.models import Enrollment, Journey, JourneyStatus, JourneyVersion
-from campaigns.journeys.selectors import journey_step_counts
+from campaigns.journeys.models import Journey, JourneyStatus, JourneyVersion
+from campaigns.journeys.selectors import journey_step_counts, journey_totals, journeys_page
 from campaigns.journeys.services.authoring import JourneyError, journey_create, journey_draft_save
 from campaigns.journeys.services.checks import definition_problems
 from campaigns.views.journeys_graph import graph_context
 from campaigns.views.journeys_labels import status_of, trigger_summary
 from campaigns.views.journeys_panel import panel_context
-from workspace.paging import keyset_page
 from workspace.permissions import staff_permission_required
 
 
@@ -31,47 +29,28 @@ def _parsed(data: dict) -> Definition | None:
         return None
 
 
-def _list_counts(ids: list[int]) -> dict[int, dict[str, int]]:
-    """Entered (every run), active (running or waiting) and converted per journey: one grouped
-    query over the (journey, state) index for the page's journeys."""
-    rows = (
-        Enrollment.objects.filter(journey_id__in=ids)
-        .values("journey_id", "state")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts: dict[int, dict[str, int]] = {
-        i: {"entered": 0, "active": 0, "converted": 0} for i in ids
-    }
-    for row in rows:
-        c = counts[row["journey_id"]]
-        c["entered"] += row["n"]
-        if row["state"] in ("active", "waiting"):
-            c["active"] += row["n"]
-        elif row["state"] == "converted":
-            c["converted"] += row["n"]
-    return counts
-
-
 @staff_permission_required("view_campaigns")
 def journey_list(request):
     status = request.GET.get("status", "")
-    journeys = Journey.objects.all()
-    if status in JourneyStatus.values:
-        journeys = journeys.filter(status=status)
-    else:
+    if status not in JourneyStatus.values:
         status = ""
-    page, next_url = keyset_page(journeys, request)
-    counts = _list_counts([j.pk for j in page])
+    after = request.GET.get("before", "")
+    page, next_id = journeys_page(status=status, after_id=int(after) if after.isdigit() else None)
+    totals = journey_totals([j.pk for j in page])
     rows = [
         {
             "journey": j,
             "status": status_of(j),
             "trigger": trigger_summary(_parsed(j.draft)),
-            "counts": counts[j.pk],
+            "counts": totals[j.pk],
         }
         for j in page
     ]
+    next_url = ""
+    if next_id:
+        query = request.GET.copy()
+        query["before"] = str(next_id)
+        next_url = f"{request.path}?{query.urlencode()}"
     ctx = {
         "page": "campaigns",
         "rows": rows,
@@ -129,20 +108,17 @@ def journey_settings(request, journey_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             journey_draft_save(
-                journey=journey, definition=form.definition(journey.draft), actor=request.user
+                journey=journey,
+                definition=form.definition(journey.draft),
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+                actor=request.user,
             )
         except JourneyError as error:
             _settings_error(form, error)
         except ValidationError as error:
             _validation_to_form(form, error)
         else:
-            changed = {
-                k: form.cleaned_data[k]
-                for k in ("name", "description")
-                if form.cleaned_data[k] != getattr(journey, k)
-            }
-            if changed:
-                Journey.objects.filter(pk=journey.pk).update(**changed)
             messages.success(request, _("Settings saved to the draft."))
             return redirect("campaigns:journey", journey_id=journey.pk)
     ctx = {"page": "campaigns", "form": form, "journey": journey}

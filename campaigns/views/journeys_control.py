@@ -4,7 +4,6 @@ of them moves), pausing, resuming and archiving it, and the dry run for one cust
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,7 +11,8 @@ from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
 from campaigns.journeys.definition import Definition
-from campaigns.journeys.models import OPEN_STATES, Enrollment, Journey
+from campaigns.journeys.models import Journey
+from campaigns.journeys.selectors import journey_open_runs_by_step
 from campaigns.journeys.services.authoring import (
     JourneyError,
     journey_archive,
@@ -22,7 +22,7 @@ from campaigns.journeys.services.authoring import (
 )
 from campaigns.journeys.services.checks import definition_problems
 from campaigns.journeys.services.dryrun import journey_dry_run
-from campaigns.views.journeys_labels import status_of, way_label
+from campaigns.views.journeys_labels import kind_label, status_of, way_label
 from customers.selectors import customer_search
 from workspace.permissions import forbidden, staff_permission_required
 
@@ -40,15 +40,8 @@ def _open_steps(journey: Journey) -> list[dict]:
     """Steps of the live version where runs are open now, with how many."""
     if journey.live_version_id is None:
         return []
-    rows = (
-        Enrollment.objects.filter(
-            journey=journey, version_id=journey.live_version_id, state__in=OPEN_STATES
-        )
-        .values("step")
-        .annotate(n=Count("id"))
-        .order_by("step")
-    )
-    return [{"step": r["step"], "n": r["n"]} for r in rows]
+    by_step = journey_open_runs_by_step(journey).get(journey.live_version_id, {})
+    return [{"step": step, "n": n} for step, n in sorted(by_step.items())]
 
 
 def _mapping_rows(journey: Journey, draft: Definition | None, data=None) -> list[dict]:
@@ -152,15 +145,19 @@ def _wait_assumptions(definition: Definition | None, data) -> list[dict]:
         if step.type == "wait" and step.mode == "outcomes":
             choices = [(o.name, way_label(o.name)) for o in step.outcomes]
             choices.append(("timeout", way_label("timeout")))
-            rows.append(
-                {
-                    "step": step.id,
-                    "name": step.name or step.id,
-                    "field": f"assume_{step.id}",
-                    "choices": choices,
-                    "chosen": data.get(f"assume_{step.id}", ""),
-                }
-            )
+        elif step.type == "cascade":
+            choices = [("outcome", way_label("outcome")), ("next", _("no outcome"))]
+        else:
+            continue
+        rows.append(
+            {
+                "step": step.id,
+                "name": step.name or step.id,
+                "field": f"assume_{step.id}",
+                "choices": choices,
+                "chosen": data.get(f"assume_{step.id}", ""),
+            }
+        )
     return rows
 
 
@@ -193,9 +190,20 @@ def journey_dry_run_view(request, journey_id: int):
         if customer is not None and definition is not None:
             assume = {a["step"]: a["chosen"] for a in assumptions if a["chosen"]}
             try:
-                ctx["path"] = journey_dry_run(
-                    journey=journey, customer=customer, assume=assume or None
-                )
+                steps = journey_dry_run(journey=journey, customer=customer, assume=assume or None)
+                ctx["path"] = [
+                    {
+                        "step": s.step,
+                        "kind": kind_label(s.type),
+                        "type": s.type,
+                        "name": s.name,
+                        "what": s.what,
+                        "way": s.way,
+                        "way_text": way_label(s.way),
+                        "messages": s.messages,
+                    }
+                    for s in steps
+                ]
             except JourneyError as error:
                 ctx["error"] = getattr(error, "message", str(error))
             ctx["customer"] = customer

@@ -12,8 +12,8 @@ from campaigns.journeys.layout import Layout, journey_layout
 from campaigns.message_templates.models import Template
 from campaigns.views.journeys_labels import ICONS, clip, kind_label, step_summary, way_label
 
-NAME_CHARS = 25
-SUMMARY_CHARS = 30
+NAME_CHARS = 24
+SUMMARY_CHARS = 29
 
 
 def _n(value: int) -> str:

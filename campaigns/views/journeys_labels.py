@@ -47,6 +47,7 @@ def way_label(label: str) -> str:
         "default": _("otherwise"),
         "outcome": _("outcome"),
         "unreachable": _("unreachable"),
+        "holdout": _("holdout"),
     }.get(label, label)
 
 
