@@ -46,8 +46,8 @@ class DurationField(forms.MultiValueField):
     def __init__(self, *, min_seconds: int = 0, **kwargs):
         self.min_seconds = min_seconds
         fields = (
-            forms.IntegerField(min_value=0, max_value=MAX_WAIT_SECONDS),
-            forms.ChoiceField(choices=UNITS),
+            forms.IntegerField(min_value=0, max_value=MAX_WAIT_SECONDS, required=False),
+            forms.ChoiceField(choices=UNITS, required=False),
         )
         super().__init__(fields, require_all_fields=False, **kwargs)
 

@@ -50,6 +50,8 @@ MESSAGE_STATUSES = (
     ("replied", _("replied")),
 )
 _step_adapter = TypeAdapter(Step)
+# Row columns whose select always holds a value: they alone do not make a row filled.
+SELECTS = ("next", "kind", "op", "status", "outcome")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,12 @@ def _segment_choice(static: bool = False, **kwargs) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(queryset=segments, empty_label=_("Choose…"), **kwargs)
 
 
+def _filled(value) -> bool:
+    if isinstance(value, list | dict):
+        return bool(value)
+    return value not in (None, "", False)
+
+
 def _pk(value) -> int | None:
     return value.pk if value is not None else None
 
@@ -121,7 +129,7 @@ class StepForm(forms.Form):
                 field.required = False
         if not self.editing:
             for name in self.target_fields():
-                del self.fields[name]
+                self.fields.pop(name, None)
 
     # --- structure, for the template ------------------------------------------------------
     def target_fields(self) -> list[str]:
@@ -211,10 +219,13 @@ class StepForm(forms.Form):
         return data
 
     def _collect(self, data: dict, prefix: str, cols: tuple[str, ...]) -> list[dict]:
+        """The filled rows (any value but the "goes to"); a filled row needs its name."""
         rows = []
         for i in range(1, self._rows(prefix) + 1):
             row = {c: data.get(f"{prefix}{i}_{c}") for c in cols}
-            if any(v not in (None, "", [], False) for k, v in row.items() if k != "next"):
+            if any(_filled(v) for k, v in row.items() if k not in SELECTS):
+                if "name" in row and not row["name"] and f"{prefix}{i}_name" not in self.errors:
+                    self.add_error(f"{prefix}{i}_name", _("Name it: small letters, digits and _."))
                 rows.append(row)
         return rows
 
