@@ -22,6 +22,7 @@ from campaigns.journeys.services.authoring import (
 )
 from campaigns.journeys.services.checks import definition_problems
 from campaigns.journeys.services.dryrun import journey_dry_run
+from campaigns.views.broadcasts_labels import reason_label
 from campaigns.views.journeys_labels import kind_label, status_of, way_label
 from customers.selectors import customer_search
 from workspace.permissions import forbidden, staff_permission_required
@@ -200,7 +201,15 @@ def journey_dry_run_view(request, journey_id: int):
                         "what": s.what,
                         "way": s.way,
                         "way_text": way_label(s.way),
-                        "messages": s.messages,
+                        "messages": [
+                            {
+                                "channel": m.channel,
+                                "subject": m.subject,
+                                "body": m.body,
+                                "refusal": reason_label(m.refusal) if m.refusal else "",
+                            }
+                            for m in s.messages
+                        ],
                     }
                     for s in steps
                 ]

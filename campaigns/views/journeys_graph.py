@@ -14,6 +14,7 @@ from campaigns.views.journeys_labels import ICONS, clip, kind_label, step_summar
 
 NAME_CHARS = 24
 SUMMARY_CHARS = 29
+ID_CHARS = 12  # beside the kind label
 
 
 def _n(value: int) -> str:
@@ -53,6 +54,7 @@ def graph_context(
                 "icon": ICONS.get(step.type, "info"),
                 "name": clip(step.name or node.id, NAME_CHARS),
                 "full_name": step.name or node.id,
+                "short_id": clip(node.id, ID_CHARS),
                 "summary": clip(step_summary(step, templates), SUMMARY_CHARS),
                 "counts": counts is not None,
                 "entered": _n(c.get("entered", 0)),

@@ -4,7 +4,7 @@ each node of the builder shows under its name."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from campaigns.journeys.definition import Definition
 from campaigns.journeys.forms_journey import TRIGGER_LABELS
@@ -53,13 +53,13 @@ def way_label(label: str) -> str:
 
 def kind_label(step_type: str) -> str:
     return {
-        "send": _("Send"),
-        "wait": _("Wait"),
-        "branch": _("Branch"),
-        "split": _("Split"),
-        "action": _("Action"),
-        "cascade": _("Cascade"),
-        "exit": _("Exit"),
+        "send": pgettext("journey step kind", "Send"),
+        "wait": pgettext("journey step kind", "Wait"),
+        "branch": pgettext("journey step kind", "Branch"),
+        "split": pgettext("journey step kind", "Split"),
+        "action": pgettext("journey step kind", "Action"),
+        "cascade": pgettext("journey step kind", "Cascade"),
+        "exit": pgettext("journey step kind", "Exit"),
     }.get(step_type, step_type)
 
 
