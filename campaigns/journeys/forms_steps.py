@@ -288,7 +288,7 @@ class SendForm(StepForm):
         }
 
 
-OUTCOME_COLS = ("name", "kind", "status", "event", "match", "segment_id", "next")
+OUTCOME_COLS = ("name", "kind", "status", "step", "event", "match", "segment_id", "next")
 
 
 class WaitForm(StepForm):
@@ -353,6 +353,11 @@ class WaitForm(StepForm):
             self.fields[f"o{i}_status"] = forms.ChoiceField(
                 label=_("Message status"), required=False, choices=MESSAGE_STATUSES
             )
+            self.fields[f"o{i}_step"] = forms.ChoiceField(
+                label=_("Of the message sent by"),
+                required=False,
+                choices=[("", _("the last send"))] + self.step_choices[1:],
+            )
             self.fields[f"o{i}_event"] = forms.CharField(
                 label=_("Event"), required=False, max_length=100
             )
@@ -398,6 +403,7 @@ class WaitForm(StepForm):
                 outcome = {"name": row["name"] or "", "kind": row["kind"] or "message"}
                 if outcome["kind"] == "message":
                     outcome["status"] = row["status"] or "opened"
+                    outcome["step"] = row["step"] or None
                 if outcome["kind"] in ("event", "order"):
                     outcome["event"] = row["event"] or ""
                     outcome["match"] = row["match"] or {}
@@ -430,6 +436,7 @@ class WaitForm(StepForm):
                     f"o{i}_name": o.name,
                     f"o{i}_kind": o.kind,
                     f"o{i}_status": o.status,
+                    f"o{i}_step": o.step or "",
                     f"o{i}_event": o.event,
                     f"o{i}_match": o.match,
                     f"o{i}_segment_id": o.segment_id,

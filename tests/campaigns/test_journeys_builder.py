@@ -251,6 +251,7 @@ def test_a_wait_for_outcomes_is_written_from_its_rows(client_as, journey):
             "o1_name": "opened",
             "o1_kind": "message",
             "o1_status": "opened",
+            "o1_step": "hello",
             "o2_name": "bought",
             "o2_kind": "order",
             "o2_match": '{"promo_code": "context.promo_code"}',
@@ -260,6 +261,7 @@ def test_a_wait_for_outcomes_is_written_from_its_rows(client_as, journey):
     wait = _draft(journey)["wait-1"]
     assert wait["timeout_seconds"] == 2 * 86400
     assert [o["name"] for o in wait["outcomes"]] == ["opened", "bought"]
+    assert wait["outcomes"][0]["step"] == "hello"
     assert wait["outcomes"][1]["match"] == {"promo_code": "context.promo_code"}
     assert wait["timeout_next"] == "pause"  # the way it was inserted on continues on timeout
 
