@@ -356,7 +356,7 @@ class WaitForm(StepForm):
             self.fields[f"o{i}_step"] = forms.ChoiceField(
                 label=_("Of the message sent by"),
                 required=False,
-                choices=[("", _("the last send"))] + self.step_choices[1:],
+                choices=[("", _("the last send")), *self.step_choices[1:]],
             )
             self.fields[f"o{i}_event"] = forms.CharField(
                 label=_("Event"), required=False, max_length=100
