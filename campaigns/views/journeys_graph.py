@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.formats import number_format
 
 from campaigns.journeys.definition import Definition
-from campaigns.journeys.forms_steps import way_outs
 from campaigns.journeys.layout import Layout, journey_layout
+from campaigns.journeys.step_forms import way_outs
 from campaigns.message_templates.models import Template
 from campaigns.views.journeys_labels import ICONS, clip, kind_label, step_summary, way_label
 

@@ -8,7 +8,7 @@ from django.utils.translation import ngettext, pgettext
 
 from campaigns.journeys.definition import Definition
 from campaigns.journeys.forms_journey import TRIGGER_LABELS
-from campaigns.journeys.forms_steps import ACTION_LABELS, STEP_TYPE_LABELS
+from campaigns.journeys.step_forms import ACTION_LABELS, STEP_TYPE_LABELS
 from workspace.templatetags.workspace_tags import channel_label
 
 STATUS = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from campaigns.journeys.definition import Definition
-from campaigns.journeys.forms_steps import STEP_FORMS, STEP_TYPES, StepForm, way_outs
+from campaigns.journeys.step_forms import STEP_FORMS, STEP_TYPES, StepForm, way_outs
 from campaigns.views.journeys_labels import kind_label, step_type_label, way_label
 
 
