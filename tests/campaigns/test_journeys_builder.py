@@ -333,7 +333,10 @@ def test_publishing_a_clean_draft_then_changes_show_as_unpublished(client_as, jo
     )
     builder = client.get(_url("journey", journey)).content.decode()
     assert "Draft has unpublished changes." in builder and "Version 1" in builder
-    assert client.get(_url("journey_version", journey, 1)).status_code == 200
+    version = client.get(_url("journey_version", journey, 1))
+    assert version.status_code == 200
+    body = version.content.decode()
+    assert 'data-step="pause"' in body and "jr-node-link" not in body  # read-only
     assert client.post(_url("journey_pause", journey)).status_code == 302
     journey.refresh_from_db()
     assert journey.status == JourneyStatus.PAUSED
