@@ -62,8 +62,8 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
                     customer=customer,
                     channel=c,
                     category=template.category,
-                    payload=variants.get(c) or {},
                     source="journey",
+                    payload={},
                 ).refusal
             ),
             order[0] if order else "email",
@@ -73,11 +73,7 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
             channel, refusal=_("the template has no %(channel)s variant") % {"channel": channel}
         )
     decision = send_decision(
-        customer=customer,
-        channel=channel,
-        category=template.category,
-        payload=variants.get(channel) or {},
-        source="journey",
+        customer=customer, channel=channel, category=template.category, source="journey", payload={}
     )
     try:
         rendered = template_render(template.current_version, channel, customer, context_extra)
