@@ -29,6 +29,11 @@ AREAS = [
         _("One template to a segment, now or at a local time, with A/B tests and a holdout."),
     ),
     Area(
+        "campaigns:journeys",
+        _("Journeys"),
+        _("Triggered paths of messages, waits, branches and cascades, versioned and measured."),
+    ),
+    Area(
         "campaigns:promo_pools",
         _("Promo codes"),
         _("Pools of unique or shared codes, issued with messages and redeemed by orders."),

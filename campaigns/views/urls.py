@@ -6,6 +6,9 @@ from campaigns.views import broadcasts as bc
 from campaigns.views import broadcasts_control as bc_control
 from campaigns.views import broadcasts_results as bc_results
 from campaigns.views import hub, loyalty, promo, recommendations
+from campaigns.views import journeys as jr
+from campaigns.views import journeys_control as jr_control
+from campaigns.views import journeys_steps as jr_steps
 from campaigns.views import message_templates as tpl
 from campaigns.views import planning as cjm
 from campaigns.views import planning_strategies as strategies
@@ -111,6 +114,59 @@ urlpatterns = [
         "campaigns/recommendations/refresh-customer",
         recommendations.recommendations_refresh_customer_view,
         name="recommendations_refresh_customer",
+    ),
+    path("campaigns/journeys/", jr.journey_list, name="journeys"),
+    path("campaigns/journeys/new/", jr.journey_new, name="journey_new"),
+    path("campaigns/journeys/<int:journey_id>/", jr.journey_detail, name="journey"),
+    path(
+        "campaigns/journeys/<int:journey_id>/settings/",
+        jr.journey_settings,
+        name="journey_settings",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/versions/<int:number>/",
+        jr.journey_version,
+        name="journey_version",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/steps/add/",
+        jr_steps.journey_step_add_view,
+        name="journey_step_add",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/steps/<str:step_id>/",
+        jr_steps.journey_step,
+        name="journey_step",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/steps/<str:step_id>/remove/",
+        jr_steps.journey_step_remove_view,
+        name="journey_step_remove",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/publish/",
+        jr_control.journey_publish_view,
+        name="journey_publish",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/pause/",
+        jr_control.journey_pause_view,
+        name="journey_pause",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/resume/",
+        jr_control.journey_resume_view,
+        name="journey_resume",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/archive/",
+        jr_control.journey_archive_view,
+        name="journey_archive",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/dry-run/",
+        jr_control.journey_dry_run_view,
+        name="journey_dry_run",
     ),
     # Planning: customer-journey maps and communication strategies.
     path("campaigns/cjm/", cjm.cjm_index, name="cjms"),
