@@ -265,6 +265,9 @@ SPECTACULAR_SETTINGS = {
         "BroadcastAbMetricEnum": "campaigns.broadcasts.models.AbMetric",
         "BroadcastTimingValueEnum": "campaigns.broadcasts.models.Timing.values",
         "BroadcastAbMetricValueEnum": "campaigns.broadcasts.models.AbMetric.values",
+        # Journeys (campaigns/journeys).
+        "JourneyStatusEnum": "campaigns.journeys.models.JourneyStatus",
+        "EnrollmentStateEnum": "campaigns.journeys.models.EnrollmentState",
     },
 }
 
