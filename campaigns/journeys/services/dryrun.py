@@ -59,7 +59,11 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
                 c
                 for c in order
                 if not send_decision(
-                    customer=customer, channel=c, category=template.category, source="journey"
+                    customer=customer,
+                    channel=c,
+                    category=template.category,
+                    payload={},  # as the engine chooses: before rendering
+                    source="journey",
                 ).refusal
             ),
             order[0] if order else "email",
@@ -68,15 +72,20 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
         return DryMessage(
             channel, refusal=_("the template has no %(channel)s variant") % {"channel": channel}
         )
-    decision = send_decision(
-        customer=customer, channel=channel, category=template.category, source="journey"
-    )
     try:
         rendered = template_render(template.current_version, channel, customer, context_extra)
     except TemplateMissingValue as exc:
         return DryMessage(
             channel, refusal=_("a value is missing: %(name)s") % {"name": exc.variable}
         )
+    # The payload decides WhatsApp's 24-hour window (a template message may go outside it).
+    decision = send_decision(
+        customer=customer,
+        channel=channel,
+        category=template.category,
+        payload=rendered.payload or {},
+        source="journey",
+    )
     return DryMessage(
         channel,
         subject=rendered.subject,
