@@ -59,6 +59,19 @@ ENDPOINTS = {
     "/api/v1/broadcasts/{broadcast_id}/cancel": {"post"},
     "/api/v1/broadcasts/{broadcast_id}/results": {"get"},
     "/api/v1/broadcasts/{broadcast_id}/recipients": {"get"},
+    "/api/v1/journeys": {"get", "post"},
+    "/api/v1/journeys/{journey_id}": {"get", "patch"},
+    "/api/v1/journeys/{journey_id}/versions": {"get"},
+    "/api/v1/journeys/{journey_id}/versions/{number}": {"get"},
+    "/api/v1/journeys/{journey_id}/checks": {"get"},
+    "/api/v1/journeys/{journey_id}/publish": {"post"},
+    "/api/v1/journeys/{journey_id}/pause": {"post"},
+    "/api/v1/journeys/{journey_id}/resume": {"post"},
+    "/api/v1/journeys/{journey_id}/archive": {"post"},
+    "/api/v1/journeys/{journey_id}/enrollments": {"post"},
+    "/api/v1/journeys/{journey_id}/stats": {"get"},
+    "/api/v1/journeys/{journey_id}/dry-run": {"post"},
+    "/api/v1/customers/{external_id}/journeys": {"get"},
 }
 
 
@@ -105,6 +118,12 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/broadcasts/{broadcast_id}/pause"),
     ("post", "/api/v1/broadcasts/{broadcast_id}/resume"),
     ("post", "/api/v1/broadcasts/{broadcast_id}/cancel"),
+    ("post", "/api/v1/journeys"),
+    ("post", "/api/v1/journeys/{journey_id}/publish"),
+    ("post", "/api/v1/journeys/{journey_id}/pause"),
+    ("post", "/api/v1/journeys/{journey_id}/resume"),
+    ("post", "/api/v1/journeys/{journey_id}/archive"),
+    ("post", "/api/v1/journeys/{journey_id}/enrollments"),
 }
 
 

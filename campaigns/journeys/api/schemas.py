@@ -43,7 +43,8 @@ class JourneyPatch(Strict):
 
 
 class JourneyPublishIn(Strict):
-    mapping: dict[StepId, StepId] = Field(
+    # Any text: a key that is no step of the live version is refused naming `mapping.<key>`.
+    mapping: dict[text(max_length=100), text(max_length=100)] = Field(
         default_factory=dict,
         max_length=500,
         description="Runs open on the live version at step `old` move to step `new` of the new "
