@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns.journeys.api import views
+from campaigns.journeys.api import runs, views
 
 ONE = "journeys/<int:journey_id>"
 
@@ -18,12 +18,12 @@ urlpatterns = [
     path(f"{ONE}/pause", views.JourneyPauseView.as_view(), name="journey-pause"),
     path(f"{ONE}/resume", views.JourneyResumeView.as_view(), name="journey-resume"),
     path(f"{ONE}/archive", views.JourneyArchiveView.as_view(), name="journey-archive"),
-    path(f"{ONE}/enrollments", views.JourneyEnrollView.as_view(), name="journey-enrol"),
-    path(f"{ONE}/stats", views.JourneyStatsView.as_view(), name="journey-stats"),
-    path(f"{ONE}/dry-run", views.JourneyDryRunView.as_view(), name="journey-dry-run"),
+    path(f"{ONE}/enrollments", runs.JourneyEnrollView.as_view(), name="journey-enrol"),
+    path(f"{ONE}/stats", runs.JourneyStatsView.as_view(), name="journey-stats"),
+    path(f"{ONE}/dry-run", runs.JourneyDryRunView.as_view(), name="journey-dry-run"),
     path(
         "customers/<str:external_id>/journeys",
-        views.CustomerJourneysView.as_view(),
+        runs.CustomerJourneysView.as_view(),
         name="customer-journeys",
     ),
 ]
