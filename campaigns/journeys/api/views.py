@@ -13,7 +13,7 @@ from api.errors import ApiError, ValidationFailed
 from api.idempotency import idempotent
 from api.models import ApiScope
 from api.pagination import SignedCursorPagination
-from api.schema import ErrorSerializer, error_responses
+from api.schema import ErrorSerializer, error_responses, links_to
 from campaigns.journeys.api import schemas as s
 from campaigns.journeys.definition import definition_parse, error_loc
 from campaigns.journeys.models import (
@@ -118,6 +118,24 @@ def choice_param(request, name: str, choices: list[str]) -> str | None:
 
 class JourneyListCreateView(generics.ListAPIView):
     serializer_class = s.JourneySerializer
+    openapi_links = {
+        "POST": {
+            201: links_to(
+                [
+                    "journeys_retrieve",
+                    "journeys_partial_update",
+                    "journeys_checks_retrieve",
+                    "journeys_publish_create",
+                    "journeys_pause_create",
+                    "journeys_archive_create",
+                    "journeys_stats_retrieve",
+                    "journeys_versions_list",
+                ],
+                parameter="journey_id",
+                field="id",
+            )
+        }
+    }
     pagination_class = ByIdCursor
 
     def get_queryset(self):
