@@ -72,6 +72,13 @@ ENDPOINTS = {
     "/api/v1/journeys/{journey_id}/stats": {"get"},
     "/api/v1/journeys/{journey_id}/dry-run": {"post"},
     "/api/v1/customers/{external_id}/journeys": {"get"},
+    "/api/v1/cjms": {"get", "post"},
+    "/api/v1/cjms/{cjm_id}": {"get", "patch", "delete"},
+    "/api/v1/strategies": {"get", "post"},
+    "/api/v1/strategies/{strategy_id}": {"get", "patch", "delete"},
+    "/api/v1/strategies/{strategy_id}/content": {"post"},
+    "/api/v1/strategies/{strategy_id}/content/{content_id}": {"delete"},
+    "/api/v1/strategies/{strategy_id}/funnel": {"get"},
 }
 
 
@@ -124,6 +131,9 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/journeys/{journey_id}/resume"),
     ("post", "/api/v1/journeys/{journey_id}/archive"),
     ("post", "/api/v1/journeys/{journey_id}/enrollments"),
+    ("post", "/api/v1/cjms"),
+    ("post", "/api/v1/strategies"),
+    ("post", "/api/v1/strategies/{strategy_id}/content"),
 }
 
 

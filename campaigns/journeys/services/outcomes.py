@@ -114,16 +114,19 @@ def outcome_satisfied(outcome, run) -> bool:
     if outcome.kind == "message":
         message_id, _channel = _watched_message(outcome, run)
         return message_reached(message_id, outcome.status)
+    # What happened since the run entered counts (the order placed before this wait began);
+    # on a later pass through a loop, only what happened since this pass began.
+    since = e.entered_at if run.context.get("visits", {}).get(e.step, 1) <= 1 else e.step_entered_at
     if outcome.kind == "event":
         rows = Event.objects.filter(
-            customer_id=e.customer_id, name=outcome.event, occurred_at__gte=e.entered_at
+            customer_id=e.customer_id, name=outcome.event, occurred_at__gte=since
         ).values_list("properties", flat=True)[:200]
         return any(properties_match(p or {}, outcome.match, run.context) for p in rows)
     if outcome.kind == "order":
         orders = Order.objects.filter(
             customer_id=e.customer_id,
             status=Order.Status.COMPLETED,
-            placed_at__gte=e.entered_at,
+            placed_at__gte=since,
         ).values("external_id", "promo_code", "total", "currency")[:200]
         return any(
             properties_match(_order_properties(o), outcome.match, run.context) for o in orders
