@@ -135,8 +135,8 @@ class JourneyProblemSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="no_steps, no_start, unknown_step, unreachable, no_timeout, unbounded_loop, "
         "unknown_template, archived_template, missing_variant, unknown_channel, "
-        "no_consent_handling, unknown_segment, static_segment_needed, unknown_pool, unknown_attribute, "
-        "bad_message_step"
+        "no_consent_handling, unknown_segment, static_segment_needed, unknown_pool, "
+        "unknown_attribute, bad_message_step"
     )
     message = serializers.CharField()
 
