@@ -268,6 +268,9 @@ SPECTACULAR_SETTINGS = {
         # Communication strategies (campaigns/planning).
         "StrategySchemeEnum": "campaigns.planning.models.Scheme",
         "StrategySchemeValueEnum": "campaigns.planning.models.Scheme.values",
+        # Journeys (campaigns/journeys).
+        "JourneyStatusEnum": "campaigns.journeys.models.JourneyStatus",
+        "EnrollmentStateEnum": "campaigns.journeys.models.EnrollmentState",
     },
 }
 
