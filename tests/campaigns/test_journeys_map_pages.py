@@ -31,6 +31,10 @@ def things():
     return {"template": tpl, "pool": pool, "at_risk": at_risk, "lost": lost}
 
 
+def _row_id(segment) -> str:
+    return f'id="map-segment-{segment.pk}"'
+
+
 def _win_back(things, segment):
     values = {
         "segment": segment.pk,
@@ -54,7 +58,7 @@ def test_a_base_segment_without_a_journey_shows_no_scenario_with_a_link_to_make_
     client_as, things
 ):
     page = client_as("marketing").get(MAP).content.decode()
-    row = page[page.index('id="map-segment-%d"' % things["at_risk"].pk) :]
+    row = page[page.index(_row_id(things["at_risk"])) :]
     row = row[: row.index("</section>")]
     assert "No scenario" in row and "42 members" in row
     assert f"/app/campaigns/journeys/templates/?segment={things['at_risk'].pk}" in row
@@ -75,7 +79,7 @@ def test_a_journey_serving_a_segment_shows_its_live_counts(client_as, things):
     orders = [OrderFactory(customer=p, total="100.00", placed_at=later(60)) for p in buyers]
     journey_orders_signal(order_ids=[o.pk for o in orders])
     page = client_as("marketing").get(MAP).content.decode()
-    row = page[page.index('id="map-segment-%d"' % things["at_risk"].pk) :]
+    row = page[page.index(_row_id(things["at_risk"])) :]
     row = row[: row.index("</section>")]
     assert "Win them back" in row and "No scenario" not in row
     assert "16 in progress · 20 entered · 4 converted" in row and "20.0%" in row
@@ -85,11 +89,11 @@ def test_a_journey_serving_a_segment_shows_its_live_counts(client_as, things):
 def test_staff_pin_a_segment_to_the_map_and_take_it_off_again(client_as, things):
     extra = SegmentFactory(name="VIP", kind=Segment.Kind.STATIC, member_count=3)
     client = client_as("marketing")
-    assert 'id="map-segment-%d"' % extra.pk not in client.get(MAP).content.decode()
+    assert _row_id(extra) not in client.get(MAP).content.decode()
     response = client.post(reverse("campaigns:journey_map_add"), {"segment": extra.pk})
     assert response.status_code == 302
     page = client.get(MAP).content.decode()
-    assert 'id="map-segment-%d"' % extra.pk in page and "Remove from the map" in page
+    assert _row_id(extra) in page and "Remove from the map" in page
     client.post(reverse("campaigns:journey_map_remove", args=[extra.pk]))
     assert not TriggerMapSegment.objects.exists()
 
