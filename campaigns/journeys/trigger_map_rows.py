@@ -63,8 +63,10 @@ def trigger_map_rows() -> list[dict]:
         for journey in by_segment.get(segment_id, []):
             figures = totals[journey.pk]
             entered = figures["entered"]
-            rate = round(100 * figures["converted"] / entered, 1) if entered else None
-            served.append({"journey": journey, "totals": figures, "rate": rate})
+            definition = journey.live_version.definition if journey.live_version else journey.draft
+            goal = bool((definition or {}).get("goal"))
+            rate = round(100 * figures["converted"] / entered, 1) if entered and goal else None
+            served.append({"journey": journey, "totals": figures, "rate": rate, "goal": goal})
         rows.append(
             {
                 "segment": segments[segment_id],
