@@ -437,7 +437,7 @@ LIBRARY: tuple[LibraryJourney, ...] = (
         key="win_back",
         name=gettext_lazy("Win-back: At Risk and Can't Lose Them"),
         description=gettext_lazy(
-            "For the RFM segments At Risk and Can't Lose Them: a 10 % holdout to measure the"
+            "For the RFM segments At Risk and Can't Lose Them: a holdout of 10 percent to measure the"
             " lift, then email → SMS with a promo code. Goal: an order within 14 days."
         ),
         slots=(
