@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("campaigns.promo.api.urls")),
     path("", include("campaigns.broadcasts.api.urls")),
     path("", include("campaigns.recommendations.api.urls")),
+    path("", include("campaigns.planning.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

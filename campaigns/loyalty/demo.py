@@ -11,6 +11,7 @@ from campaigns.loyalty.models import PointsEntry
 from campaigns.loyalty.selectors import loyalty_settings_get
 from campaigns.loyalty.services import (
     InsufficientPoints,
+    KeyReused,
     points_earn,
     points_expiring_notify,
     points_orders_changed,
@@ -47,15 +48,18 @@ def loyalty_demo_load() -> dict:
     now = timezone.now()
     lifetime = timedelta(days=settings.batch_lifetime_days)
     for n, customer_id in enumerate(customer_ids[:EXPIRING_CUSTOMERS]):
-        # Earned long ago, so it expires in 1 to 6 days.
-        points_earn(
-            customer=customer_id,
-            points=60 + 20 * n,
-            reason="Autumn promotion",
-            source="demo",
-            idempotency_key="demo:expiring",
-            now=now - lifetime + timedelta(days=1 + n % 6, hours=3),
-        )
+        # Earned long ago, so it expires in 1 to 6 days. On a second run the customers with
+        # points may be others (the broadcast demo's orders earn too): a key already used for
+        # another amount is a batch given the first time, and stays as it was.
+        with suppress(KeyReused):
+            points_earn(
+                customer=customer_id,
+                points=60 + 20 * n,
+                reason="Autumn promotion",
+                source="demo",
+                idempotency_key="demo:expiring",
+                now=now - lifetime + timedelta(days=1 + n % 6, hours=3),
+            )
     for customer_id in customer_ids[EXPIRING_CUSTOMERS : EXPIRING_CUSTOMERS * 3]:
         with suppress(InsufficientPoints):
             points_spend(

@@ -43,6 +43,16 @@ AREAS = [
         _("Recommendations"),
         _("Product picks from behaviour: bought together, popular, viewed, new."),
     ),
+    Area(
+        "campaigns:cjms",
+        _("Customer journey maps"),
+        _("Stages from need to advocacy: touchpoints, goals, barriers and solutions per channel."),
+    ),
+    Area(
+        "campaigns:strategies",
+        _("Communication strategies"),
+        _("AIDA, ACCA or AIDMA: to whom, why, when and how, with a funnel per stage."),
+    ),
 ]
 
 

@@ -7,6 +7,8 @@ from campaigns.views import broadcasts_control as bc_control
 from campaigns.views import broadcasts_results as bc_results
 from campaigns.views import hub, journey_library, journey_map, loyalty, promo, recommendations
 from campaigns.views import message_templates as tpl
+from campaigns.views import planning as cjm
+from campaigns.views import planning_strategies as strategies
 
 app_name = "campaigns"
 
@@ -109,6 +111,56 @@ urlpatterns = [
         "campaigns/recommendations/refresh-customer",
         recommendations.recommendations_refresh_customer_view,
         name="recommendations_refresh_customer",
+    ),
+    # Planning: customer-journey maps and communication strategies.
+    path("campaigns/cjm/", cjm.cjm_index, name="cjms"),
+    path("campaigns/cjm/new/", cjm.cjm_new, name="cjm_new"),
+    path("campaigns/cjm/<int:cjm_id>/", cjm.cjm_detail, name="cjm"),
+    path("campaigns/cjm/<int:cjm_id>/edit/", cjm.cjm_edit, name="cjm_edit"),
+    path("campaigns/cjm/<int:cjm_id>/delete/", cjm.cjm_delete_view, name="cjm_delete"),
+    path("campaigns/cjm/<int:cjm_id>/stages/", cjm.cjm_stages_view, name="cjm_stages"),
+    path(
+        "campaigns/cjm/<int:cjm_id>/cells/<int:stage_id>/<str:channel>/",
+        cjm.cjm_cell,
+        name="cjm_cell",
+    ),
+    path(
+        "campaigns/cjm/<int:cjm_id>/cells/<int:stage_id>/<str:channel>/links/",
+        cjm.cjm_link_add_view,
+        name="cjm_link_add",
+    ),
+    path(
+        "campaigns/cjm/<int:cjm_id>/cells/<int:stage_id>/<str:channel>/<str:field>/",
+        cjm.cjm_cell_field,
+        name="cjm_cell_field",
+    ),
+    path(
+        "campaigns/cjm/<int:cjm_id>/links/<int:link_id>/remove/",
+        cjm.cjm_link_remove_view,
+        name="cjm_link_remove",
+    ),
+    path("campaigns/strategies/", strategies.strategy_index, name="strategies"),
+    path("campaigns/strategies/new/", strategies.strategy_new, name="strategy_new"),
+    path("campaigns/strategies/<int:strategy_id>/", strategies.strategy_detail, name="strategy"),
+    path(
+        "campaigns/strategies/<int:strategy_id>/edit/",
+        strategies.strategy_edit,
+        name="strategy_edit",
+    ),
+    path(
+        "campaigns/strategies/<int:strategy_id>/delete/",
+        strategies.strategy_delete_view,
+        name="strategy_delete",
+    ),
+    path(
+        "campaigns/strategies/<int:strategy_id>/content/",
+        strategies.strategy_content_add_view,
+        name="strategy_content_add",
+    ),
+    path(
+        "campaigns/strategies/<int:strategy_id>/content/<int:content_id>/remove/",
+        strategies.strategy_content_remove_view,
+        name="strategy_content_remove",
     ),
     # Ready-made journeys (campaigns.views.journey_library)
     path(

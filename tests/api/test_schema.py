@@ -59,6 +59,13 @@ ENDPOINTS = {
     "/api/v1/broadcasts/{broadcast_id}/cancel": {"post"},
     "/api/v1/broadcasts/{broadcast_id}/results": {"get"},
     "/api/v1/broadcasts/{broadcast_id}/recipients": {"get"},
+    "/api/v1/cjms": {"get", "post"},
+    "/api/v1/cjms/{cjm_id}": {"get", "patch", "delete"},
+    "/api/v1/strategies": {"get", "post"},
+    "/api/v1/strategies/{strategy_id}": {"get", "patch", "delete"},
+    "/api/v1/strategies/{strategy_id}/content": {"post"},
+    "/api/v1/strategies/{strategy_id}/content/{content_id}": {"delete"},
+    "/api/v1/strategies/{strategy_id}/funnel": {"get"},
 }
 
 
@@ -105,6 +112,9 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/broadcasts/{broadcast_id}/pause"),
     ("post", "/api/v1/broadcasts/{broadcast_id}/resume"),
     ("post", "/api/v1/broadcasts/{broadcast_id}/cancel"),
+    ("post", "/api/v1/cjms"),
+    ("post", "/api/v1/strategies"),
+    ("post", "/api/v1/strategies/{strategy_id}/content"),
 }
 
 

@@ -7,7 +7,8 @@ Each problem names the step (or "" for the journey), the field and a stable code
 - unbounded_loop: a cycle in which no step sets max_visits;
 - unknown_template, archived_template, missing_variant: a send's template, or its channel's variant;
 - no_consent_handling: a send that does not say what happens when the customer can't be reached;
-- unknown_segment, static_segment_needed, unknown_pool, bad_message_step: references.
+- unknown_segment, static_segment_needed, unknown_pool, unknown_attribute, bad_message_step:
+  references.
 """
 
 from __future__ import annotations
@@ -257,6 +258,27 @@ def _reference_problems(definition: Definition) -> list[Problem]:
                     field,
                     "static_segment_needed",
                     _("Only a static segment can be added to or removed from."),
+                )
+            )
+    from customers.models import AttributeDefinition
+
+    attribute_steps = [
+        s for s in definition.steps if s.type == "action" and s.action == "attribute_set"
+    ]
+    defined = set(
+        AttributeDefinition.objects.filter(key__in=[s.key for s in attribute_steps]).values_list(
+            "key", flat=True
+        )
+    )
+    for step in attribute_steps:
+        if step.key not in defined:
+            problems.append(
+                Problem(
+                    step.id,
+                    "key",
+                    "unknown_attribute",
+                    _("“%(key)s” is not a defined attribute (Settings → attributes in the admin).")
+                    % {"key": step.key},
                 )
             )
     known_pools = set(

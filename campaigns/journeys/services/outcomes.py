@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from campaigns.journeys.models import OPEN_STATES, Enrollment, EnrollmentState, JourneyStatus
 
@@ -112,28 +111,23 @@ def outcome_satisfied(outcome, run) -> bool:
     from customers.models import Event, Order, SegmentMembership
 
     e = run.enrollment
-    # On a loop, what ended an earlier visit of this wait must not end this one at once.
-    left = parse_datetime((run.context.get("left") or {}).get(e.step) or "")
     if outcome.kind == "message":
         message_id, _channel = _watched_message(outcome, run)
         return message_reached(message_id, outcome.status)
+    # What happened since the run entered counts (the order placed before this wait began);
+    # on a later pass through a loop, only what happened since this pass began.
+    since = e.entered_at if run.context.get("visits", {}).get(e.step, 1) <= 1 else e.step_entered_at
     if outcome.kind == "event":
         rows = Event.objects.filter(
-            customer_id=e.customer_id, name=outcome.event, occurred_at__gte=e.entered_at
-        )
-        if left:
-            rows = rows.filter(occurred_at__gt=left)
-        rows = rows.values_list("properties", flat=True)[:200]
+            customer_id=e.customer_id, name=outcome.event, occurred_at__gte=since
+        ).values_list("properties", flat=True)[:200]
         return any(properties_match(p or {}, outcome.match, run.context) for p in rows)
     if outcome.kind == "order":
         orders = Order.objects.filter(
             customer_id=e.customer_id,
             status=Order.Status.COMPLETED,
-            placed_at__gte=e.entered_at,
-        )
-        if left:
-            orders = orders.filter(placed_at__gt=left)
-        orders = orders.values("external_id", "promo_code", "total", "currency")[:200]
+            placed_at__gte=since,
+        ).values("external_id", "promo_code", "total", "currency")[:200]
         return any(
             properties_match(_order_properties(o), outcome.match, run.context) for o in orders
         )

@@ -118,7 +118,6 @@ def _wait(batch: Batch, run: Run, step) -> None:
         for outcome in step.outcomes:
             if outcome_matches(outcome, run.signal, run):
                 batch.log(run, f"outcome:{outcome.name}")
-                _left(batch, run, step)
                 move(batch, run, outcome.name, outcome.next)
                 return
     timeout_at = (
@@ -132,25 +131,14 @@ def _wait(batch: Batch, run: Run, step) -> None:
         for outcome in step.outcomes:
             if outcome_satisfied(outcome, run):
                 batch.log(run, f"outcome:{outcome.name}", "already")
-                _left(batch, run, step)
                 move(batch, run, outcome.name, outcome.next)
                 return
     if timed_out:
         batch.log(run, "timeout")
-        _left(batch, run, step)
         move(batch, run, "timeout", step.timeout_next)
         return
     if run.signal is None or first_look:
         wait(batch, run, timeout_at)
-
-
-def _left(batch: Batch, run: Run, step) -> None:
-    """When the run left this wait (or the signal that ended it happened, if later): a later
-    visit of the same wait (a loop) only counts events and orders after it."""
-    moment = batch.now
-    if run.signal is not None and run.signal.at > moment:
-        moment = run.signal.at
-    run.context.setdefault("left", {})[step.id] = moment.isoformat()
 
 
 def _branch(batch: Batch, run: Run, step) -> None:
