@@ -259,8 +259,9 @@ def _order(customer_id: int, placed: datetime, journeys: list[int], rng: random.
     _dispatch(customer_id, signal, placed, journeys)
 
 
-def journeys_demo_load() -> list[Journey]:
-    """Idempotent: a second run finds the demo journeys and leaves them as they are."""
+def journeys_demo_load(*, per_journey: int | None = None) -> list[Journey]:
+    """Idempotent: a second run finds the demo journeys and leaves them as they are.
+    `per_journey` overrides how many customers each journey takes (tests use a few)."""
     if not settings.MESSAGING_SANDBOX:
         return []
     names = [name for _key, name, *_rest in DEMO]
@@ -288,7 +289,7 @@ def journeys_demo_load() -> list[Journey]:
         journey_publish(journey=journey, note="demo")
         journey.refresh_from_db()
         journeys.append(journey)
-        people = _people(segment, count, taken)
+        people = _people(segment, per_journey or count, taken)
         taken |= set(people)
         # Entries spread over the first four days of the story.
         entries += [
