@@ -59,7 +59,11 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
                 c
                 for c in order
                 if not send_decision(
-                    customer=customer, channel=c, category=template.category, source="journey"
+                    customer=customer,
+                    channel=c,
+                    category=template.category,
+                    source="journey",
+                    payload={},
                 ).refusal
             ),
             order[0] if order else "email",
@@ -69,7 +73,7 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
             channel, refusal=_("the template has no %(channel)s variant") % {"channel": channel}
         )
     decision = send_decision(
-        customer=customer, channel=channel, category=template.category, source="journey"
+        customer=customer, channel=channel, category=template.category, source="journey", payload={}
     )
     try:
         rendered = template_render(template.current_version, channel, customer, context_extra)

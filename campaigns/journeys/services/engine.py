@@ -289,6 +289,9 @@ def _walk(batch: Batch, run: Run, step_handle) -> None:
         if step is None:  # a version without this step (cannot happen once published)
             end(batch, run, EnrollmentState.EXITED, "unknown_step")
             return
+        if run.signal is not None and e.state == EnrollmentState.WAITING:
+            if step.type not in ("wait", "cascade"):
+                return  # waiting on a timer (a holdout, a journey limit): only time moves it
         before = (e.step, e.state, e.wake_at)
         run.transitions += 1
         step_handle(batch, run, step)
@@ -302,31 +305,14 @@ def _walk(batch: Batch, run: Run, step_handle) -> None:
 
 
 def _save(batch: Batch, runs: list[Run]) -> None:
+    from campaigns.journeys.services.persist import enrollments_write, logs_write
     from campaigns.journeys.services.stats import step_stats_add
 
     changed = [r.enrollment for r in runs if r.changed]
     for e in changed:
         e.updated_at = batch.now
-    if changed:
-        Enrollment.objects.bulk_update(
-            changed,
-            [
-                "step",
-                "state",
-                "wake_at",
-                "context",
-                "step_entered_at",
-                "updated_at",
-                "ended_at",
-                "exit_reason",
-                "converted_at",
-                "revenue",
-                "last_step",
-            ],
-            batch_size=500,
-        )
-    if batch.logs:
-        EnrollmentLog.objects.bulk_create(batch.logs, batch_size=1000)
+    enrollments_write(changed)
+    logs_write(batch.logs)
     step_stats_add(batch.counts, batch.revenue)
 
 

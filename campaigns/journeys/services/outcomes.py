@@ -235,22 +235,17 @@ def signals_dispatch(
     for k in range(rounds):
         wanted = {pk: by_customer[c][k] for pk, c in candidates if k < len(by_customer[c])}
         with transaction.atomic():
+            # Only the runs' rows are locked (of=self): a journey's row must not serialise its
+            # runs' outcomes. enrollments_advance reads each journey's status itself.
             rows = list(
-                Enrollment.objects.select_for_update()
-                .select_related("journey")
+                Enrollment.objects.select_for_update(of=("self",))
                 .filter(pk__in=list(wanted), state__in=OPEN_STATES)
                 .order_by("pk")
             )
-            rows = [r for r in rows if r.journey.status != JourneyStatus.ARCHIVED]
             moved += enrollments_advance(
                 rows, now=timezone.now(), signals={r.pk: wanted[r.pk] for r in rows}
             )
     return moved
-
-
-def paused(enrollment) -> bool:
-    journey = getattr(enrollment, "journey", None)
-    return journey is not None and journey.status == JourneyStatus.PAUSED
 
 
 __all__ = ["EnrollmentState"]

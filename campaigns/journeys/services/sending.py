@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from functools import lru_cache
 
 from django.db.models import Count, F, Min
 
 from campaigns.journeys.definition import BEST, CHANNELS
 from campaigns.journeys.services.engine import Batch, Run
-from campaigns.message_templates.context import customer_contexts
+from campaigns.message_templates.context import context_options, customer_contexts
 from campaigns.message_templates.models import TemplateCategory, TemplateVersion
 from campaigns.message_templates.rendering import (
     TemplateMissingValue,
@@ -196,9 +197,31 @@ def _context_extra(run: Run) -> dict:
     return extra
 
 
+@lru_cache(maxsize=256)
+def _version_options(version_id: int, created_at) -> dict:
+    return context_options(TemplateVersion.objects.get(pk=version_id))
+
+
+def _context_options(versions: list[TemplateVersion]) -> dict:
+    """Only what the batch's template versions read (three picks of one kind, not forty)."""
+    kinds: set[str] = set()
+    limits = []
+    for version in {v.pk: v for v in versions}.values():
+        options = _version_options(version.pk, version.created_at)
+        if "recommendations_kinds" not in options:
+            return {}  # a version reads all of them
+        kinds |= set(options["recommendations_kinds"])
+        limits.append(options.get("recommendations_limit"))
+    merged: dict = {"recommendations_kinds": sorted(kinds)}
+    if limits and None not in limits:
+        merged["recommendations_limit"] = max(limits)
+    return merged
+
+
 def _send(batch: Batch, runs: list[Run], versions, category: str) -> None:
     channels, decisions = _channels(runs, versions, category, batch.now)
-    contexts = customer_contexts([r.customer for r in runs])
+    used = [versions[r.send.template_version_id or -r.send.template_id] for r in runs]
+    contexts = customer_contexts([r.customer for r in runs], options=_context_options(used))
     items = []
     for run in runs:
         request = run.send

@@ -6,7 +6,7 @@ Each function is the body of one Celery task (tasks.py), called after the change
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -144,9 +144,26 @@ def journey_segment_signal(*, segment_id: int, at: str) -> int:
     moment: datetime = parse_datetime(at)
     moved = 0
     for name, kind in (("segment_entered", "segment_entered"), ("segment_left", "segment_left")):
+        # The refresh's events: their ids carry its time stamp (customers.services.segments);
+        # the time range lets the (name, occurred_at) index find them.
+        stamp = moment.strftime("%Y%m%dT%H%M%S%f")
         changed = Event.objects.filter(
-            name=name, occurred_at=moment, event_id__startswith=f"segment:{segment_id}:{name}:"
+            name=name,
+            occurred_at__gte=moment - timedelta(seconds=1),
+            occurred_at__lte=moment + timedelta(seconds=1),
+            event_id__startswith=f"segment:{segment_id}:{name}:{stamp}:",
         ).values("customer_id")
+        # Runs already open first, then the new ones (which must not take their own entry as
+        # an outcome).
+        customers = list(
+            Enrollment.objects.filter(state__in=OPEN_STATES, customer_id__in=changed)
+            .values_list("customer_id", flat=True)
+            .distinct()
+        )
+        if customers:
+            moved += signals_dispatch(
+                [(c, Signal(kind=kind, at=moment, segment_id=segment_id)) for c in customers]
+            )
         for journey in _live_journeys():
             trigger = version_definition(journey.live_version_id).trigger
             if trigger.kind == kind and trigger.segment_id == segment_id:
@@ -157,13 +174,4 @@ def journey_segment_signal(*, segment_id: int, at: str) -> int:
                     params=list(params),
                     entry={"segment_id": segment_id},
                 )
-        customers = list(
-            Enrollment.objects.filter(state__in=OPEN_STATES, customer_id__in=changed)
-            .values_list("customer_id", flat=True)
-            .distinct()
-        )
-        if customers:
-            moved += signals_dispatch(
-                [(c, Signal(kind=kind, at=moment, segment_id=segment_id)) for c in customers]
-            )
     return moved

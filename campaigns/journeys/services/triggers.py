@@ -80,9 +80,12 @@ def journey_enrol(
 
     now = now or timezone.now()
     properties = properties or {}
-    if journey.status != JourneyStatus.LIVE or journey.live_version_id is None:
+    # The journey as stored now: the caller's copy may be older than a pause or a publish.
+    status, version_id = Journey.objects.filter(pk=journey.pk).values_list(
+        "status", "live_version_id"
+    )[0]
+    if status != JourneyStatus.LIVE or version_id is None:
         return EnrolResult(None, "not_live")
-    version_id = journey.live_version_id
     definition = version_definition(version_id)
     key = entry_key_of(definition, properties)
     with transaction.atomic():
@@ -158,9 +161,11 @@ def journey_enrol_many(
     import orjson
 
     now = now or timezone.now()
-    if journey.status != JourneyStatus.LIVE or journey.live_version_id is None:
+    status, version_id = Journey.objects.filter(pk=journey.pk).values_list(
+        "status", "live_version_id"
+    )[0]
+    if status != JourneyStatus.LIVE or version_id is None:
         return 0
-    version_id = journey.live_version_id
     definition = version_definition(version_id)
     policy = definition.entry
     table = Enrollment._meta.db_table

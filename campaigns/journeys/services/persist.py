@@ -1,0 +1,74 @@
+"""Writing a batch's runs and log: one UPDATE … FROM unnest and one COPY on PostgreSQL (a batch
+is hundreds of runs, a big journey's minute a million), Django's bulk methods elsewhere."""
+
+from __future__ import annotations
+
+from django.db import connection
+from psycopg.types.json import Jsonb
+
+from campaigns.journeys.models import Enrollment, EnrollmentLog
+
+FIELDS = (
+    "step",
+    "state",
+    "wake_at",
+    "context",
+    "step_entered_at",
+    "updated_at",
+    "ended_at",
+    "exit_reason",
+    "converted_at",
+    "revenue",
+    "last_step",
+)
+TYPES = (
+    "text",
+    "text",
+    "timestamptz",
+    "jsonb",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "text",
+    "timestamptz",
+    "numeric",
+    "text",
+)
+LOG_FIELDS = ("enrollment_id", "journey_id", "customer_id", "step", "outcome", "detail", "at")
+
+
+def enrollments_write(enrollments: list[Enrollment]) -> None:
+    if not enrollments:
+        return
+    if connection.vendor != "postgresql":
+        Enrollment.objects.bulk_update(enrollments, list(FIELDS), batch_size=500)
+        return
+    table = Enrollment._meta.db_table
+    columns = ", ".join(f"{f} = v.{f}" for f in FIELDS)
+    arrays = ", ".join(f"%s::{t}[]" for t in ("bigint", *TYPES))
+    names = ", ".join(("id", *FIELDS))
+    values = [[e.pk for e in enrollments]]
+    for field in FIELDS:
+        column = [getattr(e, field) for e in enrollments]
+        values.append([Jsonb(v) for v in column] if field == "context" else column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS e SET {columns} FROM unnest({arrays}) AS v({names}) "
+            "WHERE e.id = v.id",
+            values,
+        )
+
+
+def logs_write(logs: list[EnrollmentLog]) -> None:
+    if not logs:
+        return
+    if connection.vendor != "postgresql":
+        EnrollmentLog.objects.bulk_create(logs, batch_size=1000)
+        return
+    table = EnrollmentLog._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(LOG_FIELDS)}) FROM STDIN") as copy,
+    ):
+        for log in logs:
+            copy.write_row(tuple(getattr(log, f) for f in LOG_FIELDS))
