@@ -5,7 +5,7 @@ from django.urls import path
 from campaigns.views import broadcasts as bc
 from campaigns.views import broadcasts_control as bc_control
 from campaigns.views import broadcasts_results as bc_results
-from campaigns.views import hub, loyalty, promo, recommendations
+from campaigns.views import hub, journey_library, journey_map, loyalty, promo, recommendations
 from campaigns.views import journeys as jr
 from campaigns.views import journeys_control as jr_control
 from campaigns.views import journeys_steps as jr_steps
@@ -217,5 +217,24 @@ urlpatterns = [
         "campaigns/strategies/<int:strategy_id>/content/<int:content_id>/remove/",
         strategies.strategy_content_remove_view,
         name="strategy_content_remove",
+    ),
+    # Ready-made journeys (campaigns.views.journey_library)
+    path(
+        "campaigns/journeys/templates/",
+        journey_library.journey_library,
+        name="journey_library",
+    ),
+    path(
+        "campaigns/journeys/templates/<slug:key>/",
+        journey_library.journey_library_use,
+        name="journey_library_use",
+    ),
+    # The trigger map (campaigns.views.journey_map), at /app/journeys/map
+    path("journeys/map", journey_map.journey_map, name="journey_map"),
+    path("journeys/map/add", journey_map.journey_map_add, name="journey_map_add"),
+    path(
+        "journeys/map/<int:segment_id>/remove",
+        journey_map.journey_map_remove,
+        name="journey_map_remove",
     ),
 ]
