@@ -188,7 +188,8 @@ def journey_version(request, journey_id: int, number: int):
         "status": status_of(journey),
         "trigger": trigger_summary(definition),
         "versions": list(journey.versions.order_by("-number")[:20]),
-        "static_graph": True,
-        **graph_context(journey, definition, counts=journey_step_counts(version)),
+        **graph_context(
+            journey, definition, counts=journey_step_counts(version), static_graph=True
+        ),
     }
     return render(request, "campaigns/journeys/version.html", ctx)

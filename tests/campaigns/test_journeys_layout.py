@@ -1,8 +1,6 @@
 """The journey layout: every step placed, edges pointing down except the loops' closing edges,
 no two boxes overlapping, unreachable steps in a last row, and fast enough for 200 steps."""
 
-import time
-
 import pytest
 from django.template.loader import render_to_string
 
@@ -112,16 +110,10 @@ def test_two_hundred_steps_lay_out_without_overlaps():
 
 
 @pytest.mark.django_db
-def test_two_hundred_steps_lay_out_and_render_well_under_200_ms():
+def test_two_hundred_steps_are_all_drawn():
+    """How fast is measured in benchmarks/pages ("journey builder, 200 steps"), not here."""
     parsed = definition_parse(large(200))
     journey = Journey(pk=1, name="Large", draft=large(200))
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        ctx = graph_context(journey, parsed, counts={"s0": {"entered": 5}}, editable=True)
-        html = render_to_string("campaigns/journeys/_graph.html", {**ctx, "editable": True})
-        timings.append(time.perf_counter() - started)
-    best = min(timings)
-    print(f"layout + render of 201 steps: {best * 1000:.1f} ms (best of 3)")
+    ctx = graph_context(journey, parsed, counts={"s0": {"entered": 5}}, editable=True)
+    html = render_to_string("campaigns/journeys/_graph.html", {**ctx, "editable": True})
     assert html.count('class="jr-node ') == 201
-    assert best < 0.2
