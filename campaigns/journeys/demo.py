@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from campaigns.journeys.library import library_journey_create
 from campaigns.journeys.models import OPEN_STATES, Enrollment, Journey
@@ -277,9 +277,10 @@ def journeys_demo_load(*, per_journey: int | None = None) -> list[Journey]:
     for key, name, segment_name, count, pool_name in DEMO:
         pool = PromoPool.objects.filter(name=pool_name).first() if pool_name else None
         segment = segments[segment_name]
-        journey = library_journey_create(
-            key=key, values=_values(key, templates, pool, segment), name=name
-        )
+        with translation.override("ru"):  # the demo shop is Russian: its step names too
+            journey = library_journey_create(
+                key=key, values=_values(key, templates, pool, segment), name=name
+            )
         if "include_current" in journey.draft["trigger"]:
             # Runs start in the story below, not all at once now.
             trigger = {**journey.draft["trigger"], "include_current": False}

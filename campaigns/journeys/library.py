@@ -91,7 +91,7 @@ def promo_cascade(v: dict) -> dict:
             {
                 "id": "issue",
                 "type": "action",
-                "name": "Promo code",
+                "name": _("Promo code"),
                 "action": "promo_issue",
                 "pool_id": v["pool"],
                 "next": "cascade",
@@ -99,7 +99,7 @@ def promo_cascade(v: dict) -> dict:
             {
                 "id": "cascade",
                 "type": "cascade",
-                "name": "Email → SMS → Telegram",
+                "name": _("Email → SMS → Telegram"),
                 "channels": [
                     {
                         "channel": "email",
@@ -126,7 +126,7 @@ def promo_cascade(v: dict) -> dict:
                 "next_on_outcome": "after",
                 "next": None,
             },
-            _wait_order("after", 5 * DAY, "Order?"),
+            _wait_order("after", 5 * DAY, _("Order?")),
         ],
     }
 
@@ -149,7 +149,7 @@ def loyalty_joined(v: dict) -> dict:
             {
                 "id": "award",
                 "type": "action",
-                "name": "Points",
+                "name": _("Points"),
                 "action": "points_award",
                 "points": int(v.get("points") or LOYALTY_POINTS),
                 "max_visits": 3,  # three rounds of points, then the run ends
@@ -160,7 +160,7 @@ def loyalty_joined(v: dict) -> dict:
                 "id": "opened",
                 "type": "wait",
                 "mode": "outcomes",
-                "name": "Opened?",
+                "name": _("Opened?"),
                 "outcomes": [{"name": "opened", "kind": "message", "step": "email", "next": "use"}],
                 "timeout_seconds": 2 * DAY,
                 "timeout_next": "messenger",
@@ -170,7 +170,7 @@ def loyalty_joined(v: dict) -> dict:
                 "id": "use",
                 "type": "wait",
                 "mode": "outcomes",
-                "name": "Points used?",
+                "name": _("Points used?"),
                 "outcomes": used,
                 "timeout_seconds": min(before_expiry, MAX_WAIT_SECONDS),
                 "timeout_next": "reminder",
@@ -180,7 +180,7 @@ def loyalty_joined(v: dict) -> dict:
                 "id": "last",
                 "type": "wait",
                 "mode": "outcomes",
-                "name": "Used before expiry?",
+                "name": _("Used before expiry?"),
                 "outcomes": [dict(o, name=f"{o['name']}_late") for o in used],
                 "timeout_seconds": EXPIRY_NOTICE_DAYS * DAY,
                 "timeout_next": None,
@@ -210,7 +210,7 @@ def abandoned_cart(v: dict) -> dict:
                 "id": "hour",
                 "type": "wait",
                 "mode": "outcomes",
-                "name": "An hour: checked out?",
+                "name": _("An hour: checked out?"),
                 "outcomes": [checked_out],
                 "timeout_seconds": HOUR,
                 "timeout_next": "email",
@@ -220,7 +220,7 @@ def abandoned_cart(v: dict) -> dict:
                 "id": "day",
                 "type": "wait",
                 "mode": "outcomes",
-                "name": "A day: checked out?",
+                "name": _("A day: checked out?"),
                 "outcomes": [checked_out],
                 "timeout_seconds": DAY,
                 "timeout_next": "issue",
@@ -228,14 +228,14 @@ def abandoned_cart(v: dict) -> dict:
             {
                 "id": "issue",
                 "type": "action",
-                "name": "Promo code",
+                "name": _("Promo code"),
                 "action": "promo_issue",
                 "pool_id": v["pool"],
                 "next": "sms",
             },
             _send("sms", v["sms"], "sms", "after", "SMS with the code"),
-            _wait_order("after", 2 * DAY, "Order?"),
-            {"id": "done", "type": "exit", "name": "Checked out"},
+            _wait_order("after", 2 * DAY, _("Order?")),
+            {"id": "done", "type": "exit", "name": _("Checked out")},
         ],
     }
 
@@ -259,7 +259,7 @@ def welcome_series(v: dict) -> dict:
                 "id": "two_days",
                 "type": "wait",
                 "mode": "duration",
-                "name": "2 days",
+                "name": _("2 days"),
                 "seconds": 2 * DAY,
                 "next": "second",
             },
@@ -268,14 +268,14 @@ def welcome_series(v: dict) -> dict:
                 "id": "morning",
                 "type": "wait",
                 "mode": "until_time",
-                "name": "10:00 local time",
+                "name": _("10:00 local time"),
                 "time": "10:00",
                 "next": "ordered",
             },
             {
                 "id": "ordered",
                 "type": "branch",
-                "name": "Ordered?",
+                "name": _("Ordered?"),
                 "cases": [
                     {
                         "name": "has_ordered",
@@ -289,13 +289,13 @@ def welcome_series(v: dict) -> dict:
             {
                 "id": "issue",
                 "type": "action",
-                "name": "First-order code",
+                "name": _("First-order code"),
                 "action": "promo_issue",
                 "pool_id": v["pool"],
                 "next": "promo",
             },
             _send("promo", v["email_promo"], "email", "after", "First-order promo"),
-            _wait_order("after", 7 * DAY, "Order?"),
+            _wait_order("after", 7 * DAY, _("Order?")),
         ],
     }
 
@@ -313,7 +313,7 @@ def win_back(v: dict) -> dict:
             {
                 "id": "holdout",
                 "type": "split",
-                "name": "10 % holdout",
+                "name": _("10 % holdout"),
                 "mode": "random",
                 "arms": [{"name": "treated", "percent": 90, "next": "issue"}],
                 "holdout_percent": 10,
@@ -321,7 +321,7 @@ def win_back(v: dict) -> dict:
             {
                 "id": "issue",
                 "type": "action",
-                "name": "Promo code",
+                "name": _("Promo code"),
                 "action": "promo_issue",
                 "pool_id": v["pool"],
                 "next": "cascade",
@@ -329,7 +329,7 @@ def win_back(v: dict) -> dict:
             {
                 "id": "cascade",
                 "type": "cascade",
-                "name": "Email → SMS",
+                "name": _("Email → SMS"),
                 "channels": [
                     {
                         "channel": "email",
@@ -349,7 +349,7 @@ def win_back(v: dict) -> dict:
                 "next_on_outcome": "after",
                 "next": "after",
             },
-            _wait_order("after", 10 * DAY, "Order?"),
+            _wait_order("after", 10 * DAY, _("Order?")),
         ],
     }
 
