@@ -313,7 +313,7 @@ def win_back(v: dict) -> dict:
             {
                 "id": "holdout",
                 "type": "split",
-                "name": _("10 % holdout"),
+                "name": _("Holdout, 10 percent"),
                 "mode": "random",
                 "arms": [{"name": "treated", "percent": 90, "next": "issue"}],
                 "holdout_percent": 10,
