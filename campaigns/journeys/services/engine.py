@@ -225,6 +225,7 @@ def enrollments_advance(
 
     `signals` maps an enrollment id to what just happened to it (an outcome). Without one, a run
     acts on its step as its timer says (a new step, a wait ending)."""
+    from campaigns.journeys.services.outcomes import goals_from_data
     from campaigns.journeys.services.sending import sends_flush
     from campaigns.journeys.services.steps import step_handle
     from customers.models import Customer
@@ -252,6 +253,7 @@ def enrollments_advance(
             end(batch, run, EnrollmentState.EXITED, "customer_erased")
         elif run.signal is not None:
             _goal_or_exit(batch, run)
+    goals_from_data(batch, [r for r in runs if r.signal is None and is_open(r)])
     with transaction.atomic():
         walking = [
             r for r in runs if is_open(r) and statuses.get(r.enrollment.journey_id) == "live"
