@@ -13,6 +13,7 @@ from campaigns.journeys.models import (  # noqa: F401
     JourneyVersion,
     StepStat,
 )
+from campaigns.journeys.trigger_map import TriggerMapSegment  # noqa: F401
 from campaigns.loyalty.models import LoyaltySettings, PointsAllocation, PointsBalance, PointsEntry  # noqa: F401
 from campaigns.message_templates.models import MessageTemplateUse, Template, TemplateVersion  # noqa: F401
 from campaigns.planning.models import (  # noqa: F401

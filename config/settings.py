@@ -265,6 +265,12 @@ SPECTACULAR_SETTINGS = {
         "BroadcastAbMetricEnum": "campaigns.broadcasts.models.AbMetric",
         "BroadcastTimingValueEnum": "campaigns.broadcasts.models.Timing.values",
         "BroadcastAbMetricValueEnum": "campaigns.broadcasts.models.AbMetric.values",
+        # Communication strategies (campaigns/planning).
+        "StrategySchemeEnum": "campaigns.planning.models.Scheme",
+        "StrategySchemeValueEnum": "campaigns.planning.models.Scheme.values",
+        # Journeys (campaigns/journeys).
+        "JourneyStatusEnum": "campaigns.journeys.models.JourneyStatus",
+        "EnrollmentStateEnum": "campaigns.journeys.models.EnrollmentState",
     },
 }
 

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("campaigns.loyalty.api.urls")),
     path("", include("campaigns.promo.api.urls")),
     path("", include("campaigns.broadcasts.api.urls")),
+    path("", include("campaigns.journeys.api.urls")),
     path("", include("campaigns.recommendations.api.urls")),
     path("", include("campaigns.planning.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from api.models import AuditEntry
+from campaigns.journeys.selectors import customer_enrollments
 from campaigns.loyalty.selectors import points_panel
 from campaigns.promo.selectors import promo_codes_of_customer
 from campaigns.recommendations.selectors import customer_picks_panel
@@ -113,6 +114,7 @@ def customer_header(customer: Customer) -> dict[str, Any]:
         "segments": [m.segment for m in customer.segment_memberships.all()],
         # Called by the template only for view_campaigns holders (the panel checks).
         "recommendation_picks": partial(customer_picks_panel, customer),
+        "journey_runs": partial(customer_enrollments, customer.pk, limit=10),
         "open_conversations": list(
             Conversation.objects.filter(
                 customer=customer,

@@ -34,6 +34,7 @@ class Samples:
     orders: list[tuple[str, str]]  # (order external id, its customer's external id)
     conversations: list[int]
     timeline_cursors: dict[str, str]  # external_id → the customer page's "Show more" query
+    journey: int | None = None  # the 200-step journey the builder page draws
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Page:
     label: str
     build: Callable[[Samples, int], str | None]
     baseline: str | None = None  # the label of the admin page it is compared with
+    # False when the admin has no equivalent page: the baseline is shown for scale only.
+    beat_baseline: bool = True
     goal_ms: int = GOAL_MS
     htmx: bool = False  # sent as an htmx request (a partial)
     # Search answers a single match with a redirect to the customer page: that is its answer.
@@ -76,7 +79,9 @@ def load_samples(count: int = SAMPLES) -> Samples:
             "SELECT id FROM kaskad_channels_conversation ORDER BY id DESC LIMIT %s", [count]
         )
         conversations = [row[0] for row in cursor.fetchall()]
-    return Samples(customers, orders, conversations, {})
+    from benchmarks.pages.journey import large_journey_id
+
+    return Samples(customers, orders, conversations, {}, large_journey_id())
 
 
 def _count(cursor, table: str) -> int:
@@ -195,6 +200,13 @@ PAGES: list[Page] = [
     Page("segment list", _fixed("customers:segments"), "admin segments"),
     Page("RFM", _fixed("customers:rfm"), "admin RFM scores", goal_ms=GOAL_RFM_MS),
     Page("message log", _fixed("channels:messages"), "admin messages"),
+    Page(
+        "journey builder, 200 steps",
+        lambda s, i: reverse("campaigns:journey", args=[s.journey]) if s.journey else None,
+        "admin customer change",
+        goal_ms=200,  # issue 12: a 200-step journey renders in under 200 ms
+        beat_baseline=False,  # the admin draws no graphs: its heaviest form, for scale
+    ),
 ]
 
 BASELINES: list[Page] = [
@@ -325,7 +337,11 @@ def _table(pages: list[Page], results: dict[str, dict]) -> str:
             met = result.get("status", "—")
         else:
             within = result["p95_ms"] <= page.goal_ms
-            faster = base.get("status") != "ok" or result["p95_ms"] < base["p95_ms"]
+            faster = (
+                not page.beat_baseline
+                or base.get("status") != "ok"
+                or result["p95_ms"] < base["p95_ms"]
+            )
             met = "yes" if within and faster else ("no: slower than admin" if within else "no")
         rows.append(
             f"| {page.label} | {p50} | {p95} | {page.baseline or '—'} | {b50} / {b95} | "

@@ -396,5 +396,24 @@ def successors(step) -> list[tuple[str, str]]:
 
 
 def definition_parse(data: Any) -> Definition:
-    """Raises pydantic.ValidationError, whose errors name the field (`loc`)."""
+    """Raises pydantic.ValidationError, whose errors name the field (`loc`); see `error_loc`."""
     return Definition.model_validate(data)
+
+
+def error_loc(loc: tuple, data: Any) -> tuple:
+    """A pydantic error's `loc` as a path into `data`: pydantic puts the tag of a discriminated
+    union (`send` in ("steps", 0, "send", "template_id")) into it, which is no field of the
+    input, so a form or an API client could not find what it names."""
+    path: list = []
+    for part in loc:
+        tags = (data.get("type"), data.get("kind")) if isinstance(data, dict) else ()
+        if isinstance(part, str) and part in tags and part not in data:
+            continue  # the union's tag
+        path.append(part)
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            data = None
+    return tuple(path)

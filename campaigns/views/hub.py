@@ -29,6 +29,21 @@ AREAS = [
         _("One template to a segment, now or at a local time, with A/B tests and a holdout."),
     ),
     Area(
+        "campaigns:journeys",
+        _("Journeys"),
+        _("Triggered paths of messages, waits, branches and cascades, versioned and measured."),
+    ),
+    Area(
+        "campaigns:journey_library",
+        _("Ready-made journeys"),
+        _("Promo cascade, loyalty, abandoned cart, welcome series, win-back: start from one."),
+    ),
+    Area(
+        "campaigns:journey_map",
+        _("Trigger map"),
+        _("Each base segment and the journeys that serve it; which segment has no scenario."),
+    ),
+    Area(
         "campaigns:promo_pools",
         _("Promo codes"),
         _("Pools of unique or shared codes, issued with messages and redeemed by orders."),

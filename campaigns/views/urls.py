@@ -5,7 +5,10 @@ from django.urls import path
 from campaigns.views import broadcasts as bc
 from campaigns.views import broadcasts_control as bc_control
 from campaigns.views import broadcasts_results as bc_results
-from campaigns.views import hub, loyalty, promo, recommendations
+from campaigns.views import hub, journey_library, journey_map, loyalty, promo, recommendations
+from campaigns.views import journeys as jr
+from campaigns.views import journeys_control as jr_control
+from campaigns.views import journeys_steps as jr_steps
 from campaigns.views import message_templates as tpl
 from campaigns.views import planning as cjm
 from campaigns.views import planning_strategies as strategies
@@ -112,6 +115,59 @@ urlpatterns = [
         recommendations.recommendations_refresh_customer_view,
         name="recommendations_refresh_customer",
     ),
+    path("campaigns/journeys/", jr.journey_list, name="journeys"),
+    path("campaigns/journeys/new/", jr.journey_new, name="journey_new"),
+    path("campaigns/journeys/<int:journey_id>/", jr.journey_detail, name="journey"),
+    path(
+        "campaigns/journeys/<int:journey_id>/settings/",
+        jr.journey_settings,
+        name="journey_settings",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/versions/<int:number>/",
+        jr.journey_version,
+        name="journey_version",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/steps/add/",
+        jr_steps.journey_step_add_view,
+        name="journey_step_add",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/steps/<str:step_id>/",
+        jr_steps.journey_step,
+        name="journey_step",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/steps/<str:step_id>/remove/",
+        jr_steps.journey_step_remove_view,
+        name="journey_step_remove",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/publish/",
+        jr_control.journey_publish_view,
+        name="journey_publish",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/pause/",
+        jr_control.journey_pause_view,
+        name="journey_pause",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/resume/",
+        jr_control.journey_resume_view,
+        name="journey_resume",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/archive/",
+        jr_control.journey_archive_view,
+        name="journey_archive",
+    ),
+    path(
+        "campaigns/journeys/<int:journey_id>/dry-run/",
+        jr_control.journey_dry_run_view,
+        name="journey_dry_run",
+    ),
     # Planning: customer-journey maps and communication strategies.
     path("campaigns/cjm/", cjm.cjm_index, name="cjms"),
     path("campaigns/cjm/new/", cjm.cjm_new, name="cjm_new"),
@@ -161,5 +217,24 @@ urlpatterns = [
         "campaigns/strategies/<int:strategy_id>/content/<int:content_id>/remove/",
         strategies.strategy_content_remove_view,
         name="strategy_content_remove",
+    ),
+    # Ready-made journeys (campaigns.views.journey_library)
+    path(
+        "campaigns/journeys/templates/",
+        journey_library.journey_library,
+        name="journey_library",
+    ),
+    path(
+        "campaigns/journeys/templates/<slug:key>/",
+        journey_library.journey_library_use,
+        name="journey_library_use",
+    ),
+    # The trigger map (campaigns.views.journey_map), at /app/journeys/map
+    path("journeys/map", journey_map.journey_map, name="journey_map"),
+    path("journeys/map/add", journey_map.journey_map_add, name="journey_map_add"),
+    path(
+        "journeys/map/<int:segment_id>/remove",
+        journey_map.journey_map_remove,
+        name="journey_map_remove",
     ),
 ]

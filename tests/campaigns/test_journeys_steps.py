@@ -413,3 +413,24 @@ def test_a_held_out_run_ignores_unrelated_events_and_still_counts_a_conversion()
     journey_orders_signal(order_ids=[order.pk])
     run.refresh_from_db()
     assert (run.state, str(run.revenue), run.last_step) == ("converted", "300.00", "ab")
+
+
+def test_a_run_whose_order_signal_was_lost_converts_when_its_timer_wakes_it():
+    from tests.factories import OrderFactory
+
+    tpl = template()
+    journey = publish(
+        [
+            send("hello", tpl, "wait"),
+            {"id": "wait", "type": "wait", "mode": "duration", "seconds": 600, "next": "again"},
+            send("again", tpl),
+        ],
+        goal={"kind": "order", "window_seconds": 86400},
+    )
+    person = customer()
+    run = journey_enrol(journey=journey, customer_id=person.pk).enrollment
+    OrderFactory(customer=person, placed_at=later(60), total="990.00")  # no signal handled
+    assert tick_at(later(601)) == 1
+    run.refresh_from_db()
+    assert (run.state, str(run.revenue)) == (EnrollmentState.CONVERTED, "990.00")
+    assert Message.objects.filter(customer=person).count() == 1

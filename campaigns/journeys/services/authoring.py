@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from api.audit import audit_record
-from campaigns.journeys.definition import Definition, definition_parse
+from campaigns.journeys.definition import Definition, definition_parse, error_loc
 from campaigns.journeys.models import (
     OPEN_STATES,
     Enrollment,
@@ -51,7 +51,7 @@ def _parsed(data: dict) -> Definition:
         return definition_parse(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "definition"
+        field = ".".join(str(part) for part in error_loc(error["loc"], data)) or "definition"
         raise JourneyError(field, error["msg"], "invalid") from None
 
 
@@ -101,8 +101,9 @@ def journey_draft_save(
     if journey.status == JourneyStatus.ARCHIVED:
         raise JourneyError("status", _("An archived journey cannot be changed."), "wrong_status")
     parsed = _parsed(definition)
-    journey.draft = parsed.model_dump(mode="json")
-    journey.draft_changed = True
+    draft = parsed.model_dump(mode="json")
+    if draft != journey.draft:  # a new name alone leaves the draft as published
+        journey.draft, journey.draft_changed = draft, True
     if name is not None:
         if not name.strip():
             raise JourneyError("name", _("Give the journey a name."))

@@ -52,8 +52,9 @@ def definition_problems(definition: Definition) -> list[Problem]:
                 )
     problems += _unreachable(definition)
     problems += _loops(definition)
+    templates = _templates(definition)
     for step in definition.steps:
-        problems += _step_problems(definition, step)
+        problems += _step_problems(definition, step, templates)
     problems += _reference_problems(definition)
     return problems
 
@@ -142,7 +143,20 @@ def _loops(definition: Definition) -> list[Problem]:
     return problems
 
 
-def _step_problems(definition: Definition, step) -> list[Problem]:
+def _templates(definition: Definition) -> dict:
+    """Every template the steps send, in one query."""
+    from campaigns.message_templates.models import Template
+
+    ids = set()
+    for step in definition.steps:
+        if step.type == "send":
+            ids.add(step.template_id)
+        if step.type == "cascade":
+            ids |= {c.template_id for c in step.channels}
+    return Template.objects.select_related("current_version").in_bulk(ids)
+
+
+def _step_problems(definition: Definition, step, templates: dict) -> list[Problem]:
     problems = []
     if step.type == "wait" and step.mode == "outcomes":
         if not step.timeout_seconds:
@@ -180,19 +194,21 @@ def _step_problems(definition: Definition, step) -> list[Problem]:
             )
         )
     if step.type == "send":
-        problems += _template_problems(step.id, "template_id", step.template_id, step.channel)
+        problems += _template_problems(
+            step.id, "template_id", templates.get(step.template_id), step.channel
+        )
     if step.type == "cascade":
         for number, channel in enumerate(step.channels):
             problems += _template_problems(
-                step.id, f"channels.{number}.template_id", channel.template_id, channel.channel
+                step.id,
+                f"channels.{number}.template_id",
+                templates.get(channel.template_id),
+                channel.channel,
             )
     return problems
 
 
-def _template_problems(step_id: str, field: str, template_id: int, channel: str) -> list[Problem]:
-    from campaigns.message_templates.models import Template
-
-    template = Template.objects.select_related("current_version").filter(pk=template_id).first()
+def _template_problems(step_id: str, field: str, template, channel: str) -> list[Problem]:
     if template is None or template.current_version is None:
         return [Problem(step_id, field, "unknown_template", _("The template does not exist."))]
     if template.archived_at is not None:

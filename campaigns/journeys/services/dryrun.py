@@ -62,8 +62,8 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
                     customer=customer,
                     channel=c,
                     category=template.category,
+                    payload={},  # as the engine chooses: before rendering
                     source="journey",
-                    payload={},
                 ).refusal
             ),
             order[0] if order else "email",
@@ -72,15 +72,20 @@ def _message(customer, template_id: int, channel: str, context_extra: dict) -> D
         return DryMessage(
             channel, refusal=_("the template has no %(channel)s variant") % {"channel": channel}
         )
-    decision = send_decision(
-        customer=customer, channel=channel, category=template.category, source="journey", payload={}
-    )
     try:
         rendered = template_render(template.current_version, channel, customer, context_extra)
     except TemplateMissingValue as exc:
         return DryMessage(
             channel, refusal=_("a value is missing: %(name)s") % {"name": exc.variable}
         )
+    # The payload decides WhatsApp's 24-hour window (a template message may go outside it).
+    decision = send_decision(
+        customer=customer,
+        channel=channel,
+        category=template.category,
+        payload=rendered.payload or {},
+        source="journey",
+    )
     return DryMessage(
         channel,
         subject=rendered.subject,

@@ -225,6 +225,7 @@ def enrollments_advance(
 
     `signals` maps an enrollment id to what just happened to it (an outcome). Without one, a run
     acts on its step as its timer says (a new step, a wait ending)."""
+    from campaigns.journeys.services.outcomes import goals_from_data
     from campaigns.journeys.services.sending import sends_flush
     from campaigns.journeys.services.steps import step_handle
     from customers.models import Customer
@@ -252,6 +253,7 @@ def enrollments_advance(
             end(batch, run, EnrollmentState.EXITED, "customer_erased")
         elif run.signal is not None:
             _goal_or_exit(batch, run)
+    goals_from_data(batch, [r for r in runs if r.signal is None and is_open(r)])
     with transaction.atomic():
         walking = [
             r for r in runs if is_open(r) and statuses.get(r.enrollment.journey_id) == "live"
@@ -289,9 +291,9 @@ def _walk(batch: Batch, run: Run, step_handle) -> None:
         if step is None:  # a version without this step (cannot happen once published)
             end(batch, run, EnrollmentState.EXITED, "unknown_step")
             return
-        if run.signal is not None and e.state == EnrollmentState.WAITING:
-            if step.type not in ("wait", "cascade"):
-                return  # waiting on a timer (a holdout, a journey limit): only time moves it
+        waits_on_timer = e.state == EnrollmentState.WAITING and step.type not in ("wait", "cascade")
+        if run.signal is not None and waits_on_timer:
+            return  # a holdout, a journey limit: only time moves it
         before = (e.step, e.state, e.wake_at)
         run.transitions += 1
         step_handle(batch, run, step)

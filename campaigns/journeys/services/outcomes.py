@@ -195,6 +195,45 @@ def goal_reached(run, signal) -> bool:
     return signal.kind == "event" and signal.name == goal.event
 
 
+def goals_from_data(batch, runs: list) -> None:
+    """Runs moved by their timer convert if their goal happened meanwhile: the order's or
+    event's signal may have been lost with the broker, or not handled yet. Two queries a batch."""
+    from campaigns.journeys.services.engine import end
+    from customers.models import Event, Order
+
+    with_goal = [r for r in runs if r.definition.goal is not None]
+    if not with_goal:
+        return
+    ids = {r.enrollment.customer_id for r in with_goal}
+    since = min(r.enrollment.entered_at for r in with_goal)
+    found: dict[int, list] = defaultdict(list)  # customer → [(kind, name, at, revenue)]
+    if any(r.definition.goal.kind == "order" for r in with_goal):
+        for customer_id, at, total in Order.objects.filter(
+            customer_id__in=ids,
+            status=Order.Status.COMPLETED,
+            placed_at__gte=since,
+            placed_at__lte=batch.now,
+        ).values_list("customer_id", "placed_at", "total"):
+            found[customer_id].append(("order", "", at, total))
+    names = {r.definition.goal.event for r in with_goal if r.definition.goal.kind == "event"}
+    if names:
+        for customer_id, name, at in Event.objects.filter(
+            customer_id__in=ids,
+            name__in=names,
+            occurred_at__gte=since,
+            occurred_at__lte=batch.now,
+        ).values_list("customer_id", "name", "occurred_at"):
+            found[customer_id].append(("event", name, at, None))
+    for run in with_goal:
+        goal, e = run.definition.goal, run.enrollment
+        window_end = e.entered_at + timedelta(seconds=goal.window_seconds)
+        for kind, name, at, revenue in sorted(found[e.customer_id], key=lambda f: f[2]):
+            same_goal = kind == goal.kind and (kind == "order" or name == goal.event)
+            if same_goal and e.entered_at <= at <= window_end:
+                end(batch, run, EnrollmentState.CONVERTED, "goal", revenue=revenue)
+                break
+
+
 def exit_reason(run, signal) -> str:
     exits = run.definition.exits
     if signal.kind == "opted_out" and exits.opted_out:
