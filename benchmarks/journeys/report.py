@@ -102,7 +102,8 @@ def print_report(report: dict) -> None:
     print("-" * len(header))
     for row in report["goals"]:
         met = "" if row["met"] is None else ("yes" if row["met"] else "NO")
-        value = f"{row['value']:,.1f} {row['unit']}"
+        digits = 2 if abs(row["value"]) < 10 else 1
+        value = f"{row['value']:,.{digits}f} {row['unit']}"
         print(
             f"{row['what']:<44} {value:>14} {row['goal']:>10} {row.get('baseline', ''):>20} "
             f"{met:>4}"
