@@ -434,3 +434,12 @@ def test_a_run_whose_order_signal_was_lost_converts_when_its_timer_wakes_it():
     run.refresh_from_db()
     assert (run.state, str(run.revenue)) == (EnrollmentState.CONVERTED, "990.00")
     assert Message.objects.filter(customer=person).count() == 1
+
+
+def test_a_definition_with_a_nul_character_is_refused_naming_the_field():
+    with pytest.raises(JourneyError) as error:
+        journey_create(
+            name="Nul",
+            definition={"trigger": {"kind": "event", "event": "a\x00b"}, "steps": []},
+        )
+    assert "trigger" in error.value.field

@@ -47,6 +47,12 @@ class JourneyError(Exception):
 
 def _parsed(data: dict) -> Definition:
     """The definition, or JourneyError naming the first bad field."""
+    from api.types import InvalidJson, check_json
+
+    try:  # what every database stores and every reader renders (no NUL, no huge integers)
+        check_json(data)
+    except InvalidJson as exc:
+        raise JourneyError(exc.path or "definition", exc.message, "invalid") from None
     try:
         return definition_parse(data)
     except ValidationError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import connection
 from psycopg.types.json import Jsonb
 
-from campaigns.journeys.models import Enrollment, EnrollmentLog
+from campaigns.journeys.models import OPEN_STATES, Enrollment, EnrollmentLog
 
 FIELDS = (
     "step",
@@ -37,18 +37,31 @@ TYPES = (
 LOG_FIELDS = ("enrollment_id", "journey_id", "customer_id", "step", "outcome", "detail", "at")
 
 
+OPEN_FIELDS = FIELDS[:6]  # a run that goes on changes only these; an ended one all of them
+
+
 def enrollments_write(enrollments: list[Enrollment]) -> None:
     if not enrollments:
         return
     if connection.vendor != "postgresql":
         Enrollment.objects.bulk_update(enrollments, list(FIELDS), batch_size=500)
         return
+    going_on = [e for e in enrollments if e.state in OPEN_STATES]
+    ended = [e for e in enrollments if e.state not in OPEN_STATES]
+    _update(going_on, OPEN_FIELDS)
+    _update(ended, FIELDS)
+
+
+def _update(enrollments: list[Enrollment], fields: tuple[str, ...]) -> None:
+    if not enrollments:
+        return
     table = Enrollment._meta.db_table
-    columns = ", ".join(f"{f} = v.{f}" for f in FIELDS)
-    arrays = ", ".join(f"%s::{t}[]" for t in ("bigint", *TYPES))
-    names = ", ".join(("id", *FIELDS))
+    types = dict(zip(FIELDS, TYPES, strict=True))
+    columns = ", ".join(f"{f} = v.{f}" for f in fields)
+    arrays = ", ".join(f"%s::{t}[]" for t in ("bigint", *(types[f] for f in fields)))
+    names = ", ".join(("id", *fields))
     values = [[e.pk for e in enrollments]]
-    for field in FIELDS:
+    for field in fields:
         column = [getattr(e, field) for e in enrollments]
         values.append([Jsonb(v) for v in column] if field == "context" else column)
     with connection.cursor() as cursor:
