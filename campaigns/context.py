@@ -26,10 +26,14 @@ def context_providers() -> dict[str, Provider]:
 
 
 def context_values(customers: list, options: dict | None = None) -> dict[int, dict[str, Any]]:
-    """{customer_id: {provider name: value}} for every registered provider."""
+    """{customer_id: {provider name: value}} for every registered provider, or only those named
+    in `options["names"]` (what the templates read, from context_options)."""
     options = options or {}
+    wanted = options.get("names")
     values: dict[int, dict[str, Any]] = {c.pk: {} for c in customers}
     for name, provider in sorted(_providers.items()):
+        if wanted is not None and name not in wanted:
+            continue
         for customer_id, value in provider(customers, options).items():
             values[customer_id][name] = value
     return values

@@ -35,16 +35,21 @@ def customer_contexts(
     customers: list, extra: dict | None = None, options: dict | None = None
 ) -> dict[int, dict]:
     """{customer id: context} for a batch: customer, rfm, providers, links, extras. `options` go
-    to the context providers (e.g. {"promo_pool_id": 3})."""
+    to the context providers (e.g. {"promo_pool_id": 3}); with `names` (context_options), only
+    the providers and RFM scores those names read are loaded."""
     from customers.models import RfmScore
 
     ids = [c.pk for c in customers]
-    rfm = {
-        customer_id: dict(zip(RFM_FIELDS, values, strict=True))
-        for customer_id, *values in RfmScore.objects.filter(customer_id__in=ids).values_list(
-            "customer_id", *RFM_FIELDS
-        )
-    }
+    names = (options or {}).get("names")
+    rfm = {}
+    if names is None or "rfm" in names:
+        rfm = {
+            customer_id: dict(zip(RFM_FIELDS, values, strict=True))
+            for customer_id, *values in RfmScore.objects.filter(customer_id__in=ids).values_list(
+                "customer_id", *RFM_FIELDS
+            )
+        }
+    links = names is None or "preferences_url" in names
     provided = context_values(customers, options or {})
     contexts = {}
     unsubscribe = unsubscribe_placeholder()
@@ -56,7 +61,8 @@ def customer_contexts(
         context.update(provided.get(customer.pk, {}))
         # The preferences page is where a customer manages every channel. The one-click
         # unsubscribe link needs the message's id: a placeholder until the message is stored.
-        context["preferences_url"] = preferences_url(customer.pk)
+        if links:  # a signed token each: only when the templates show it
+            context["preferences_url"] = preferences_url(customer.pk)
         context["unsubscribe_url"] = unsubscribe
         contexts[customer.pk] = context
     return contexts
@@ -94,13 +100,16 @@ def context_options(version) -> dict:
     (`recommendations.bought_together` → only those picks are loaded) and, when it reads them only
     in loops with a `limit`, how many of each."""
     kinds: set[str] = set()
+    names: set[str] = set()
     usages_count = 0
     limits: list[int] = []
     for channel, variant in (version.variants or {}).items():
         for _name, source in variant_fields(channel, variant):
             template = env.from_string(source)
             limits += _recommendation_loop_limits(template.nodes)
-            for usages in template.analyze().globals.values():
+            analysis = template.analyze()
+            names |= set(analysis.globals)
+            for usages in analysis.globals.values():
                 for usage in usages:
                     segments = usage.segments
                     if segments[0] != "recommendations":
@@ -109,7 +118,8 @@ def context_options(version) -> dict:
                         return {}  # the whole of it (a loop over the kinds…): load everything
                     kinds.add(segments[1])
                     usages_count += 1
-    options: dict = {"recommendations_kinds": sorted(kinds)}
+    # The top-level names it reads: providers (and RFM scores) it does not read are not loaded.
+    options: dict = {"recommendations_kinds": sorted(kinds), "names": sorted(names)}
     if kinds and len(limits) == usages_count:  # no `.size`, no use outside such a loop
         options["recommendations_limit"] = max(limits)
     return options

@@ -285,11 +285,18 @@ def test_context_options_load_only_the_recommendation_kinds_a_template_reads():
     html = "{% for p in recommendations.popular limit:2 %}{{ p.name }} {{ p.price }};{% endfor %}"
     version = make({"email": {"subject": "S", "html": html}}).current_version
     options = context_options(version)
-    assert options == {"recommendations_kinds": ["popular"], "recommendations_limit": 2}
+    assert options == {
+        "recommendations_kinds": ["popular"],
+        "recommendations_limit": 2,
+        "names": ["recommendations"],
+    }
     everything = make({"sms": {"body": "{{ recommendations }}"}}).current_version
     assert context_options(everything) == {}
     counted = make({"sms": {"body": html + "{{ recommendations.popular.size }}"}}).current_version
-    assert context_options(counted) == {"recommendations_kinds": ["popular"]}  # all of them
+    assert context_options(counted) == {  # all of them
+        "recommendations_kinds": ["popular"],
+        "names": ["recommendations"],
+    }
 
     customer = CustomerFactory()
     now = timezone.now()
@@ -300,6 +307,8 @@ def test_context_options_load_only_the_recommendation_kinds_a_template_reads():
         )
     context = customer_contexts([customer], options=options)[customer.pk]
     assert list(context["recommendations"]) == ["popular"]
+    # What the template does not read is not loaded: no points, no RFM, no signed links.
+    assert not {"points", "rfm", "preferences_url"} & set(context)
     assert [p["rank"] for p in context["recommendations"]["popular"]] == [1, 2]
     rendered = render_compiled(version, "email", context)
     assert rendered.html == "popular1 10.00;popular2 20.00;"

@@ -159,21 +159,32 @@ def _send(broadcast, variants, recipients, customers, now) -> None:
 
 
 @lru_cache(maxsize=64)
-def _version_options(version_id: int) -> dict:
+def _options_of(version_id: int, created_at) -> dict:
     return context_options(TemplateVersion.objects.get(pk=version_id))
+
+
+def _version_options(version) -> dict:
+    """Versions never change, so each process analyses one once; the key has its creation time,
+    as an id can come back after a rollback (SQLite reuses them)."""
+    return _options_of(version.pk, version.created_at)
 
 
 def _context_options(variants, recipients) -> dict:
     """Only what the chunk's template versions read (e.g. three picks of one kind, not forty)."""
-    merged: dict = {"recommendations_kinds": set()}
+    merged: dict = {"recommendations_kinds": set(), "names": set()}
     limits = []
-    for version_id in {variants[r.variant_id].version_id for r in recipients}:
-        options = _version_options(version_id)
+    versions = {
+        variants[r.variant_id].version_id: variants[r.variant_id].version for r in recipients
+    }
+    for version in versions.values():
+        options = _version_options(version)
         if "recommendations_kinds" not in options:
             return {}  # a version reads all of them
         merged["recommendations_kinds"] |= set(options["recommendations_kinds"])
+        merged["names"] |= set(options["names"])
         limits.append(options.get("recommendations_limit"))
     merged["recommendations_kinds"] = sorted(merged["recommendations_kinds"])
+    merged["names"] = sorted(merged["names"])
     if limits and None not in limits:
         merged["recommendations_limit"] = max(limits)
     return merged

@@ -205,14 +205,16 @@ def _version_options(version_id: int, created_at) -> dict:
 def _context_options(versions: list[TemplateVersion]) -> dict:
     """Only what the batch's template versions read (three picks of one kind, not forty)."""
     kinds: set[str] = set()
+    names: set[str] = set()
     limits = []
     for version in {v.pk: v for v in versions}.values():
         options = _version_options(version.pk, version.created_at)
         if "recommendations_kinds" not in options:
             return {}  # a version reads all of them
         kinds |= set(options["recommendations_kinds"])
+        names |= set(options["names"])
         limits.append(options.get("recommendations_limit"))
-    merged: dict = {"recommendations_kinds": sorted(kinds)}
+    merged: dict = {"recommendations_kinds": sorted(kinds), "names": sorted(names)}
     if limits and None not in limits:
         merged["recommendations_limit"] = max(limits)
     return merged
