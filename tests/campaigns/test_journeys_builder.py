@@ -237,6 +237,20 @@ def test_a_step_is_added_changed_and_removed_through_the_forms(client_as, journe
     assert "send-1" not in steps and steps["pause"]["next"] == "done"
 
 
+def test_an_action_step_is_added_and_opened_again_in_its_form(client_as, journey):
+    client = client_as("marketing")
+    response = client.post(
+        _url("journey_step_add", journey),
+        {"after": "pause", "label": "next", "type": "action", "action": "points_award",
+         "points": "150", "name": "Bonus"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    steps = _draft(journey)
+    assert steps["action-1"]["points"] == 150 and steps["action-1"]["next"] == "done"
+    panel = client.get(_url("journey_step", journey, "action-1"), headers={"HX-Request": "true"})
+    assert panel.status_code == 200 and 'value="150"' in panel.content.decode()
+
+
 def test_a_wait_for_outcomes_is_written_from_its_rows(client_as, journey):
     client = client_as("marketing")
     response = client.post(
