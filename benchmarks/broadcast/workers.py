@@ -31,8 +31,16 @@ QUEUES = "broadcast,default"
 
 @contextmanager
 def celery_workers(
-    env: dict[str, str], *, count: int, concurrency: int, log_prefix: Path
+    env: dict[str, str],
+    *,
+    count: int,
+    concurrency: int,
+    log_prefix: Path,
+    queues: str = QUEUES,
+    name: str = "broadcast",
 ) -> Iterator[Workers]:
+    """`count` prefork workers on `queues` (benchmarks.journeys uses them too), ready when
+    entered, stopped when left."""
     processes, logs = [], []
     try:
         for number in range(1, count + 1):
@@ -42,8 +50,8 @@ def celery_workers(
             processes.append(
                 celery_worker_start(
                     env,
-                    queue=QUEUES,
-                    name=f"bench-broadcast-{number}",
+                    queue=queues,
+                    name=f"bench-{name}-{number}",
                     log_path=log_path,
                     options=options,
                 )
@@ -60,7 +68,13 @@ def celery_workers(
 
 @contextmanager
 def profiled_worker(
-    env: dict[str, str], *, log_path: Path, profile_path: Path
+    env: dict[str, str],
+    *,
+    log_path: Path,
+    profile_path: Path,
+    queues: str = QUEUES,
+    name: str = "broadcast",
+    stop_timeout: float = 120,
 ) -> Iterator[Workers]:
     """One worker with the solo pool (the chunks run in its main process) under cProfile, which
     writes `profile_path` when the worker shuts down. Slower than the measured run (one process,
@@ -69,8 +83,8 @@ def profiled_worker(
         sys.executable,
         *("-m", "cProfile", "-o", str(profile_path)),
         str(Path(sys.executable).parent / "celery"),
-        *("-A", "config", "worker", "-Q", QUEUES, "--loglevel", "info"),
-        *("-n", "bench-broadcast-profile@%h", "--pool", "solo"),
+        *("-A", "config", "worker", "-Q", queues, "--loglevel", "info"),
+        *("-n", f"bench-{name}-profile@%h", "--pool", "solo"),
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
     ]
     with log_path.open("wb") as log:
@@ -82,7 +96,7 @@ def profiled_worker(
         celery_worker_wait(process, log_path, deadline=deadline)
         yield Workers([process])
     finally:
-        stop(process, timeout=120)
+        stop(process, timeout=stop_timeout)
 
 
 def profile_summary(profile_path: Path, count: int = 30) -> list[dict]:

@@ -12,80 +12,43 @@ beat does, without a second scheduler process and its database table to set up.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from benchmarks.ingest.database import BASE_DIR
-from benchmarks.processes import (
-    WORKER_STARTUP_TIMEOUT_SECONDS,
-    celery_worker_start,
-    celery_worker_wait,
-    stop,
-)
+from benchmarks.broadcast import workers as broadcast_workers
 from benchmarks.send.delivery import Workers
 
 QUEUES = "journeys,default"
 
 
-@contextmanager
 def celery_workers(
     env: dict[str, str], *, count: int, concurrency: int, log_prefix: Path
-) -> Iterator[Workers]:
-    processes, logs = [], []
-    try:
-        for number in range(1, count + 1):
-            log_path = log_prefix.with_name(f"{log_prefix.name}-{number}.log")
-            options = ["--pool", "prefork", "--concurrency", str(concurrency)]
-            options += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-            processes.append(
-                celery_worker_start(
-                    env,
-                    queue=QUEUES,
-                    name=f"bench-journeys-{number}",
-                    log_path=log_path,
-                    options=options,
-                )
-            )
-            logs.append(log_path)
-        deadline = time.monotonic() + WORKER_STARTUP_TIMEOUT_SECONDS
-        for process, log_path in zip(processes, logs, strict=True):
-            celery_worker_wait(process, log_path, deadline=deadline)
-        yield Workers(processes)
-    finally:
-        for process in processes:
-            stop(process, timeout=60)
+) -> AbstractContextManager[Workers]:
+    return broadcast_workers.celery_workers(
+        env,
+        count=count,
+        concurrency=concurrency,
+        log_prefix=log_prefix,
+        queues=QUEUES,
+        name="journeys",
+    )
 
 
-@contextmanager
 def profiled_worker(
     env: dict[str, str], *, log_path: Path, profile_path: Path
-) -> Iterator[Workers]:
+) -> AbstractContextManager[Workers]:
     """One worker with the solo pool under cProfile (written when it shuts down): where the
     engine's time goes, not how fast it is."""
-    command = [
-        sys.executable,
-        *("-m", "cProfile", "-o", str(profile_path)),
-        str(Path(sys.executable).parent / "celery"),
-        *("-A", "config", "worker", "-Q", QUEUES, "--loglevel", "info"),
-        *("-n", "bench-journeys-profile@%h", "--pool", "solo"),
-        *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env={**os.environ, **env}, stdout=log, stderr=log
-        )
-    try:
-        deadline = time.monotonic() + WORKER_STARTUP_TIMEOUT_SECONDS
-        celery_worker_wait(process, log_path, deadline=deadline)
-        yield Workers([process])
-    finally:
-        stop(process, timeout=300)
+    return broadcast_workers.profiled_worker(
+        env,
+        log_path=log_path,
+        profile_path=profile_path,
+        queues=QUEUES,
+        name="journeys",
+        stop_timeout=300,
+    )
 
 
 class Ticker:
