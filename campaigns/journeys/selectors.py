@@ -9,8 +9,6 @@ from django.db.models import Count, QuerySet, Sum
 from campaigns.journeys.models import (
     OPEN_STATES,
     Enrollment,
-    EnrollmentLog,
-    EnrollmentState,
     Journey,
     JourneyVersion,
     StepStat,
@@ -99,10 +97,3 @@ def customer_enrollments(customer_id: int, limit: int = 50) -> QuerySet[Enrollme
         .select_related("journey", "version")
         .order_by("-entered_at", "-id")[:limit]
     )
-
-
-def enrollment_history(enrollment: Enrollment) -> QuerySet[EnrollmentLog]:
-    return EnrollmentLog.objects.filter(enrollment=enrollment).order_by("at", "id")
-
-
-__all__ = ["EnrollmentState"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -339,7 +339,3 @@ def enrollments_end(
             _save(batch, runs)
             ended += len(runs)
     return ended
-
-
-def due_time(seconds: int, since: datetime) -> datetime:
-    return since + timedelta(seconds=seconds)

@@ -15,8 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.journeys.models import OPEN_STATES, Enrollment, EnrollmentState, JourneyStatus
-
-STATUS_RANK = {"queued": 0, "sent": 1, "delivered": 2, "opened": 3, "clicked": 4}
+from channels.models import STATUS_RANK  # clicked outranks opened outranks delivered
 
 
 # --- Matching ------------------------------------------------------------------------------------
@@ -78,7 +77,7 @@ def outcome_matches(outcome, signal, run) -> bool:
     return False
 
 
-def message_reached(message_id: int | None, status: str, since: datetime | None = None) -> bool:
+def message_reached(message_id: int | None, status: str) -> bool:
     """Has the message reached `status` (delivered, opened, clicked; replied: an inbound on its
     channel after it was queued)?"""
     from channels.models import InboundMessage, Message
@@ -285,6 +284,3 @@ def signals_dispatch(
                 rows, now=timezone.now(), signals={r.pk: wanted[r.pk] for r in rows}
             )
     return moved
-
-
-__all__ = ["EnrollmentState"]
