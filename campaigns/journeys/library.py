@@ -155,7 +155,7 @@ def loyalty_joined(v: dict) -> dict:
                 "max_visits": 3,  # three rounds of points, then the run ends
                 "next": "email",
             },
-            _send("email", v["email"], "email", "opened", "Email about the points"),
+            _send("email", v["email"], "email", "opened", _("Email about the points")),
             {
                 "id": "opened",
                 "type": "wait",
@@ -165,7 +165,7 @@ def loyalty_joined(v: dict) -> dict:
                 "timeout_seconds": 2 * DAY,
                 "timeout_next": "messenger",
             },
-            _send("messenger", v["messenger"], "telegram", "use", "Messenger"),
+            _send("messenger", v["messenger"], "telegram", "use", _("Messenger")),
             {
                 "id": "use",
                 "type": "wait",
@@ -175,7 +175,7 @@ def loyalty_joined(v: dict) -> dict:
                 "timeout_seconds": min(before_expiry, MAX_WAIT_SECONDS),
                 "timeout_next": "reminder",
             },
-            _send("reminder", v["sms"], "sms", "last", "SMS: points expire soon"),
+            _send("reminder", v["sms"], "sms", "last", _("SMS: points expire soon")),
             {
                 "id": "last",
                 "type": "wait",
@@ -215,7 +215,7 @@ def abandoned_cart(v: dict) -> dict:
                 "timeout_seconds": HOUR,
                 "timeout_next": "email",
             },
-            _send("email", v["email"], "email", "day", "Email: your cart"),
+            _send("email", v["email"], "email", "day", _("Email: your cart")),
             {
                 "id": "day",
                 "type": "wait",
@@ -233,7 +233,7 @@ def abandoned_cart(v: dict) -> dict:
                 "pool_id": v["pool"],
                 "next": "sms",
             },
-            _send("sms", v["sms"], "sms", "after", "SMS with the code"),
+            _send("sms", v["sms"], "sms", "after", _("SMS with the code")),
             _wait_order("after", 2 * DAY, _("Order?")),
             {"id": "done", "type": "exit", "name": _("Checked out")},
         ],
@@ -254,7 +254,7 @@ def welcome_series(v: dict) -> dict:
         "goal": {"kind": "order", "window_seconds": 14 * DAY},
         "start": "first",
         "steps": [
-            _send("first", v["email"], "email", "two_days", "Email 1: welcome"),
+            _send("first", v["email"], "email", "two_days", _("Email 1: welcome")),
             {
                 "id": "two_days",
                 "type": "wait",
@@ -263,7 +263,7 @@ def welcome_series(v: dict) -> dict:
                 "seconds": 2 * DAY,
                 "next": "second",
             },
-            _send("second", v["email_second"], "email", "morning", "Email 2"),
+            _send("second", v["email_second"], "email", "morning", _("Email 2")),
             {
                 "id": "morning",
                 "type": "wait",
@@ -285,7 +285,7 @@ def welcome_series(v: dict) -> dict:
                 ],
                 "default_next": "issue",
             },
-            _send("tips", v["email_tips"], "email", None, "Tips"),
+            _send("tips", v["email_tips"], "email", None, _("Tips")),
             {
                 "id": "issue",
                 "type": "action",
@@ -294,7 +294,7 @@ def welcome_series(v: dict) -> dict:
                 "pool_id": v["pool"],
                 "next": "promo",
             },
-            _send("promo", v["email_promo"], "email", "after", "First-order promo"),
+            _send("promo", v["email_promo"], "email", "after", _("First-order promo")),
             _wait_order("after", 7 * DAY, _("Order?")),
         ],
     }
