@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("campaigns.journeys.api.urls")),
     path("", include("campaigns.recommendations.api.urls")),
     path("", include("campaigns.planning.api.urls")),
+    path("", include("analytics.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
@@ -27,6 +28,7 @@ urlpatterns = [
     path("app/", include("customers.views.urls")),
     path("app/", include("channels.views.urls")),
     path("app/", include("campaigns.views.urls")),
+    path("app/", include("analytics.views.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("hooks/", include("channels.hooks.urls")),

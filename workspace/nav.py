@@ -29,6 +29,7 @@ NAV = [
     NavItem(
         "campaigns", _("Campaigns"), "campaigns:index", "megaphone", "workspace.view_campaigns"
     ),
+    NavItem("analytics", _("Analytics"), "analytics:index", "chart", "workspace.view_analytics"),
     NavItem("messages", _("Messages"), "channels:messages", "send", "workspace.view_messages"),
     NavItem(
         "settings", _("Settings"), "workspace:settings", "settings", "workspace.manage_settings"

@@ -36,6 +36,8 @@ PERMISSIONS = [
     ("view_messages", "See the message log and the sandbox outbox"),
     ("view_campaigns", "See templates, broadcasts, promo codes, loyalty and recommendations"),
     ("manage_campaigns", "Create and change templates, broadcasts, promo pools and loyalty rules"),
+    ("view_analytics", "See analytics: dashboards, surveys, CLV, attribution, forecasts and goals"),
+    ("manage_analytics", "Create and change surveys and goals, send surveys, run forecasts"),
     ("manage_settings", "Change channel, delivery, auto-reply and webhook settings"),
     ("manage_api_keys", "Create and revoke API keys"),
     ("manage_users", "Manage staff users and their roles"),
@@ -65,6 +67,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "view_messages",
         "view_campaigns",
         "manage_campaigns",
+        "view_analytics",
+        "manage_analytics",
     },
     ADMIN: {codename for codename, _description in PERMISSIONS},
 }

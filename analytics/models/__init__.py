@@ -1,0 +1,1 @@
+"""Analytics' models, one module per area; each area adds its import line here."""

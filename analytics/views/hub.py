@@ -1,0 +1,31 @@
+"""Analytics: one page that leads to each of its areas (dashboards, surveys, CLV…)."""
+
+from dataclasses import dataclass
+
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+
+from workspace.permissions import staff_permission_required
+
+
+@dataclass(frozen=True)
+class Area:
+    url_name: str
+    title: str
+    text: str
+
+
+# Each area's pages add an entry here as they are installed.
+AREAS: list[Area] = []
+
+
+@staff_permission_required("view_analytics")
+def analytics_index(request):
+    areas = []
+    for area in AREAS:
+        try:
+            url = reverse(area.url_name)
+        except NoReverseMatch:
+            continue  # an area whose pages are not installed yet
+        areas.append({"url": url, "title": area.title, "text": area.text})
+    return render(request, "analytics/index.html", {"page": "analytics", "areas": areas})
