@@ -1,5 +1,6 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
+from analytics.models.rollups import *  # noqa: F403  (rollups)
 from analytics.models.surveys import (
     SCALES,
     Survey,

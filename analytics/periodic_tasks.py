@@ -1,0 +1,9 @@
+from api.periodic import PeriodicJob
+
+PERIODIC_TASKS = [
+    PeriodicJob(
+        name="Recompute the analytics rollups of days touched by new data",
+        task="analytics.tasks.rollups_refresh",
+        every_seconds=300,
+    ),
+]
