@@ -56,6 +56,9 @@ class DailyRollup(models.Model):
     new_customers = models.PositiveIntegerField(default=0)  # profiles created this day
     computed_at = models.DateTimeField(default=now)
 
+    def __str__(self) -> str:
+        return f"{self.day}: {self.orders} orders"
+
 
 class DailyChannelRollup(models.Model):
     """Messages queued on one day on one channel, by how far they got (as of the last refresh)."""
@@ -75,6 +78,9 @@ class DailyChannelRollup(models.Model):
             models.UniqueConstraint(fields=["day", "channel"], name="daily_channel_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel}: {self.sent} sent"
+
 
 class CustomerRollup(models.Model):
     """What the rollups last counted for one customer: the day the profile was created and the
@@ -92,6 +98,9 @@ class CustomerRollup(models.Model):
     first_order_day = models.DateField(null=True, blank=True)
     cohort_month = models.DateField(null=True, blank=True, db_index=True)
 
+    def __str__(self) -> str:
+        return f"{self.customer_id}: cohort {self.cohort_month}"
+
 
 class CohortActivity(models.Model):
     """One cell of the cohort table: what customers acquired in `cohort_month` did in `month`."""
@@ -107,12 +116,18 @@ class CohortActivity(models.Model):
             models.UniqueConstraint(fields=["cohort_month", "month"], name="cohort_activity_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.cohort_month} in {self.month}: {self.customers}"
+
 
 class RollupDirtyDay(models.Model):
     """A day whose rollups a write made stale; the refresh recomputes and deletes it."""
 
     day = models.DateField(primary_key=True)
     marked_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"dirty {self.day}"
 
 
 class RollupDirtyCustomer(models.Model):
@@ -121,9 +136,15 @@ class RollupDirtyCustomer(models.Model):
     customer_id = models.BigIntegerField(primary_key=True)
     marked_at = models.DateTimeField(default=now)
 
+    def __str__(self) -> str:
+        return f"dirty customer {self.customer_id}"
+
 
 class RollupState(models.Model):
     """One row (pk=1): where the refresh's scan for new and changed customer profiles stopped."""
 
     customers_seen_until = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rollups refreshed at {self.refreshed_at}"
