@@ -21,6 +21,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
+from analytics.metrics.channels import message_stage_counts
 from analytics.models import (
     CohortActivity,
     CustomerRollup,
@@ -39,7 +40,7 @@ from analytics.rollups.days import (
     spans_q,
 )
 from analytics.rollups.marks import rollups_mark_days
-from channels.models import Message, MessageStatus
+from channels.models import Message
 from customers.models import Customer, Order
 
 CANCELLED = [Order.Status.CANCELLED, Order.Status.REFUNDED]
@@ -316,30 +317,12 @@ def _recompute(days: list[dt.date]) -> int:
 
 
 def _channel_rows(spans, days: set, now) -> list[DailyChannelRollup]:
-    reached = {
-        "sent": ("sent_at", "delivered_at", "opened_at", "clicked_at"),
-        "delivered": ("delivered_at", "opened_at", "clicked_at"),
-        "opened": ("opened_at", "clicked_at"),
-        "clicked": ("clicked_at",),
-    }
-    counts = {}
-    for name, fields in reached.items():
-        q = Q(pk__in=[])
-        for field in fields:
-            q |= Q(**{f"{field}__isnull": False})
-        counts[name] = Count("pk", filter=q)
-    counts["failed"] = Count(
-        "pk", filter=Q(status__in=[MessageStatus.FAILED, MessageStatus.BOUNCED])
-    )
     rows = []
     for row in (
         Message.objects.filter(spans_q("queued_at", spans))
         .annotate(day=TruncDate("queued_at"))
         .values("day", "channel")
-        .annotate(
-            **counts,
-            sms_parts=Sum("parts", filter=Q(sent_at__isnull=False) | Q(delivered_at__isnull=False)),
-        )
+        .annotate(**message_stage_counts())
         .order_by()
     ):
         if row["day"] not in days or not (row["sent"] or row["failed"]):
