@@ -263,11 +263,13 @@ def _lock() -> None:
 
 
 def _delete_marks(model, key: str, marks: list[tuple]) -> None:
-    """Delete the marks as read: one a write bumped meanwhile stays for the next run."""
-    q = Q(pk__in=[])
+    """Delete the marks as read: one a write bumped meanwhile stays for the next run. Marks made
+    together share a stamp, so this is one DELETE per stamp, not per mark."""
+    by_stamp: dict = defaultdict(list)
     for value, marked_at in marks:
-        q |= Q(**{key: value, "marked_at": marked_at})
-    model.objects.filter(q).delete()
+        by_stamp[marked_at].append(value)
+    for marked_at, values in by_stamp.items():
+        model.objects.filter(**{f"{key}__in": values, "marked_at": marked_at}).delete()
 
 
 def _recompute(days: list[dt.date]) -> int:
