@@ -1,3 +1,14 @@
 """Analytics' API v1 routes (mounted under /api/v1/ in config/urls.py); each area adds its own."""
 
-urlpatterns = []
+from django.urls import path
+
+from analytics.api import metrics
+
+urlpatterns = [
+    path("metrics/customers", metrics.CustomersMetricsView.as_view(), name="metrics-customers"),
+    path("metrics/retention", metrics.RetentionMetricsView.as_view(), name="metrics-retention"),
+    path("metrics/cohorts", metrics.CohortsMetricsView.as_view(), name="metrics-cohorts"),
+    path("metrics/conversion", metrics.ConversionMetricsView.as_view(), name="metrics-conversion"),
+    path("metrics/funnel", metrics.FunnelMetricsView.as_view(), name="metrics-funnel"),
+    path("metrics/channels", metrics.ChannelsMetricsView.as_view(), name="metrics-channels"),
+]

@@ -79,6 +79,12 @@ ENDPOINTS = {
     "/api/v1/strategies/{strategy_id}/content": {"post"},
     "/api/v1/strategies/{strategy_id}/content/{content_id}": {"delete"},
     "/api/v1/strategies/{strategy_id}/funnel": {"get"},
+    "/api/v1/metrics/customers": {"get"},
+    "/api/v1/metrics/retention": {"get"},
+    "/api/v1/metrics/cohorts": {"get"},
+    "/api/v1/metrics/conversion": {"get"},
+    "/api/v1/metrics/funnel": {"get"},
+    "/api/v1/metrics/channels": {"get"},
 }
 
 
