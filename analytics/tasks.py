@@ -1,9 +1,17 @@
-"""Celery tasks for analytics: thin wrappers that call one service."""
+"""Analytics' Celery tasks: thin wrappers over the services (each area adds its own below)."""
 
 from celery import shared_task
 
+from analytics.goals.service import goals_check_all
 
-@shared_task
+
+@shared_task(name="analytics.tasks.goals_check")
+def goals_check() -> dict:
+    """Recompute every open goal's progress; alert the ones that went off track."""
+    return {"goals_checked": goals_check_all()}
+
+
+@shared_task(name="analytics.tasks.rollups_refresh")
 def rollups_refresh() -> dict:
     """Recompute the rollups of the days (and customers) writes marked dirty."""
     from analytics.rollups.refresh import rollups_refresh as refresh

@@ -2,9 +2,14 @@
 
 from django.urls import path
 
-from analytics.api import metrics
+from analytics.api import metrics, plans
 
 urlpatterns = [
+    path("forecasts", plans.ForecastListCreateView.as_view(), name="forecast-list"),
+    path("forecasts/<int:forecast_id>", plans.ForecastDetailView.as_view(), name="forecast"),
+    path("goals", plans.GoalListCreateView.as_view(), name="goal-list"),
+    path("goals/<int:goal_id>", plans.GoalDetailView.as_view(), name="goal"),
+    path("goals/<int:goal_id>/check", plans.GoalCheckView.as_view(), name="goal-check"),
     path("metrics/customers", metrics.CustomersMetricsView.as_view(), name="metrics-customers"),
     path("metrics/retention", metrics.RetentionMetricsView.as_view(), name="metrics-retention"),
     path("metrics/cohorts", metrics.CohortsMetricsView.as_view(), name="metrics-cohorts"),

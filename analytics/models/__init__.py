@@ -1,5 +1,6 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
+from analytics.models.goals import Forecast, Goal, GoalStatus
 from analytics.models.rollups import *  # noqa: F403  (rollups)
 from analytics.models.surveys import (
     SCALES,
@@ -10,4 +11,14 @@ from analytics.models.surveys import (
     SurveySource,
 )
 
-__all__ = ["SCALES", "Survey", "SurveyAnswer", "SurveyKind", "SurveySend", "SurveySource"]
+__all__ = [
+    "SCALES",
+    "Forecast",
+    "Goal",
+    "GoalStatus",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyKind",
+    "SurveySend",
+    "SurveySource",
+]
