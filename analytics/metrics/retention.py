@@ -3,19 +3,20 @@
 A customer at an instant is someone with a counted order in the churn window before it
 (AnalyticsSettings.churn_window_days, default 180). The query reads the orders from
 `start − window` to `end`, groups them by customer and flags, per customer: a customer at the start
-(an order in [start − window, start)), at the end (an order in [end − window, end)), ordering in
-the period, and whether they had ever ordered before the period (an index probe per customer on
-order_timeline); the outer query counts the flags.
+(an order in [start − window, start)) and at the end (an order in [end − window, end)); the outer
+query counts the flags. N, the customers whose first counted order ever is
+in the period, is a count over their acquisition cohort (CustomerRollup, kept by the rollups).
 """
 
 import datetime as dt
 from dataclasses import asdict, dataclass
 
-from django.db.models import Case, Count, Exists, Max, OuterRef, Q, Value, When
+from django.db.models import Case, Count, Max, Q, Value, When
 
 from analytics.metrics import formulas
 from analytics.metrics.filters import MetricFilters, bucket_start, buckets, churn_window_days
-from analytics.rollups.days import COUNTED_ORDERS
+from analytics.models import CustomerRollup
+from analytics.rollups.days import COUNTED_ORDERS, local_day
 from customers.models import Order
 
 
@@ -55,22 +56,20 @@ def base_counts(
         .annotate(
             at_start=flag(placed_at__lt=start),
             at_end=flag(placed_at__gte=end - window),
-            in_period=flag(placed_at__gte=start),
-            before=Exists(
-                Order.objects.filter(
-                    COUNTED_ORDERS, customer_id=OuterRef("customer_id"), placed_at__lt=start
-                )
-            ),
         )
         .order_by()
         .aggregate(
             s=Count("customer_id", filter=Q(at_start=1)),
             e=Count("customer_id", filter=Q(at_end=1)),
-            n=Count("customer_id", filter=Q(in_period=1, before=False)),
             retained=Count("customer_id", filter=Q(at_start=1, at_end=1)),
         )
     )
-    return BaseCounts(start=row["s"], end=row["e"], new=row["n"], retained=row["retained"])
+    new = CustomerRollup.objects.filter(
+        filters.customer_q(),
+        first_order_day__gte=local_day(start),
+        first_order_day__lt=local_day(end),
+    ).count()
+    return BaseCounts(start=row["s"], end=row["e"], new=new, retained=row["retained"])
 
 
 def retention_metrics(filters: MetricFilters) -> dict:

@@ -16,7 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
@@ -37,6 +37,7 @@ from analytics.rollups.days import (
     local_day,
     month_spans,
     month_start,
+    next_month,
     spans_q,
 )
 from analytics.rollups.marks import rollups_mark_days
@@ -87,14 +88,17 @@ def rollups_rebuild(*, from_day: dt.date | None = None) -> RefreshResult:
     # Whole months, so the cohort table's months are recomputed from complete data.
     start = min(start, month_start(start))
     today = local_day(timezone.now())
-    day = start
-    while day <= today:
-        days = [day + dt.timedelta(days=i) for i in range(DAYS_PER_BATCH)]
-        days = [d for d in days if d <= today]
+    month = start
+    while month <= today:  # a calendar month per batch: each cohort month is computed once
+        days = []
+        day = month
+        while day < next_month(month) and day <= today:
+            days.append(day)
+            day += dt.timedelta(days=1)
         with transaction.atomic():
             result.months += _recompute(days)
         result.days += len(days)
-        day = days[-1] + dt.timedelta(days=1)
+        month = next_month(month)
     RollupDirtyDay.objects.filter(day__gte=start).delete()
     RollupState.objects.update_or_create(pk=1, defaults={"refreshed_at": timezone.now()})
     return result
@@ -208,34 +212,29 @@ def _customers_batch(result: RefreshResult) -> bool:
 
 
 def _customers_rebuild() -> int:
-    """Every customer's creation day and cohort, from one grouped query over customers and orders."""
+    """Every customer's creation day and first counted order, as one INSERT … SELECT with a GROUP
+    BY over customers and their orders (the SELECT is the ORM's, so it is right on both
+    databases); the cohort month is then one UPDATE."""
     CustomerRollup.objects.all().delete()
-    rows = (
+    select = (
         Customer.objects.annotate(
-            day=TruncDate("created_at"),
-            first=Min("orders__placed_at", filter=~Q(orders__status__in=CANCELLED)),
+            created=TruncDate("created_at"),
+            first=TruncDate(Min("orders__placed_at", filter=~Q(orders__status__in=CANCELLED))),
         )
-        .values_list("pk", "day", "first")
+        .values_list("pk", "created", "first")
         .order_by()
-        .iterator(chunk_size=CUSTOMERS_PER_BATCH)
     )
-    count, batch = 0, []
-    for pk, day, first in rows:
-        first_day = local_day(first) if first else None
-        batch.append(
-            CustomerRollup(
-                customer_id=pk,
-                created_day=day,
-                first_order_day=first_day,
-                cohort_month=month_start(first_day) if first_day else None,
-            )
+    sql, params = select.query.sql_with_params()
+    table = connection.ops.quote_name(CustomerRollup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (customer_id, created_day, first_order_day) {sql}", params
         )
-        if len(batch) >= CUSTOMERS_PER_BATCH:
-            CustomerRollup.objects.bulk_create(batch)
-            count += len(batch)
-            batch = []
-    CustomerRollup.objects.bulk_create(batch)
-    return count + len(batch)
+        count = cursor.rowcount
+    CustomerRollup.objects.filter(first_order_day__isnull=False).update(
+        cohort_month=TruncMonth("first_order_day")
+    )
+    return count
 
 
 # Days -----------------------------------------------------------------------------------------
