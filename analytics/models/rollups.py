@@ -95,7 +95,7 @@ class CustomerRollup(models.Model):
         db_constraint=False,
     )
     created_day = models.DateField()
-    first_order_day = models.DateField(null=True, blank=True)
+    first_order_day = models.DateField(null=True, blank=True, db_index=True)  # new buyers per day
     cohort_month = models.DateField(null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
