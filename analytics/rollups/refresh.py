@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -87,7 +87,9 @@ def rollups_rebuild(*, from_day: dt.date | None = None) -> RefreshResult:
     start = max(first, from_day) if from_day else first
     # Whole months, so the cohort table's months are recomputed from complete data.
     start = min(start, month_start(start))
-    today = local_day(timezone.now())
+    # Up to today, or to the last order if one is dated later (a shop in another time zone).
+    last_order = Order.objects.aggregate(v=Max("placed_at"))["v"]
+    today = max(local_day(timezone.now()), local_day(last_order) if last_order else start)
     month = start
     while month <= today:  # a calendar month per batch: each cohort month is computed once
         days = []
@@ -99,7 +101,8 @@ def rollups_rebuild(*, from_day: dt.date | None = None) -> RefreshResult:
             result.months += _recompute(days)
         result.days += len(days)
         month = next_month(month)
-    RollupDirtyDay.objects.filter(day__gte=start).delete()
+    # Marks made while the rebuild ran may be for days it had already passed: they stay.
+    RollupDirtyDay.objects.filter(day__gte=start, marked_at__lte=started).delete()
     RollupState.objects.update_or_create(pk=1, defaults={"refreshed_at": timezone.now()})
     return result
 

@@ -159,3 +159,30 @@ def test_new_profiles_count_on_their_creation_day(api):
     rollups_refresh()
     assert not DailyRollup.objects.filter(day=dt.date(2026, 2, 1)).exists()
     assert DailyRollup.objects.get(day=dt.date(2026, 2, 5)).new_customers == 1
+
+
+def test_a_day_marked_again_while_a_refresh_ran_stays_marked():
+    from analytics.rollups.marks import rollups_mark_days
+    from analytics.rollups.refresh import _delete_marks
+
+    rollups_mark_days([D1, D2])
+    read = list(RollupDirtyDay.objects.values_list("day", "marked_at"))
+    rollups_mark_days([D2])  # a write lands after the refresh read the marks
+
+    _delete_marks(RollupDirtyDay, "day", read)
+
+    assert list(RollupDirtyDay.objects.values_list("day", flat=True)) == [D2]
+
+
+def test_an_order_moved_to_another_customer_moves_both_cohorts(api):
+    post_orders(api, ("o1", "alice", D1, "10.00"), ("o2", "bob", D3, "5.00"))
+    rollups_refresh()
+    post_orders(api, ("o1", "bob", D1, "10.00"))
+    rollups_refresh()
+    assert not CustomerRollup.objects.get(customer__external_id="alice").first_order_day
+    assert CustomerRollup.objects.get(customer__external_id="bob").first_order_day == D1
+    march, april = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
+    assert cohorts() == {
+        (march, march): (1, 1, Decimal("10.00")),
+        (march, april): (1, 1, Decimal("5.00")),
+    }
