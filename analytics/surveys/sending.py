@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from analytics.models.surveys import Survey, SurveySend, SurveySource
+from analytics.surveys.email_body import survey_email_html
 from analytics.surveys.texts import (
     chat_question,
     customer_language,
@@ -248,7 +249,7 @@ def _invitation(survey: Survey, send: SurveySend, customer: Customer, templated)
         item.subject = question
         context = _email_context(survey, send, language)
         with translation.override(language):
-            item.html = render_to_string("analytics/surveys_public/email.html", context)
+            item.html = survey_email_html(context)
             item.body = render_to_string("analytics/surveys_public/email.txt", context)
     elif send.channel == Channel.WHATSAPP and customer.pk in templated:
         url = survey_page_url(send.pk)
