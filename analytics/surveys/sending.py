@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -104,22 +104,38 @@ def survey_send_many(
         if source == SurveySource.CONVERSATION
         else MessageCategory.MARKETING
     )
+    refs = {
+        "broadcast_id": broadcast_id,
+        "journey_id": journey_id,
+        "journey_step": journey_step,
+        "conversation_id": conversation_id,
+    }
     for start in range(0, len(todo), SEND_CHUNK_SIZE):
         chunk = todo[start : start + SEND_CHUNK_SIZE]
-        for send in _send_chunk(
-            survey,
-            chunk,
-            channel=channel,
-            category=category,
-            source=source,
-            refs={
-                "broadcast_id": broadcast_id,
-                "journey_id": journey_id,
-                "journey_step": journey_step,
-                "conversation_id": conversation_id,
-            },
-            prefix=idempotency_key_prefix,
-        ):
+        try:
+            made = _send_chunk(
+                survey,
+                chunk,
+                channel=channel,
+                category=category,
+                source=source,
+                refs=refs,
+                prefix=idempotency_key_prefix,
+            )
+        except IntegrityError:
+            if not idempotency_key_prefix:
+                raise
+            # The same retry running at once stored some of these keys first: take its sends
+            # and send only to the customers it has not reached.
+            made = survey_send_many(
+                survey,
+                chunk,
+                channel=channel,
+                source=source,
+                idempotency_key_prefix=idempotency_key_prefix,
+                **refs,
+            )
+        for send in made:
             sends[send.customer_id] = send
     return [sends[c.pk] for c in unique]
 

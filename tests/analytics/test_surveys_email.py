@@ -197,3 +197,26 @@ def test_an_archived_survey_is_not_sent():
     survey = survey_update(survey_create("nps", "NPS"), archived=True)
     with pytest.raises(ValidationError, match="archived"):
         survey_send(survey, CustomerFactory(), source="manual")
+
+
+def test_a_retry_racing_the_first_run_takes_the_sends_it_stored_and_sends_the_rest(
+    smtp, monkeypatch
+):
+    from analytics.surveys import sending
+
+    customers = [email_customer(), email_customer()]
+    survey = survey_create("nps", "NPS")
+    real = sending._send_chunk
+    calls = []
+
+    def racing(survey, chunk, **kwargs):
+        calls.append([c.pk for c in chunk])
+        if len(calls) == 1:  # the other run stores the first customer's send just before us
+            real(survey, chunk[:1], **kwargs)
+        return real(survey, chunk, **kwargs)
+
+    monkeypatch.setattr(sending, "_send_chunk", racing)
+    sends = survey_send_many(survey, customers, source="broadcast", idempotency_key_prefix="b:9")
+    assert [s.customer_id for s in sends] == [c.pk for c in customers]
+    assert calls == [[c.pk for c in customers], [customers[1].pk]]
+    assert SurveySend.objects.count() == 2 and Message.objects.count() == 2
