@@ -201,7 +201,7 @@ def _channels(survey, customers, channel, category, message_source):
             candidates[customer.pk] = [channel]
             continue
         preferred = (customer.attributes or {}).get("preferred_channel")
-        order = [preferred] if preferred in SURVEY_CHANNELS else []
+        order = [preferred] if isinstance(preferred, str) and preferred in SURVEY_CHANNELS else []
         candidates[customer.pk] = order + [c for c in BEST_ORDER if c not in order]
     chosen: dict[int, str] = {}
     decisions: dict[tuple[int, str], SendDecision] = {}

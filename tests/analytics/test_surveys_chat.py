@@ -376,7 +376,7 @@ def test_the_best_channel_is_the_preferred_one_else_the_first_the_policy_lets_th
     )
     ChannelIdentityFactory(customer=prefers_sms, channel="sms", address="+79160000002")
     Consent.objects.create(customer=prefers_sms, channel="sms", status="opted_in")
-    nobody = CustomerFactory(email="", phone="")
+    nobody = CustomerFactory(email="", phone="", attributes={"preferred_channel": ["sms"]})
     sends = survey_send_many(
         survey_create("nps", "NPS"),
         [by_sms, by_email, prefers_sms, nobody],
