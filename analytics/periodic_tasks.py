@@ -1,0 +1,9 @@
+from api.periodic import PeriodicJob
+
+PERIODIC_TASKS = [
+    PeriodicJob(
+        name="Attribution: redo the orders written or touched since the last run",
+        task="analytics.tasks.attribution_refresh",
+        every_seconds=60,
+    ),
+]
