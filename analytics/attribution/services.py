@@ -9,7 +9,7 @@ task runs it every minute, `manage.py attribution_rebuild` queues every order fi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -26,6 +26,9 @@ from analytics.models.attribution import (
     AttributionPending,
     OrderAttribution,
 )
+from api.audit import audit_record
+from api.models import AuditAction
+from api.publishing import task_publish_on_commit
 from channels.models import Message
 from customers.models import Order
 
@@ -42,15 +45,30 @@ def channel_settings() -> dict[str, tuple[str, int]]:
     return settings
 
 
-def attribution_channel_setting_save(*, channel: str, touch: str, window_hours: int) -> None:
-    """Change one channel's rule; orders of the last lookback period are queued to be redone."""
+def attribution_channel_setting_save(
+    *, channel: str, touch: str, window_hours: int, actor=None, ip: str | None = None
+) -> None:
+    """Change one channel's rule (audited). Every order is then queued to be redone by a task,
+    which takes minutes on millions of orders, so not in the staff member's request."""
+    before = channel_settings().get(channel)
     with transaction.atomic():
         AttributionChannelSetting.objects.update_or_create(
             channel=channel,
             defaults={"touch": touch, "window_hours": window_hours, "updated_at": timezone.now()},
         )
-        since = timezone.now() - timezone.timedelta(days=ENGAGEMENT_LOOKBACK_DAYS)
-        attribution_pending_add_since(since)
+        audit_record(
+            actor=actor,
+            action=AuditAction.SETTINGS_CHANGED,
+            object_type="attribution_channel",
+            object_id=channel,
+            object_repr=channel,
+            before={"touch": before[0], "window_hours": before[1]} if before else None,
+            after={"touch": touch, "window_hours": window_hours},
+            ip_address=ip,
+        )
+        from analytics.tasks import attribution_rebuild as rebuild_task
+
+        task_publish_on_commit(rebuild_task)
 
 
 def _insert_pending(select_sql: str, params: list) -> int:
@@ -91,7 +109,7 @@ def attribution_pending_add_for_message(message_id: int) -> int:
     if message is None:
         return 0
     longest = max(hours for _, hours in channel_settings().values())
-    until = message["queued_at"] + timezone.timedelta(days=ENGAGEMENT_LOOKBACK_DAYS, hours=longest)
+    until = message["queued_at"] + timedelta(days=ENGAGEMENT_LOOKBACK_DAYS, hours=longest)
     return _insert_pending(
         f"""SELECT id, %s FROM {Order._meta.db_table}
             WHERE customer_id = %s AND placed_at >= %s AND placed_at <= %s""",
