@@ -40,8 +40,12 @@ class AttributionFilterForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # "from" is a keyword in Python, so the period's fields are added by name.
-        self.fields["from"] = forms.DateField(label=_("From"), required=False)
-        self.fields["to"] = forms.DateField(label=_("To"), required=False)
+        for name, label in (("from", _("From")), ("to", _("To"))):
+            self.fields[name] = forms.DateField(
+                label=label,
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
         self.fields["segment"].choices = [
             ("", _("All customers")),
             *Segment.objects.order_by("name").values_list("pk", "name"),

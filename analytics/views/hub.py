@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from workspace.permissions import staff_permission_required
 
@@ -16,7 +17,16 @@ class Area:
 
 
 # Each area's pages add an entry here as they are installed.
-AREAS: list[Area] = []
+AREAS: list[Area] = [
+    Area(
+        "analytics:attribution",
+        _("Campaigns and journeys"),
+        _(
+            "Revenue and conversions attributed to broadcasts, journeys, steps, channels and "
+            "templates, and the uplift measured against holdout groups."
+        ),
+    ),
+]
 
 
 @staff_permission_required("view_analytics")
