@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics.attribution.reports import ReportFilter
 from analytics.models.attribution import AttributionModel, TouchRule
-from customers.models import Channel, Segment
+from channels.message_log import CHANNEL_LABELS
+from customers.models import Segment
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
@@ -31,7 +32,9 @@ class AttributionFilterForm(forms.Form):
     )
     group_by = forms.ChoiceField(label=_("Group by"), choices=GROUP_CHOICES, required=False)
     channel = forms.ChoiceField(
-        label=_("Channel"), choices=[("", _("All channels")), *Channel.choices], required=False
+        label=_("Channel"),
+        choices=[("", _("All channels")), *CHANNEL_LABELS.items()],
+        required=False,
     )
     segment = forms.TypedChoiceField(
         label=_("Segment"), coerce=int, required=False, empty_value=None
@@ -84,6 +87,6 @@ class AttributionFilterForm(forms.Form):
 class ChannelSettingForm(forms.Form):
     """One channel's touch rule and window, changed by staff who manage analytics."""
 
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=list(CHANNEL_LABELS.items()))
     touch = forms.ChoiceField(label=_("Counts as a touch"), choices=TouchRule.choices)
     window_hours = forms.IntegerField(label=_("Window, hours"), min_value=1, max_value=24 * 30)

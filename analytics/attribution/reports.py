@@ -24,7 +24,8 @@ from campaigns.broadcasts.models import Broadcast, BroadcastStats
 from campaigns.broadcasts.services.abtest import two_proportion_test
 from campaigns.journeys.models import Enrollment, Journey, StepStat
 from campaigns.message_templates.models import Template
-from customers.models import Channel, SegmentMembership
+from channels.message_log import CHANNEL_LABELS
+from customers.models import SegmentMembership
 
 GROUPS = ("broadcast", "journey", "step", "channel", "template")
 # The columns each grouping reads; rows whose message has no such source are left out.
@@ -102,9 +103,8 @@ def attribution_totals(f: ReportFilter) -> dict:
 
 def _label(group_by: str, rows: list[dict]) -> None:
     if group_by == "channel":
-        labels = dict(Channel.choices)
         for row in rows:
-            row["label"] = str(labels.get(row["channel"], row["channel"]))
+            row["label"] = str(CHANNEL_LABELS.get(row["channel"], row["channel"]))
         return
     model, column = {
         "broadcast": (Broadcast, "broadcast_id"),

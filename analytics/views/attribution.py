@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,10 +20,14 @@ from analytics.attribution.forms import GROUP_CHOICES, AttributionFilterForm, Ch
 from analytics.attribution.reports import attribution_report, attribution_totals, uplift_boxes
 from analytics.attribution.services import attribution_channel_setting_save, channel_settings
 from analytics.models.attribution import AttributionModel, TouchRule
+from channels.message_log import CHANNEL_LABELS
 from customers.models import Channel
 from workspace.permissions import staff_permission_required
 
 CHART_BARS = 15  # the chart shows the top groups; the table has them all
+CHART_LABEL = (
+    28  # characters of a name on the chart's axis (a phone is narrow); the table has it all
+)
 
 
 def _query(request, **changes) -> str:
@@ -34,7 +39,7 @@ def _query(request, **changes) -> str:
 def _chart(rows: list[dict]) -> dict:
     top = rows[:CHART_BARS]
     return {
-        "labels": [row["label"] for row in top],
+        "labels": [Truncator(row["label"]).chars(CHART_LABEL) for row in top],
         "datasets": [
             {"label": _("Revenue"), "tone": "accent", "data": [float(r["revenue"]) for r in top]}
         ],
@@ -66,7 +71,7 @@ def _settings_rows() -> list[dict]:
     return [
         {
             "channel": value,
-            "label": label,
+            "label": str(CHANNEL_LABELS.get(value, label)),
             "touch": rules[stored[value][0]],
             "hours": stored[value][1],
         }
@@ -93,6 +98,10 @@ def _context(request, setting_form: ChannelSettingForm | None = None) -> dict:
         ctx["query"] = _query(request)
     if form.is_valid():
         f = form.report_filter()
+        # Show the period the report covers, defaults included, in the date fields.
+        shown = {k: v for k, v in request.GET.items()}
+        shown.update({k: form.cleaned_data[k].isoformat() for k in ("from", "to")})
+        ctx["form"] = AttributionFilterForm(shown)
         group_by = form.cleaned_data["group_by"]
         totals = attribution_totals(f)
         rows = _rows_with_share(attribution_report(f, group_by), totals["revenue"])
@@ -102,6 +111,11 @@ def _context(request, setting_form: ChannelSettingForm | None = None) -> dict:
             totals=totals,
             rows=rows,
             chart=_chart(rows) if rows else None,
+            chart_size="chart-sm"
+            if len(rows) <= 3
+            else "chart-md"
+            if len(rows) <= 8
+            else "chart-lg",
             uplifts=[_uplift_fmt(box) for box in uplift_boxes(f, group_by, rows)],
             model_tabs=[
                 {

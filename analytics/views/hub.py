@@ -20,7 +20,7 @@ class Area:
 AREAS: list[Area] = [
     Area(
         "analytics:attribution",
-        _("Campaigns and journeys"),
+        _("Campaigns and journeys: attribution"),
         _(
             "Revenue and conversions attributed to broadcasts, journeys, steps, channels and "
             "templates, and the uplift measured against holdout groups."
