@@ -6,4 +6,9 @@ PERIODIC_TASKS = [
         task="analytics.tasks.attribution_refresh",
         every_seconds=60,
     ),
+    PeriodicJob(
+        name="Analytics: check goals' progress, alert those off track",
+        task="analytics.tasks.goals_check",
+        crontab="7 * * * *",
+    ),
 ]

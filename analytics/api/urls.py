@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from analytics.api import attribution
+from analytics.api import attribution, plans
 
 urlpatterns = [
     path("attribution", attribution.AttributionReportView.as_view(), name="attribution"),
@@ -12,4 +12,9 @@ urlpatterns = [
         name="attribution-order",
     ),
     path("attribution/uplift", attribution.UpliftView.as_view(), name="attribution-uplift"),
+    path("forecasts", plans.ForecastListCreateView.as_view(), name="forecast-list"),
+    path("forecasts/<int:forecast_id>", plans.ForecastDetailView.as_view(), name="forecast"),
+    path("goals", plans.GoalListCreateView.as_view(), name="goal-list"),
+    path("goals/<int:goal_id>", plans.GoalDetailView.as_view(), name="goal"),
+    path("goals/<int:goal_id>/check", plans.GoalCheckView.as_view(), name="goal-check"),
 ]

@@ -1,6 +1,7 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
 from analytics.models import attribution  # noqa: F401  (its models; imported from their module)
+from analytics.models.goals import Forecast, Goal, GoalStatus
 from analytics.models.surveys import (
     SCALES,
     Survey,
@@ -10,4 +11,14 @@ from analytics.models.surveys import (
     SurveySource,
 )
 
-__all__ = ["SCALES", "Survey", "SurveyAnswer", "SurveyKind", "SurveySend", "SurveySource"]
+__all__ = [
+    "SCALES",
+    "Forecast",
+    "Goal",
+    "GoalStatus",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyKind",
+    "SurveySend",
+    "SurveySource",
+]
