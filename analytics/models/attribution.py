@@ -71,9 +71,15 @@ class OrderAttribution(models.Model):
     message = models.ForeignKey(
         "kaskad_channels.Message", on_delete=models.CASCADE, related_name="+"
     )
-    # Copied from the order: the segment filter and the period filter read no other table.
+    # Copied from the order: the segment filter and the period filter read no other table. Rows
+    # go with their order (a customer with orders cannot be deleted), so no constraint, no index
+    # and no cascade query by customer on a big table.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+        "customers.Customer",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     placed_at = models.DateTimeField()
     model = models.CharField(max_length=11, choices=AttributionModel.choices)
