@@ -203,8 +203,9 @@ def journey_uplift(journey: Journey) -> list[dict]:
     return results
 
 
-def uplift_boxes(f: ReportFilter, group_by: str, rows: list[dict]) -> list[dict]:
-    """The uplift of the broadcasts or journeys shown (those with a holdout), for the page."""
+def uplift_boxes(group_by: str, rows: list[dict]) -> list[dict]:
+    """The uplift of the broadcasts or journeys in `rows` that kept a holdout (the page passes
+    its top groups: a few queries each)."""
     if group_by == "broadcast":
         ids = [row["broadcast_id"] for row in rows]
         holdouts = BroadcastStats.objects.filter(broadcast_id__in=ids, holdout=True)

@@ -116,7 +116,7 @@ def _context(request, setting_form: ChannelSettingForm | None = None) -> dict:
             else "chart-md"
             if len(rows) <= 8
             else "chart-lg",
-            uplifts=[_uplift_fmt(box) for box in uplift_boxes(f, group_by, rows)],
+            uplifts=[_uplift_fmt(b) for b in uplift_boxes(group_by, rows[:CHART_BARS])],
             model_tabs=[
                 {
                     "label": label,
