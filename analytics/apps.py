@@ -7,6 +7,7 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self) -> None:
+        from analytics.attribution.receivers import attribution_receivers_connect
         from analytics.surveys import tasks, timeline_sources  # noqa: F401  tasks: registers them
         from analytics.surveys.replies import survey_inbound_handle
         from channels.listeners import on_inbound
@@ -14,3 +15,5 @@ class AnalyticsConfig(AppConfig):
         timeline_sources.register()
         # Chat answers (a digit, then the comment) arrive through channels' inbound pipeline.
         on_inbound(survey_inbound_handle)
+        # Orders written and messages opened or clicked queue orders for re-attribution.
+        attribution_receivers_connect()

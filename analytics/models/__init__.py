@@ -1,5 +1,6 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
+from analytics.models import attribution  # noqa: F401  (its models; imported from their module)
 from analytics.models.goals import Forecast, Goal, GoalStatus
 from analytics.models.surveys import (
     SCALES,

@@ -20,6 +20,14 @@ class Area:
 # Each area's pages add an entry here as they are installed.
 AREAS: list[Area] = [
     Area(
+        "analytics:attribution",
+        _("Campaigns and journeys: attribution"),
+        _(
+            "Revenue and conversions attributed to broadcasts, journeys, steps, channels and "
+            "templates, and the uplift measured against holdout groups."
+        ),
+    ),
+    Area(
         "analytics:goals",
         _("Goals"),
         _("SMART goals: a metric, a target and a deadline, with progress and a projection."),

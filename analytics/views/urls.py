@@ -2,13 +2,20 @@
 
 from django.urls import path
 
-from analytics.views import hub, plans
+from analytics.views import attribution, hub, plans
 
 app_name = "analytics"
 
 urlpatterns = [
     path("analytics/", hub.analytics_index, name="index"),
     # Surveys (…/surveys/…), CLV (…/clv/…), metrics and dashboards add their routes below.
+    path("analytics/attribution/", attribution.attribution_page, name="attribution"),
+    path("analytics/attribution/export.csv", attribution.attribution_csv, name="attribution_csv"),
+    path(
+        "analytics/attribution/rules/",
+        attribution.attribution_setting_save,
+        name="attribution_setting",
+    ),
     path("analytics/forecast/", plans.forecast_page, name="forecast"),
     path("analytics/forecast/save/", plans.forecast_save, name="forecast_save"),
     path("analytics/forecast/<int:forecast_id>/", plans.forecast_saved, name="forecast_saved"),
