@@ -40,6 +40,7 @@ BANDS = {
     SurveyKind.CES: (6, 3),
 }
 
+UNSENT = "unsent"  # SurveySend.State.UNSENT
 GRAINS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 GROUPS = ("period", "channel", "segment", "journey", "broadcast")
 
@@ -162,7 +163,9 @@ class ScoreFilter:
 def survey_sends(survey: Survey, filters: ScoreFilter | None = None) -> QuerySet:
     """The survey's sends that the filter keeps (the segment as a subquery, so no duplicates)."""
     f = filters or ScoreFilter()
-    sends = SurveySend.objects.filter(survey=survey)
+    # An invitation the delivery policy refused ("unsent") never reached anyone: it is not a send
+    # the customer could have answered, so it stays out of the response rate.
+    sends = SurveySend.objects.filter(survey=survey).exclude(state=UNSENT)
     if f.start is not None:
         sends = sends.filter(sent_at__gte=f.start)
     if f.end is not None:
@@ -275,6 +278,7 @@ def survey_totals(surveys: list[Survey]) -> dict[int, Score]:
         bottom |= Q(survey__kind=kind) & kind_bottom
     rows = (
         SurveySend.objects.filter(survey_id__in=kinds)
+        .exclude(state=UNSENT)
         .order_by()
         .values("survey_id")
         .annotate(**_tally_aggregates(top, bottom))

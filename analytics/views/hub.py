@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from workspace.permissions import staff_permission_required
 
@@ -11,12 +13,18 @@ from workspace.permissions import staff_permission_required
 @dataclass(frozen=True)
 class Area:
     url_name: str
-    title: str
-    text: str
+    title: str | Promise
+    text: str | Promise
 
 
 # Each area's pages add an entry here as they are installed.
-AREAS: list[Area] = []
+AREAS: list[Area] = [
+    Area(
+        "analytics:surveys",
+        _("Surveys"),
+        _("NPS, CSAT and CES: scores with their confidence, trends, answers and comments."),
+    ),
+]
 
 
 @staff_permission_required("view_analytics")
