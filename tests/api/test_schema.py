@@ -79,6 +79,12 @@ ENDPOINTS = {
     "/api/v1/strategies/{strategy_id}/content": {"post"},
     "/api/v1/strategies/{strategy_id}/content/{content_id}": {"delete"},
     "/api/v1/strategies/{strategy_id}/funnel": {"get"},
+    "/api/v1/surveys": {"get", "post"},
+    "/api/v1/surveys/{survey_id}": {"get", "patch"},
+    "/api/v1/surveys/{survey_id}/send": {"post"},
+    "/api/v1/surveys/{survey_id}/answers": {"get"},
+    "/api/v1/surveys/{survey_id}/scores": {"get"},
+    "/api/v1/survey-answers": {"get"},
 }
 
 
@@ -134,6 +140,8 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/cjms"),
     ("post", "/api/v1/strategies"),
     ("post", "/api/v1/strategies/{strategy_id}/content"),
+    ("post", "/api/v1/surveys"),
+    ("post", "/api/v1/surveys/{survey_id}/send"),
 }
 
 
