@@ -153,6 +153,7 @@ class ResultsFilterForm(forms.Form):
     grain = forms.ChoiceField(
         label=_("By"),
         required=False,
+        initial="month",
         choices=[("day", _("Day")), ("week", _("Week")), ("month", _("Month"))],
     )
     channel = forms.ChoiceField(

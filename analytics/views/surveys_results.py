@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from analytics.models.surveys import Survey, SurveyAnswer, SurveyKind
@@ -98,6 +99,13 @@ def _comments(survey: Survey, filters: ScoreFilter) -> list[SurveyAnswer]:
     )
 
 
+def _question(survey: Survey, language: str | None) -> str:
+    """The question in the staff member's language, else English, else any."""
+    texts = survey.question or {}
+    code = (language or "en")[:2]
+    return texts.get(code) or texts.get("en") or next(iter(texts.values()), "")
+
+
 @staff_permission_required("view_analytics")
 def survey_results(request, survey_id: int):
     survey = get_object_or_404(Survey, pk=survey_id)
@@ -109,6 +117,7 @@ def survey_results(request, survey_id: int):
     ctx = {
         "page": "analytics",
         "survey": survey,
+        "question": _question(survey, get_language()),
         "form": form,
         "score": score,
         "headline": headline(score),
