@@ -113,7 +113,7 @@ def test_results_show_the_score_tables_and_comments_linked_to_the_customer(clien
     # 2 promoters, 2 detractors of 4: NPS 0.
     assert ctx["headline"]["value"] == "0.0"
     assert [r["label"] for r in ctx["channel_rows"]] == ["Email", "SMS"]
-    assert [r["answers"] for r in ctx["distribution_rows"]][0] == 1  # one 0
+    assert ctx["distribution_rows"][0]["answers"] == 1  # one 0
     answer = ctx["comments"][0]
     assert reverse("workspace:customer", args=[answer.customer.external_id]) in body(page)
     assert 'data-chart="line"' in body(page)
@@ -198,3 +198,26 @@ def test_sending_needs_a_customer_or_a_segment_and_a_known_crm_id(client_as):
     response = client.post(url, {"customer": "nobody", "nonce": "n"})
     assert response.status_code == 400 and response.context["form"].errors["customer"]
     assert not SurveySend.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_browser_the_trend_chart_draws_and_the_channel_filter_applies(
+    signed_in_page, live_server
+):
+    survey = nps_survey()
+    make_answers(survey, [10, 9, 3], channel="email", sent_at=RECENT, comment="Fast delivery")
+    make_answers(survey, [0], channel="sms", sent_at=RECENT)
+    page = signed_in_page("marketing")
+    page.goto(f"{live_server.url}/app/analytics/surveys/")
+    page.click(f"text={survey.name}")
+    page.wait_for_selector("#sv-trend-chart[data-drawn='1']")  # Chart.js drew it (no CSP error)
+    assert page.locator("#sv-dist-chart[data-drawn='1']").count() == 1
+    page.select_option("#id_channel", "sms")
+    page.click("button:has-text('Apply')")
+    page.wait_for_url("**channel=sms**")
+    assert page.locator(".tile-value").first.inner_text() == "−100.0"
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.click("a:has-text('Send')")
+    page.fill("#id_customer", "nobody")
+    page.click("button:has-text('Send')")
+    assert "No customer has this CRM id." in page.locator(".has-error").inner_text()

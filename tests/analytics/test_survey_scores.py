@@ -2,8 +2,7 @@
 in the comments) and checked again against scipy / numpy computing it another way."""
 
 import math
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.django_db
 NPS_SCORES = [10, 10, 9, 9, 9, 8, 8, 7, 6, 2]
 CSAT_SCORES = [5, 5, 4, 4, 4, 3, 2, 1]
 CES_SCORES = [7, 7, 6, 6, 5, 4, 4, 3, 2, 1]
-JAN = datetime(2026, 1, 15, 12, tzinfo=dt_timezone.utc)
+JAN = datetime(2026, 1, 15, 12, tzinfo=UTC)
 
 
 def make_survey(kind: str = SurveyKind.NPS, name: str = "") -> Survey:
