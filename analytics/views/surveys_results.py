@@ -62,8 +62,8 @@ def _trend(survey: Survey, filters: ScoreFilter, grain: str) -> tuple[list[dict]
         "labels": [r["label"] for r in rows],
         "datasets": [
             {"label": _score_name(survey.kind), "data": [v[0] for v in values], "tone": "accent"},
-            {"label": _("95 % interval, low"), "data": [v[1] for v in values], "tone": "neutral"},
-            {"label": _("95 % interval, high"), "data": [v[2] for v in values], "tone": "neutral"},
+            {"label": _("Lower bound (95 %)"), "data": [v[1] for v in values], "tone": "neutral"},
+            {"label": _("Upper bound (95 %)"), "data": [v[2] for v in values], "tone": "neutral"},
         ],
     }
     return rows, chart
