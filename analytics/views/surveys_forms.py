@@ -45,10 +45,11 @@ class SurveyForm(forms.Form):
     def __init__(self, *args, survey=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.survey = survey
-        for field, field_label in TEXTS:
+        for field, _label in TEXTS:
             for code, language in LANGUAGES:
+                # The fieldset's legend names the text; each input is one language of it.
                 self.fields[f"{field}_{code}"] = forms.CharField(
-                    label=f"{field_label} ({language})",
+                    label=language,
                     max_length=TEXT_MAX_LENGTH,
                     required=survey is not None,
                     widget=forms.Textarea(attrs={"rows": 2}),
