@@ -53,7 +53,6 @@ class SurveyForm(forms.Form):
                     max_length=TEXT_MAX_LENGTH,
                     required=survey is not None,
                     widget=forms.Textarea(attrs={"rows": 2}),
-                    help_text=_("Leave empty for the ready-made text.") if survey is None else "",
                 )
         if survey is not None:
             del self.fields["kind"]
