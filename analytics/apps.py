@@ -7,7 +7,7 @@ class AnalyticsConfig(AppConfig):
     name = "analytics"
 
     def ready(self) -> None:
-        from analytics.surveys import timeline_sources
+        from analytics.surveys import tasks, timeline_sources  # noqa: F401  tasks: registers them
         from analytics.surveys.replies import survey_inbound_handle
         from channels.listeners import on_inbound
 

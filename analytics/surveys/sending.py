@@ -278,6 +278,7 @@ def _email_context(survey: Survey, send: SurveySend, language: str) -> dict:
         "language": language,
         "question": survey_text(survey, "question", language),
         "scores": [(score, survey_score_url(send.pk, score)) for score in range(low, high + 1)],
+        "cell_width": 100 // (high - low + 1),  # equal cells: "10" no wider than "9"
         "low_word": low_word,
         "high_word": high_word,
         "page_url": survey_page_url(send.pk),
