@@ -20,6 +20,8 @@ from analytics.models.surveys import Survey, SurveyAnswer, SurveyKind, SurveySen
 from analytics.surveys.answers import EVENT_NAME, survey_answer_record
 from analytics.surveys.definitions import survey_create
 from analytics.surveys.sending import survey_send_many
+from campaigns.broadcasts.models import Broadcast
+from campaigns.journeys.models import Journey
 from customers.models import Customer, Event
 
 MONTHS = 9
@@ -64,16 +66,32 @@ def surveys_demo_load() -> dict[str, int]:
     """{survey name: answers} for the demo surveys; those already there are left as they are."""
     rng = random.Random(SEED)
     customers = list(Customer.objects.filter(erased_at__isnull=True).order_by("pk"))
+    # Some months' sends stand for a journey's survey step or a broadcast's, so the results can
+    # be cut by journey and broadcast too (the campaigns demo made them; none is fine).
+    sources = {
+        "journey": Journey.objects.order_by("pk").values_list("pk", flat=True).first(),
+        "broadcast": Broadcast.objects.order_by("pk").values_list("pk", flat=True).first(),
+    }
     loaded = {}
     for name, kind, answer_rate, weights in SURVEYS:
         if Survey.objects.filter(name=name).exists() or not customers:
             continue
         survey = survey_create(kind, name, open_conversation_on_detractor=False)
-        loaded[name] = _fill(survey, customers, rng, answer_rate, weights)
+        loaded[name] = _fill(survey, customers, rng, answer_rate, weights, sources)
     return loaded
 
 
-def _fill(survey, customers, rng, answer_rate, weights) -> int:
+def _origin(months_ago: int, sources: dict) -> dict:
+    """Where a month's sends came from: every third month a journey, every fourth a broadcast."""
+    if months_ago % 3 == 0 and sources["journey"]:
+        return {"source": SurveySource.JOURNEY, "journey_id": sources["journey"],
+                "journey_step": "survey"}  # fmt: skip
+    if months_ago % 4 == 0 and sources["broadcast"]:
+        return {"source": SurveySource.BROADCAST, "broadcast_id": sources["broadcast"]}
+    return {"source": SurveySource.MANUAL}
+
+
+def _fill(survey, customers, rng, answer_rate, weights, sources) -> int:
     low, high = survey.scale
     now = timezone.now()
     answered = 0
@@ -87,8 +105,8 @@ def _fill(survey, customers, rng, answer_rate, weights) -> int:
             sends = survey_send_many(
                 survey,
                 rng.sample(customers, min(PER_MONTH, len(customers))),
+                **_origin(months_ago, sources),
                 channel=channel,
-                source=SurveySource.MANUAL,
                 idempotency_key_prefix=f"demo:{survey.pk}:{months_ago}",
             )
             for send in sends:

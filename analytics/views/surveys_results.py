@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,6 +21,9 @@ from analytics.surveys.scores import (
 from analytics.views.surveys_format import headline, num, pct, row
 from analytics.views.surveys_forms import ResultsFilterForm
 from api.csv_export import csv_lines
+from campaigns.broadcasts.models import Broadcast
+from campaigns.journeys.models import Journey
+from customers.models import Segment
 from workspace.permissions import staff_permission_required
 from workspace.templatetags.workspace_tags import channel_label
 
@@ -29,7 +33,14 @@ PERIOD_FORMATS = {
     "week": "SHORT_DATE_FORMAT",
     "month": "YEAR_MONTH_FORMAT",
 }
-TABLES = ("trend", "channel", "distribution")
+TABLES = ("trend", "breakdown", "distribution")
+# The breakdown table's groups, with the model naming each key and the page it links to.
+BREAKDOWNS = {
+    "channel": None,
+    "segment": (Segment, "customers:segment_members", "segment_id"),
+    "journey": (Journey, "campaigns:journey", "journey_id"),
+    "broadcast": (Broadcast, "campaigns:broadcast", "broadcast_id"),
+}
 
 
 def _period_label(key, grain: str) -> str:
@@ -83,11 +94,27 @@ def _distribution(survey: Survey, filters: ScoreFilter) -> tuple[list[dict], dic
     return rows, chart
 
 
-def _by_channel(survey: Survey, filters: ScoreFilter) -> list[dict]:
+def _breakdown(survey: Survey, filters: ScoreFilter, by: str) -> list[dict]:
+    """The score per channel, segment, journey or broadcast, each named (one more query for
+    the names of those shown) and linked to its own page."""
+    groups = survey_scores_by(survey, by, filters)
+    if BREAKDOWNS[by] is None:
+        return [{"label": channel_label(key), "url": "", **row(score)} for key, score in groups]
+    model, url_name, kwarg = BREAKDOWNS[by]
+    names = dict(model.objects.filter(pk__in=[key for key, _s in groups]).values_list("pk", "name"))
     return [
-        {"label": channel_label(key), "channel": key, **row(score)}
-        for key, score in survey_scores_by(survey, "channel", filters)
+        {
+            "label": names.get(key, f"#{key}"),
+            "url": reverse(url_name, kwargs={kwarg: key}) if key in names else "",
+            **row(score),
+        }
+        for key, score in groups
     ]
+
+
+def _breakdown_choice(request) -> str:
+    by = request.GET.get("by", "channel")
+    return by if by in BREAKDOWNS else "channel"
 
 
 def _comments(survey: Survey, filters: ScoreFilter) -> list[SurveyAnswer]:
@@ -111,6 +138,7 @@ def survey_results(request, survey_id: int):
     survey = get_object_or_404(Survey, pk=survey_id)
     form = ResultsFilterForm(request.GET or None)
     filters, grain = form.values()
+    by = _breakdown_choice(request)
     score = survey_score(survey, filters)
     trend_rows, trend_chart = _trend(survey, filters, grain)
     distribution_rows, distribution_chart = _distribution(survey, filters)
@@ -133,11 +161,30 @@ def survey_results(request, survey_id: int):
         "trend_chart": trend_chart if trend_rows else None,
         "distribution_rows": distribution_rows,
         "distribution_chart": distribution_chart if score.responses else None,
-        "channel_rows": _by_channel(survey, filters),
+        "by": by,
+        "breakdown_rows": _breakdown(survey, filters, by),
+        "breakdown_tabs": _breakdown_tabs(request, by),
         "comments": _comments(survey, filters),
         "query": request.GET.urlencode(),
     }
     return render(request, "analytics/surveys/results.html", ctx)
+
+
+def _breakdown_tabs(request, by: str) -> list[dict]:
+    labels = {
+        "channel": _("Channel"),
+        "segment": _("Segment"),
+        "journey": _("Journey"),
+        "broadcast": _("Broadcast"),
+    }
+    tabs = []
+    for key, label in labels.items():
+        query = request.GET.copy()
+        query["by"] = key
+        tabs.append(
+            {"label": label, "url": f"?{query.urlencode()}#sv-breakdown", "active": key == by}
+        )
+    return tabs
 
 
 @staff_permission_required("view_analytics")
@@ -147,14 +194,15 @@ def survey_results_csv(request, survey_id: int, table: str):
         raise Http404
     survey = get_object_or_404(Survey, pk=survey_id)
     filters, grain = ResultsFilterForm(request.GET or None).values()
+    by = _breakdown_choice(request)
     response = StreamingHttpResponse(
-        csv_lines(_csv_rows(survey, table, filters, grain)), content_type="text/csv"
+        csv_lines(_csv_rows(survey, table, filters, grain, by)), content_type="text/csv"
     )
     response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-{table}.csv"'
     return response
 
 
-def _csv_rows(survey: Survey, table: str, filters: ScoreFilter, grain: str):
+def _csv_rows(survey: Survey, table: str, filters: ScoreFilter, grain: str, by: str):
     """Raw numbers (not the page's formatting), so a spreadsheet can compute with them."""
     if table == "distribution":
         yield ["score", "answers"]
@@ -164,8 +212,8 @@ def _csv_rows(survey: Survey, table: str, filters: ScoreFilter, grain: str):
         groups = survey_scores_by(survey, "period", filters, grain=grain)
         first = "period_start"
     else:
-        groups = survey_scores_by(survey, "channel", filters)
-        first = "channel"
+        groups = survey_scores_by(survey, by, filters)
+        first = by if by == "channel" else f"{by}_id"
     yield [first, "sends", "responses", "response_rate", "score", "score_low", "score_high",
            "mean", "mean_low", "mean_high", "top", "middle", "bottom"]  # fmt: skip
     for key, s in groups:

@@ -112,7 +112,7 @@ def test_results_show_the_score_tables_and_comments_linked_to_the_customer(clien
     ctx = page.context
     # 2 promoters, 2 detractors of 4: NPS 0.
     assert ctx["headline"]["value"] == "0.0"
-    assert [r["label"] for r in ctx["channel_rows"]] == ["Email", "SMS"]
+    assert [r["label"] for r in ctx["breakdown_rows"]] == ["Email", "SMS"]
     assert ctx["distribution_rows"][0]["answers"] == 1  # one 0
     answer = ctx["comments"][0]
     assert reverse("workspace:customer", args=[answer.customer.external_id]) in body(page)
@@ -131,6 +131,29 @@ def test_results_filter_by_channel_and_segment(client_as):
     assert client.get(url, {"channel": "sms"}).context["score"].responses == 1
     only_vip = client.get(url, {"segment": vip.pk}).context["score"]
     assert (only_vip.responses, only_vip.score) == (1, 100.0)
+
+
+def test_the_breakdown_by_segment_journey_and_broadcast_names_and_links_each(client_as):
+    survey = nps_survey()
+    vip = SegmentFactory(name="VIP")
+    customer = CustomerFactory()
+    SegmentMembershipFactory(segment=vip, customer=customer)
+    make_answers(survey, [10], sent_at=RECENT, customers=[customer], journey_id=987654)
+    client = client_as("marketing")
+    url = reverse("analytics:survey", args=[survey.pk])
+    by_segment = client.get(url, {"by": "segment"}).context["breakdown_rows"]
+    assert [(r["label"], r["responses"]) for r in by_segment] == [("VIP", 1)]
+    assert by_segment[0]["url"] == reverse("customers:segment_members", args=[vip.pk])
+    # A journey since deleted keeps its id as its name, without a link.
+    by_journey = client.get(url, {"by": "journey"}).context["breakdown_rows"]
+    assert [(r["label"], r["url"]) for r in by_journey] == [("#987654", "")]
+    assert client.get(url, {"by": "broadcast"}).context["breakdown_rows"] == []
+    assert client.get(url, {"by": "nonsense"}).context["by"] == "channel"
+    response = client.get(
+        reverse("analytics:survey_csv", args=[survey.pk, "breakdown"]), {"by": "segment"}
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0][0] == "segment_id" and rows[1][:3] == [str(vip.pk), "1", "1"]
 
 
 def test_an_end_before_the_start_is_an_error_on_the_field(client_as):
