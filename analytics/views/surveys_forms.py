@@ -168,6 +168,16 @@ class ResultsFilterForm(forms.Form):
         empty_label=_("All customers"),
     )
 
+    FIELDS = ("start", "end", "grain", "channel", "segment")
+
+    def __init__(self, query, *args, **kwargs):
+        """Bound to the query string's own filters only (other parameters, such as the
+        breakdown's `by`, leave it unbound, so the defaults show)."""
+        given = {k: query[k] for k in self.FIELDS if query.get(k)}
+        if given:
+            given.setdefault("grain", "month")
+        super().__init__(given or None, *args, **kwargs)
+
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")

@@ -1,5 +1,6 @@
-"""A survey's results page: the score with its interval, the trend, the distribution, the score
-by channel, recent comments; filters period / channel / segment; each table as CSV."""
+"""A survey's results page: the score with its interval, the trend, the distribution, a breakdown
+by channel, segment, journey or broadcast, recent comments; filters period / channel / segment;
+each table as CSV."""
 
 from __future__ import annotations
 
@@ -136,7 +137,7 @@ def _question(survey: Survey, language: str | None) -> str:
 @staff_permission_required("view_analytics")
 def survey_results(request, survey_id: int):
     survey = get_object_or_404(Survey, pk=survey_id)
-    form = ResultsFilterForm(request.GET or None)
+    form = ResultsFilterForm(request.GET)
     filters, grain = form.values()
     by = _breakdown_choice(request)
     score = survey_score(survey, filters)
@@ -193,7 +194,7 @@ def survey_results_csv(request, survey_id: int, table: str):
     if table not in TABLES:
         raise Http404
     survey = get_object_or_404(Survey, pk=survey_id)
-    filters, grain = ResultsFilterForm(request.GET or None).values()
+    filters, grain = ResultsFilterForm(request.GET).values()
     by = _breakdown_choice(request)
     response = StreamingHttpResponse(
         csv_lines(_csv_rows(survey, table, filters, grain, by)), content_type="text/csv"
