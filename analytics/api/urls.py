@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from analytics.api import attribution, plans
+from analytics.api import attribution, plans, surveys
 
 urlpatterns = [
     path("attribution", attribution.AttributionReportView.as_view(), name="attribution"),
@@ -17,4 +17,16 @@ urlpatterns = [
     path("goals", plans.GoalListCreateView.as_view(), name="goal-list"),
     path("goals/<int:goal_id>", plans.GoalDetailView.as_view(), name="goal"),
     path("goals/<int:goal_id>/check", plans.GoalCheckView.as_view(), name="goal-check"),
+    path("surveys", surveys.SurveyListCreateView.as_view(), name="survey-list"),
+    path("surveys/<int:survey_id>", surveys.SurveyDetailView.as_view(), name="survey"),
+    path("surveys/<int:survey_id>/send", surveys.SurveySendView.as_view(), name="survey-send"),
+    path(
+        "surveys/<int:survey_id>/answers",
+        surveys.SurveyAnswersView.as_view(),
+        name="survey-answers",
+    ),
+    path(
+        "surveys/<int:survey_id>/scores", surveys.SurveyScoresView.as_view(), name="survey-scores"
+    ),
+    path("survey-answers", surveys.AnswerListView.as_view(), name="survey-answer-list"),
 ]

@@ -87,6 +87,12 @@ ENDPOINTS = {
     "/api/v1/goals": {"get", "post"},
     "/api/v1/goals/{goal_id}": {"get", "patch"},
     "/api/v1/goals/{goal_id}/check": {"post"},
+    "/api/v1/surveys": {"get", "post"},
+    "/api/v1/surveys/{survey_id}": {"get", "patch"},
+    "/api/v1/surveys/{survey_id}/send": {"post"},
+    "/api/v1/surveys/{survey_id}/answers": {"get"},
+    "/api/v1/surveys/{survey_id}/scores": {"get"},
+    "/api/v1/survey-answers": {"get"},
 }
 
 
@@ -145,6 +151,8 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/forecasts"),
     ("post", "/api/v1/goals"),
     ("post", "/api/v1/goals/{goal_id}/check"),
+    ("post", "/api/v1/surveys"),
+    ("post", "/api/v1/surveys/{survey_id}/send"),
 }
 
 
