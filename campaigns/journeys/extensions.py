@@ -3,10 +3,11 @@
 Analytics owns surveys (NPS, CSAT, CES) and sits above campaigns, so it registers two functions
 from its AppConfig.ready():
 
-- a sender: `fn(survey_id, items, *, source, journey_id=None, journey_step="", broadcast_id=None)`
-  sends survey `survey_id` to each `SurveyItem` (one customer each, with its channel or "best"
-  and its idempotency key) and returns one `SurveySent` per item, in order. A key already used
-  returns what it sent then, so a retried batch sends nothing twice;
+- a sender: `fn(survey_id, customers, *, channel, key_prefix, source, journey_id=None,
+  journey_step="", broadcast_id=None)` sends survey `survey_id` to each customer (distinct) on
+  `channel` ("best": the customer's preferred one, else the first that reaches them) and returns
+  one `SurveySent` per customer, in order. Each send is keyed `<key_prefix>:<customer id>`; a key
+  already used returns what it sent then, so a retried batch or chunk sends nothing twice;
 - choices: `fn()` lists every survey as `SurveyChoice` (the builder's picker, the wizard's, and
   the checks that a referenced survey exists and is not archived).
 
@@ -18,14 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-
-@dataclass
-class SurveyItem:
-    customer: Any  # a customers.Customer
-    channel: str  # a channel, or "best"
-    key: str  # idempotency key
 
 
 @dataclass(frozen=True)
