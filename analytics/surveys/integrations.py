@@ -47,6 +47,7 @@ def survey_send_for_campaigns(
     None there), each send as what journeys and broadcasts need to know of it."""
     from analytics.models import Survey
     from analytics.surveys.sending import survey_send_many
+    from channels.models import Message
 
     survey = Survey.objects.filter(pk=survey_id).first()
     if survey is None:
@@ -66,16 +67,19 @@ def survey_send_for_campaigns(
         reason = "; ".join(str(m) for m in exc.messages)
         return [SurveySent(None, "suppressed", reason) for _c in customers]
     by_customer = {send.customer_id: send for send in sends}
+    messages = {
+        pk: (status, reason)
+        for pk, status, reason in Message.objects.filter(
+            pk__in=[s.message_id for s in sends if s.message_id]
+        ).values_list("pk", "status", "status_reason")
+    }
     out = []
     for customer in customers:
         send = by_customer[customer.pk]
-        message = send.message
+        status, reason = messages.get(send.message_id, ("suppressed", "no message"))
         out.append(
             SurveySent(
-                message_id=send.message_id,
-                status=message.status if message else "suppressed",
-                reason=message.status_reason if message else "",
-                channel=send.channel,
+                message_id=send.message_id, status=status, reason=reason, channel=send.channel
             )
         )
     return out
