@@ -287,3 +287,23 @@ def test_the_wizard_puts_each_survey_error_on_its_field(client_as):
         assert response.status_code == 400, extra
         assert field in response.context["form"].errors, (extra, response.context["form"].errors)
     assert not Broadcast.objects.exists()
+
+
+def test_the_api_creates_a_survey_broadcast_and_names_the_field_it_refuses(api):
+    survey = nps()
+    segment = audience(2)
+    body = {"name": "NPS by API", "survey": survey.pk, "segment": segment.pk, "channel": "email"}
+    created = api.post("/api/v1/broadcasts", body, HTTP_IDEMPOTENCY_KEY="nps-1")
+    assert created.status_code == 201, created.content
+    assert created.json()["survey"] == survey.pk and created.json()["template"] is None
+    pool = promo_pool_create(name="Pool", kind="unique", discount_description="-5%")
+    refused = api.post("/api/v1/broadcasts", {**body, "promo_pool": pool.pk})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "promo_pool"
+    neither = api.post("/api/v1/broadcasts", {"name": "x", "segment": segment.pk})
+    assert neither.status_code == 400 and neither.json()["errors"][0]["field"] == "template"
+    archived = survey_create("ces", "Old")
+    archived.archived_at = timezone.now()
+    archived.save()
+    changed = api.patch(f"/api/v1/broadcasts/{created.json()['id']}", {"survey": archived.pk})
+    assert changed.status_code == 400 and changed.json()["errors"][0]["field"] == "survey"
