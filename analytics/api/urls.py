@@ -1,3 +1,20 @@
 """Analytics' API v1 routes (mounted under /api/v1/ in config/urls.py); each area adds its own."""
 
-urlpatterns = []
+from django.urls import path
+
+from analytics.api import attribution, plans
+
+urlpatterns = [
+    path("attribution", attribution.AttributionReportView.as_view(), name="attribution"),
+    path(
+        "attribution/orders/<str:external_id>",
+        attribution.OrderAttributionView.as_view(),
+        name="attribution-order",
+    ),
+    path("attribution/uplift", attribution.UpliftView.as_view(), name="attribution-uplift"),
+    path("forecasts", plans.ForecastListCreateView.as_view(), name="forecast-list"),
+    path("forecasts/<int:forecast_id>", plans.ForecastDetailView.as_view(), name="forecast"),
+    path("goals", plans.GoalListCreateView.as_view(), name="goal-list"),
+    path("goals/<int:goal_id>", plans.GoalDetailView.as_view(), name="goal"),
+    path("goals/<int:goal_id>/check", plans.GoalCheckView.as_view(), name="goal-check"),
+]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0001_surveys'),
+        ('analytics', '0007_forecasts_goals'),
         ('customers', '0010_product_url_image'),
         ('kaskad_channels', '0009_message_lz4'),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0002_surveys_chat'),
+        ('analytics', '0005_attribution'),
     ]
 
     operations = [

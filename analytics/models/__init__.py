@@ -1,5 +1,7 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
+from analytics.models import attribution  # noqa: F401  (its models; imported from their module)
+from analytics.models.goals import Forecast, Goal, GoalStatus
 from analytics.models.survey_settings import SurveySettings
 from analytics.models.surveys import (
     SCALES,
@@ -12,6 +14,9 @@ from analytics.models.surveys import (
 
 __all__ = [
     "SCALES",
+    "Forecast",
+    "Goal",
+    "GoalStatus",
     "Survey",
     "SurveyAnswer",
     "SurveyKind",

@@ -62,7 +62,8 @@ def _page(
         response = render(request, TEMPLATES + template, context, status=status)
     response["Content-Language"] = language
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    # The token must not leak to other sites; same-origin still lets the form carry its Origin.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

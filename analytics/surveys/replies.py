@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 
 from django.db import transaction
 
@@ -43,6 +44,9 @@ from channels.services.messages import message_send
 logger = logging.getLogger(__name__)
 
 _SCORE = re.compile(r"^\s*(\d{1,2})\s*[.!)]?\s*$")
+# A gateway's timestamp may run a little behind ours: a reply stamped just before the send was
+# still written after reading it.
+CLOCK_SLACK = timedelta(minutes=2)
 OPEN_STATES = (SurveySend.State.AWAITING_SCORE, SurveySend.State.AWAITING_COMMENT)
 
 
@@ -70,7 +74,7 @@ def survey_inbound_handle(inbound_id: int, customer_id: int, channel: str) -> No
                 customer_id=customer_id,
                 channel=channel,
                 state__in=OPEN_STATES,
-                sent_at__lte=inbound.received_at,
+                sent_at__lte=inbound.received_at + CLOCK_SLACK,
                 expires_at__gt=inbound.received_at,
             )
             .order_by("-sent_at", "-pk")

@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from analytics.models.surveys import Survey, SurveySend, SurveySource
+from analytics.surveys.email_body import survey_email_html
 from analytics.surveys.texts import (
     chat_question,
     customer_language,
@@ -103,22 +104,38 @@ def survey_send_many(
         if source == SurveySource.CONVERSATION
         else MessageCategory.MARKETING
     )
+    refs = {
+        "broadcast_id": broadcast_id,
+        "journey_id": journey_id,
+        "journey_step": journey_step,
+        "conversation_id": conversation_id,
+    }
     for start in range(0, len(todo), SEND_CHUNK_SIZE):
         chunk = todo[start : start + SEND_CHUNK_SIZE]
-        for send in _send_chunk(
-            survey,
-            chunk,
-            channel=channel,
-            category=category,
-            source=source,
-            refs={
-                "broadcast_id": broadcast_id,
-                "journey_id": journey_id,
-                "journey_step": journey_step,
-                "conversation_id": conversation_id,
-            },
-            prefix=idempotency_key_prefix,
-        ):
+        try:
+            made = _send_chunk(
+                survey,
+                chunk,
+                channel=channel,
+                category=category,
+                source=source,
+                refs=refs,
+                prefix=idempotency_key_prefix,
+            )
+        except IntegrityError:
+            if not idempotency_key_prefix:
+                raise
+            # The same retry running at once stored some of these keys first: take its sends
+            # and send only to the customers it has not reached.
+            made = survey_send_many(
+                survey,
+                chunk,
+                channel=channel,
+                source=source,
+                idempotency_key_prefix=idempotency_key_prefix,
+                **refs,
+            )
+        for send in made:
             sends[send.customer_id] = send
     return [sends[c.pk] for c in unique]
 
@@ -184,7 +201,7 @@ def _channels(survey, customers, channel, category, message_source):
             candidates[customer.pk] = [channel]
             continue
         preferred = (customer.attributes or {}).get("preferred_channel")
-        order = [preferred] if preferred in SURVEY_CHANNELS else []
+        order = [preferred] if isinstance(preferred, str) and preferred in SURVEY_CHANNELS else []
         candidates[customer.pk] = order + [c for c in BEST_ORDER if c not in order]
     chosen: dict[int, str] = {}
     decisions: dict[tuple[int, str], SendDecision] = {}
@@ -248,7 +265,7 @@ def _invitation(survey: Survey, send: SurveySend, customer: Customer, templated)
         item.subject = question
         context = _email_context(survey, send, language)
         with translation.override(language):
-            item.html = render_to_string("analytics/surveys_public/email.html", context)
+            item.html = survey_email_html(context)
             item.body = render_to_string("analytics/surveys_public/email.txt", context)
     elif send.channel == Channel.WHATSAPP and customer.pk in templated:
         url = survey_page_url(send.pk)
@@ -278,6 +295,7 @@ def _email_context(survey: Survey, send: SurveySend, language: str) -> dict:
         "language": language,
         "question": survey_text(survey, "question", language),
         "scores": [(score, survey_score_url(send.pk, score)) for score in range(low, high + 1)],
+        "cell_width": 100 // (high - low + 1),  # equal cells: "10" no wider than "9"
         "low_word": low_word,
         "high_word": high_word,
         "page_url": survey_page_url(send.pk),

@@ -45,6 +45,9 @@ ENDPOINTS = {
     "/api/v1/conversations/{conversation_id}/messages": {"post"},
     "/api/v1/calls/lookup": {"get"},
     "/api/v1/customers/{external_id}/push-subscriptions": {"post", "delete"},
+    "/api/v1/attribution": {"get"},
+    "/api/v1/attribution/orders/{external_id}": {"get"},
+    "/api/v1/attribution/uplift": {"get"},
     "/api/v1/templates": {"get", "post"},
     "/api/v1/templates/preview": {"post"},
     "/api/v1/templates/{template_id}": {"get", "patch"},
@@ -79,6 +82,11 @@ ENDPOINTS = {
     "/api/v1/strategies/{strategy_id}/content": {"post"},
     "/api/v1/strategies/{strategy_id}/content/{content_id}": {"delete"},
     "/api/v1/strategies/{strategy_id}/funnel": {"get"},
+    "/api/v1/forecasts": {"get", "post"},
+    "/api/v1/forecasts/{forecast_id}": {"get"},
+    "/api/v1/goals": {"get", "post"},
+    "/api/v1/goals/{goal_id}": {"get", "patch"},
+    "/api/v1/goals/{goal_id}/check": {"post"},
 }
 
 
@@ -134,6 +142,9 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/cjms"),
     ("post", "/api/v1/strategies"),
     ("post", "/api/v1/strategies/{strategy_id}/content"),
+    ("post", "/api/v1/forecasts"),
+    ("post", "/api/v1/goals"),
+    ("post", "/api/v1/goals/{goal_id}/check"),
 }
 
 
