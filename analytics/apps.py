@@ -17,3 +17,9 @@ class AnalyticsConfig(AppConfig):
         on_inbound(survey_inbound_handle)
         # Orders written and messages opened or clicked queue orders for re-attribution.
         attribution_receivers_connect()
+
+        # Surveys in journeys, broadcasts and after closed conversations (campaigns' registry,
+        # channels' conversation-closed listener).
+        from analytics.surveys.integrations import integrations_register
+
+        integrations_register()

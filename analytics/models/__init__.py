@@ -2,6 +2,7 @@
 
 from analytics.models import attribution  # noqa: F401  (its models; imported from their module)
 from analytics.models.goals import Forecast, Goal, GoalStatus
+from analytics.models.survey_settings import SurveySettings
 from analytics.models.surveys import (
     SCALES,
     Survey,
@@ -20,5 +21,6 @@ __all__ = [
     "SurveyAnswer",
     "SurveyKind",
     "SurveySend",
+    "SurveySettings",
     "SurveySource",
 ]
