@@ -11,6 +11,21 @@ def goals_check() -> dict:
     return {"goals_checked": goals_check_all()}
 
 
+@shared_task(name="analytics.tasks.attribution_refresh", ignore_result=True)
+def attribution_refresh() -> int:
+    from analytics.attribution.services import attribution_refresh as refresh
+
+    return refresh()
+
+
+@shared_task(name="analytics.tasks.attribution_rebuild", ignore_result=True)
+def attribution_rebuild() -> int:
+    """After a channel's rule changed: every order again."""
+    from analytics.attribution.services import attribution_rebuild as rebuild
+
+    return rebuild()
+
+
 @shared_task(name="analytics.tasks.rollups_refresh")
 def rollups_refresh() -> dict:
     """Recompute the rollups of the days (and customers) writes marked dirty."""

@@ -4,19 +4,46 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
+from analytics.goals.selectors import goals_off_track
 from workspace.permissions import staff_permission_required
 
 
 @dataclass(frozen=True)
 class Area:
     url_name: str
-    title: str
-    text: str
+    title: str | Promise
+    text: str | Promise
 
 
 # Each area's pages add an entry here as they are installed.
-AREAS: list[Area] = []
+AREAS: list[Area] = [
+    Area(
+        "analytics:attribution",
+        _("Campaigns and journeys: attribution"),
+        _(
+            "Revenue and conversions attributed to broadcasts, journeys, steps, channels and "
+            "templates, and the uplift measured against holdout groups."
+        ),
+    ),
+    Area(
+        "analytics:goals",
+        _("Goals"),
+        _("SMART goals: a metric, a target and a deadline, with progress and a projection."),
+    ),
+    Area(
+        "analytics:forecast",
+        _("Retrospective forecast"),
+        _("What a launch can expect, from the same window in earlier years: low, mean, high."),
+    ),
+    Area(
+        "analytics:surveys",
+        _("Surveys"),
+        _("NPS, CSAT and CES: scores with their confidence, trends, answers and comments."),
+    ),
+]
 
 
 @staff_permission_required("view_analytics")
@@ -28,4 +55,5 @@ def analytics_index(request):
         except NoReverseMatch:
             continue  # an area whose pages are not installed yet
         areas.append({"url": url, "title": area.title, "text": area.text})
-    return render(request, "analytics/index.html", {"page": "analytics", "areas": areas})
+    ctx = {"page": "analytics", "areas": areas, "goals_off_track": goals_off_track()}
+    return render(request, "analytics/index.html", ctx)

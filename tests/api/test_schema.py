@@ -45,6 +45,9 @@ ENDPOINTS = {
     "/api/v1/conversations/{conversation_id}/messages": {"post"},
     "/api/v1/calls/lookup": {"get"},
     "/api/v1/customers/{external_id}/push-subscriptions": {"post", "delete"},
+    "/api/v1/attribution": {"get"},
+    "/api/v1/attribution/orders/{external_id}": {"get"},
+    "/api/v1/attribution/uplift": {"get"},
     "/api/v1/templates": {"get", "post"},
     "/api/v1/templates/preview": {"post"},
     "/api/v1/templates/{template_id}": {"get", "patch"},
@@ -84,6 +87,12 @@ ENDPOINTS = {
     "/api/v1/goals": {"get", "post"},
     "/api/v1/goals/{goal_id}": {"get", "patch"},
     "/api/v1/goals/{goal_id}/check": {"post"},
+    "/api/v1/surveys": {"get", "post"},
+    "/api/v1/surveys/{survey_id}": {"get", "patch"},
+    "/api/v1/surveys/{survey_id}/send": {"post"},
+    "/api/v1/surveys/{survey_id}/answers": {"get"},
+    "/api/v1/surveys/{survey_id}/scores": {"get"},
+    "/api/v1/survey-answers": {"get"},
     "/api/v1/metrics/customers": {"get"},
     "/api/v1/metrics/retention": {"get"},
     "/api/v1/metrics/cohorts": {"get"},
@@ -148,6 +157,8 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/forecasts"),
     ("post", "/api/v1/goals"),
     ("post", "/api/v1/goals/{goal_id}/check"),
+    ("post", "/api/v1/surveys"),
+    ("post", "/api/v1/surveys/{survey_id}/send"),
 }
 
 
