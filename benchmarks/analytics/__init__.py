@@ -1,0 +1,1 @@
+"""Analytics benchmark: CLV, rollups and dashboards on the segments benchmark's data."""
