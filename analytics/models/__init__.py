@@ -1,5 +1,6 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
+from analytics.models.clv import ClvFit
 from analytics.models.surveys import (
     SCALES,
     Survey,
@@ -9,4 +10,4 @@ from analytics.models.surveys import (
     SurveySource,
 )
 
-__all__ = ["SCALES", "Survey", "SurveyAnswer", "SurveyKind", "SurveySend", "SurveySource"]
+__all__ = ["SCALES", "ClvFit", "Survey", "SurveyAnswer", "SurveyKind", "SurveySend", "SurveySource"]
