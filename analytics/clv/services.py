@@ -35,7 +35,9 @@ from analytics.clv.models import (
     gamma_gamma_fit,
 )
 from analytics.models import ClvFit
-from customers.models import CustomerValue
+from customers.models import CustomerValue, Segment
+from customers.segments.rules import rule_dependencies
+from customers.services.segments import segment_refresh_or_mark, segments_in_dependency_order
 
 logger = logging.getLogger(__name__)
 
@@ -233,3 +235,14 @@ def _scores_write(
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {values}")
     return scored
+
+
+def clv_segments_refresh() -> int:
+    """Refresh the dynamic segments whose rules read CLV values, right after a run; the others
+    (and segments built on these) follow with the periodic full refresh. Returns how many."""
+    refreshed = 0
+    for segment in segments_in_dependency_order(Segment.objects.filter(kind=Segment.Kind.DYNAMIC)):
+        if segment.rules and "clv" in rule_dependencies(segment.rules).kinds:
+            segment_refresh_or_mark(segment=segment)
+            refreshed += 1
+    return refreshed

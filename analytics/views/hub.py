@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from workspace.permissions import staff_permission_required
 
@@ -16,7 +17,13 @@ class Area:
 
 
 # Each area's pages add an entry here as they are installed.
-AREAS: list[Area] = []
+AREAS: list[Area] = [
+    Area(
+        "analytics:clv",
+        _("Customer lifetime value"),
+        _("BG/NBD and Gamma-Gamma fitted nightly: each customer's predicted value, by segment."),
+    ),
+]
 
 
 @staff_permission_required("view_analytics")
