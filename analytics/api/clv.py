@@ -174,11 +174,11 @@ def customer_clv_horizon(value: CustomerValue, fit: ClvFit, months: int) -> dict
     x = value.repeat_days
     t_x, T = value.recency_days / DAYS_PER_WEEK, value.age_days / DAYS_PER_WEEK
     weeks = months * DAYS_PER_MONTH / DAYS_PER_WEEK
-    expected = float(bgnbd_expected_purchases(bgnbd, x, t_x, T, weeks))
+    expected = float(bgnbd_expected_purchases(bgnbd, x, t_x, T, weeks)[0])
     spend = float(gamma_gamma_expected_spend(spend_params, x, float(value.mean_repeat_spend)))
     purchases = discounted_purchases(
         bgnbd, x, t_x, T, months=months, discount_monthly=fit.discount_monthly
-    )
+    )[0]
     return {
         "months": months,
         "expected_purchases": round(expected, 6),

@@ -72,6 +72,15 @@ def clv_refresh(*, calibration_end: date | None = None) -> ClvFit:
     calibration_end = calibration_end or timezone.now().date()
     options = clv_settings()
     counts = {"customers": 0, "repeat_customers": 0, "summary_groups": 0}
+    timings: dict[str, float] = {}
+    lap = time.monotonic()
+
+    def phase(name: str) -> None:
+        nonlocal lap
+        now = time.monotonic()
+        timings[name] = round(now - lap, 3)
+        lap = now
+
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -81,6 +90,7 @@ def clv_refresh(*, calibration_end: date | None = None) -> ClvFit:
             spend_groups = summary.gamma_gamma_groups(cursor)
             counts["summary_groups"] = len(groups["x"])
             counts["repeat_customers"] = int(groups["count"][groups["x"] > 0].sum())
+            phase("summary")
             _check_enough(counts, options)
             bgnbd = bgnbd_fit(
                 groups["x"],
@@ -89,12 +99,15 @@ def clv_refresh(*, calibration_end: date | None = None) -> ClvFit:
                 groups["count"],
             )
             spend = gamma_gamma_fit(spend_groups["x"], spend_groups["m"], spend_groups["count"])
+            phase("fit")
             scored = _scores_write(cursor, bgnbd, spend, groups, options["discount_monthly"])
             summary.summary_drop(cursor)
+            phase("score")
             return ClvFit.objects.create(
                 status=ClvFit.Status.OK,
                 calibration_end=calibration_end,
                 duration_seconds=round(time.monotonic() - started, 3),
+                timings=timings,
                 **counts,
                 r=bgnbd.r,
                 alpha=bgnbd.alpha,
@@ -117,6 +130,7 @@ def clv_refresh(*, calibration_end: date | None = None) -> ClvFit:
             error=str(exc),
             calibration_end=calibration_end,
             duration_seconds=round(time.monotonic() - started, 3),
+            timings=timings,
             **counts,
             horizon_months=HORIZON_MONTHS,
             discount_monthly=options["discount_monthly"],

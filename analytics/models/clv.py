@@ -21,6 +21,8 @@ class ClvFit(models.Model):
     calibration_end = models.DateField()
     fitted_at = models.DateTimeField(default=now)
     duration_seconds = models.FloatField(default=0)
+    # Seconds per phase (summary, fit, score), to see where a slow run spends its time.
+    timings = models.JSONField(default=dict, blank=True)
     customers = models.PositiveIntegerField(default=0)  # with a completed order
     repeat_customers = models.PositiveIntegerField(default=0)  # with a purchase on a later day
     summary_groups = models.PositiveIntegerField(default=0)  # distinct (x, t_x, T)

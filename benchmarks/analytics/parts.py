@@ -19,7 +19,7 @@ from benchmarks.segments.generate import Sizes
 
 # name -> module; a part that is not written yet is simply absent.
 PART_MODULES: dict[str, str] = {
-    # "clv": "benchmarks.analytics.clv",  (added with the CLV part)
+    "clv": "benchmarks.analytics.clv",
 }
 
 
