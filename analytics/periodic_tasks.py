@@ -7,4 +7,9 @@ PERIODIC_TASKS = [
         # After RFM (02:30) and before the 03:00 jobs' peak; a few minutes at a million customers.
         crontab="45 2 * * *",
     ),
+    PeriodicJob(
+        name="Analytics: check goals' progress, alert those off track",
+        task="analytics.tasks.goals_check",
+        crontab="7 * * * *",
+    ),
 ]

@@ -431,6 +431,7 @@ class WebhookSubscription(models.Model):
         CONVERSATION = "conversation.updated", "Conversation opened or changed"
         PROMO_LOW_STOCK = "promo.low_stock", "Promo code pool low on stock"
         JOURNEY_ACTION = "journey.action", "A journey's webhook step"
+        GOAL_OFF_TRACK = "goal.off_track", "An analytics goal went off track"
 
     name = models.CharField(max_length=200)
     url = models.URLField(max_length=1000)

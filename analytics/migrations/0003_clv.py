@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0001_surveys'),
+        ('analytics', '0007_forecasts_goals'),
     ]
 
     operations = [

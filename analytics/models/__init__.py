@@ -1,6 +1,7 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
 from analytics.models.clv import ClvFit
+from analytics.models.goals import Forecast, Goal, GoalStatus
 from analytics.models.surveys import (
     SCALES,
     Survey,
@@ -10,4 +11,15 @@ from analytics.models.surveys import (
     SurveySource,
 )
 
-__all__ = ["SCALES", "ClvFit", "Survey", "SurveyAnswer", "SurveyKind", "SurveySend", "SurveySource"]
+__all__ = [
+    "SCALES",
+    "ClvFit",
+    "Forecast",
+    "Goal",
+    "GoalStatus",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyKind",
+    "SurveySend",
+    "SurveySource",
+]

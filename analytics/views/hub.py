@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from analytics.goals.selectors import goals_off_track
 from workspace.permissions import staff_permission_required
 
 
@@ -23,6 +24,16 @@ AREAS: list[Area] = [
         _("Customer lifetime value"),
         _("BG/NBD and Gamma-Gamma fitted nightly: each customer's predicted value, by segment."),
     ),
+    Area(
+        "analytics:goals",
+        _("Goals"),
+        _("SMART goals: a metric, a target and a deadline, with progress and a projection."),
+    ),
+    Area(
+        "analytics:forecast",
+        _("Retrospective forecast"),
+        _("What a launch can expect, from the same window in earlier years: low, mean, high."),
+    ),
 ]
 
 
@@ -35,4 +46,5 @@ def analytics_index(request):
         except NoReverseMatch:
             continue  # an area whose pages are not installed yet
         areas.append({"url": url, "title": area.title, "text": area.text})
-    return render(request, "analytics/index.html", {"page": "analytics", "areas": areas})
+    ctx = {"page": "analytics", "areas": areas, "goals_off_track": goals_off_track()}
+    return render(request, "analytics/index.html", ctx)

@@ -81,6 +81,11 @@ ENDPOINTS = {
     "/api/v1/strategies/{strategy_id}/content": {"post"},
     "/api/v1/strategies/{strategy_id}/content/{content_id}": {"delete"},
     "/api/v1/strategies/{strategy_id}/funnel": {"get"},
+    "/api/v1/forecasts": {"get", "post"},
+    "/api/v1/forecasts/{forecast_id}": {"get"},
+    "/api/v1/goals": {"get", "post"},
+    "/api/v1/goals/{goal_id}": {"get", "patch"},
+    "/api/v1/goals/{goal_id}/check": {"post"},
 }
 
 
@@ -136,6 +141,9 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/cjms"),
     ("post", "/api/v1/strategies"),
     ("post", "/api/v1/strategies/{strategy_id}/content"),
+    ("post", "/api/v1/forecasts"),
+    ("post", "/api/v1/goals"),
+    ("post", "/api/v1/goals/{goal_id}/check"),
 }
 
 

@@ -33,6 +33,7 @@ EVENT_LABELS = {
     WebhookSubscription.EventType.CONVERSATION: _("Conversation opened or changed"),
     WebhookSubscription.EventType.PROMO_LOW_STOCK: _("Promo code pool low on stock"),
     WebhookSubscription.EventType.JOURNEY_ACTION: _("A journey's webhook step"),
+    WebhookSubscription.EventType.GOAL_OFF_TRACK: _("An analytics goal went off track"),
 }
 SCOPE_LABELS = {
     ApiScope.READ: _("read: every GET request"),

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from analytics.goals.selectors import goals_off_track
 from campaigns.promo.selectors import promo_pools_low_stock
 from workspace.permissions import staff_permission_required
 from workspace.selectors import home_summary
@@ -37,4 +38,6 @@ def home(request):
         ctx["inbox_href"] = reverse("channels:inbox")
     if request.user.has_perm("workspace.view_campaigns"):
         ctx["low_pools"] = promo_pools_low_stock()  # one query on a handful of pool rows
+    if request.user.has_perm("workspace.view_analytics"):
+        ctx["goals_off_track"] = goals_off_track()  # one query on a handful of goal rows
     return render(request, "workspace/home.html", ctx)
