@@ -22,7 +22,9 @@ ERROR_TEXTS = {
     ),
     "no_convergence": gettext_lazy("The fit did not converge on these data."),
     "degenerate": gettext_lazy(
-        "The data do not fit the models (a parameter ran off to its limit)."
+        "The data do not fit the models (a parameter ran off to its limit). Most often the "
+        "order values do not differ between customers more than by chance, which Gamma-Gamma "
+        "needs."
     ),
 }
 
