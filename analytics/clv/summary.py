@@ -32,11 +32,13 @@ _VENDOR_SQL: dict[str, dict[str, str]] = {
         "day": "CAST(o.placed_at AT TIME ZONE 'UTC' AS date)",
         "days_between": "({later} - {earlier})",
         "calibration_end": "CAST(%(calibration_end)s AS date)",
+        "float": "DOUBLE PRECISION",
     },
     "sqlite": {
         "day": "date(o.placed_at)",
         "days_between": "CAST(julianday({later}) - julianday({earlier}) AS INTEGER)",
         "calibration_end": "%(calibration_end)s",
+        "float": "REAL",
     },
 }
 
@@ -92,9 +94,10 @@ def summary_statements() -> dict[str, str]:
             f"SELECT x, recency_days, age_days, COUNT(*) FROM {SUMMARY_TABLE} "
             "GROUP BY x, recency_days, age_days"
         ),
-        # Customers whose repeat purchases were all free say nothing about spend.
+        # Customers whose repeat purchases were all free say nothing about spend. As floats:
+        # numpy wants them so, and a million Decimals cost seconds.
         "gamma_gamma_groups": (
-            f"SELECT x, repeat_spend, COUNT(*) FROM {SUMMARY_TABLE} "
+            f"SELECT x, CAST(repeat_spend AS {vendor['float']}), COUNT(*) FROM {SUMMARY_TABLE} "
             "WHERE x > 0 AND repeat_spend > 0 GROUP BY x, repeat_spend"
         ),
     }
