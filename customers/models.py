@@ -330,8 +330,9 @@ class CustomerValue(models.Model):
     clv_12m = models.DecimalField(max_digits=16, decimal_places=2)
     scored_at = models.DateTimeField()
 
-    class Meta:
-        indexes = [models.Index(fields=["clv_12m"], name="customervalue_clv")]
+    # No index beyond the key: each nightly run rewrites every row, and with no indexed column
+    # changing (and pages half empty: fillfactor 50 on PostgreSQL, migration 0011) PostgreSQL
+    # updates rows in place (HOT), which halves a run's write at a million customers.
 
     def __str__(self) -> str:
         return f"CLV {self.clv_12m} (P(alive) {self.p_alive:.2f})"
