@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from analytics.clv.tasks import clv_refresh  # noqa: F401
 from analytics.goals.service import goals_check_all
 
 

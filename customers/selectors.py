@@ -27,7 +27,7 @@ def customer_list() -> QuerySet[Customer]:
     """Live (not erased) customers with what the API shows of each, loaded in four queries."""
     return (
         Customer.objects.filter(erased_at__isnull=True)
-        .select_related("rfm")
+        .select_related("rfm", "value")
         .prefetch_related(
             "identities",
             "consents",

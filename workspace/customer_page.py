@@ -109,6 +109,7 @@ def customer_header(customer: Customer) -> dict[str, Any]:
             for channel in CONSENT_CHANNELS
         ],
         "rfm": rfm,
+        "value": getattr(customer, "value", None) if hasattr(customer, "value") else None,
         "points": points_panel(customer.pk),
         "promo_codes": promo_codes_of_customer(customer.pk),
         "segments": [m.segment for m in customer.segment_memberships.all()],

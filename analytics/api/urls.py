@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from analytics.api import attribution, metrics, plans, surveys
+from analytics.api import attribution, clv, metrics, plans, surveys
 
 urlpatterns = [
+    path("clv", clv.ClvOverviewView.as_view(), name="clv"),
+    path("customers/<str:external_id>/clv", clv.CustomerClvView.as_view(), name="customer-clv"),
     path("attribution", attribution.AttributionReportView.as_view(), name="attribution"),
     path(
         "attribution/orders/<str:external_id>",

@@ -1,6 +1,7 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
 from analytics.models import attribution  # noqa: F401  (its models; imported from their module)
+from analytics.models.clv import ClvFit
 from analytics.models.goals import Forecast, Goal, GoalStatus
 from analytics.models.rollups import *  # noqa: F403  (rollups)
 from analytics.models.survey_settings import SurveySettings
@@ -15,6 +16,7 @@ from analytics.models.surveys import (
 
 __all__ = [
     "SCALES",
+    "ClvFit",
     "Forecast",
     "Goal",
     "GoalStatus",

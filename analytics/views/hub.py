@@ -29,6 +29,11 @@ AREAS: list[Area] = [
         ),
     ),
     Area(
+        "analytics:clv",
+        _("Customer lifetime value"),
+        _("BG/NBD and Gamma-Gamma fitted nightly: each customer's predicted value, by segment."),
+    ),
+    Area(
         "analytics:goals",
         _("Goals"),
         _("SMART goals: a metric, a target and a deadline, with progress and a projection."),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from analytics.views import attribution, hub, plans, surveys, surveys_results
+from analytics.views import attribution, clv, hub, plans, surveys, surveys_results
 
 app_name = "analytics"
 
@@ -18,6 +18,8 @@ urlpatterns = [
         attribution.attribution_setting_save,
         name="attribution_setting",
     ),
+    path("analytics/clv/", clv.clv_page, name="clv"),
+    path("analytics/clv/refit/", clv.clv_refit, name="clv_refit"),
     path("analytics/forecast/", plans.forecast_page, name="forecast"),
     path("analytics/forecast/save/", plans.forecast_save, name="forecast_save"),
     path("analytics/forecast/<int:forecast_id>/", plans.forecast_saved, name="forecast_saved"),

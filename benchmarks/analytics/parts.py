@@ -19,8 +19,8 @@ from benchmarks.segments.generate import Sizes
 
 # name -> module; a part that is not written yet is simply absent.
 PART_MODULES: dict[str, str] = {
-    # "clv": "benchmarks.analytics.clv",  (added with the CLV part)
     "rollups": "benchmarks.analytics.rollups",
+    "clv": "benchmarks.analytics.clv",
 }
 
 

@@ -8,7 +8,7 @@ from liquid.builtin.tags.for_tag import ForNode
 from liquid.builtin.tags.if_tag import IfNode
 
 from campaigns.context import context_values
-from campaigns.message_templates.rendering import CUSTOMER_FIELDS, RFM_FIELDS, env
+from campaigns.message_templates.rendering import CLV_FIELDS, CUSTOMER_FIELDS, RFM_FIELDS, env
 from campaigns.message_templates.schemas import variant_fields
 from channels.tracking.links import unsubscribe_placeholder
 from channels.tracking.tokens import preferences_url
@@ -31,6 +31,20 @@ def _customer_values(customer) -> dict:
     return values
 
 
+def _clv_values(ids: list[int]) -> dict[int, dict]:
+    """customer.clv_12m and its kin, rounded as a message would show them."""
+    from customers.models import CustomerValue
+
+    values = {}
+    rows = CustomerValue.objects.filter(customer_id__in=ids).values_list("customer_id", *CLV_FIELDS)
+    for customer_id, *row in rows:
+        value = dict(zip(CLV_FIELDS, row, strict=True))
+        value["p_alive"] = round(value["p_alive"], 4)
+        value["expected_purchases_12m"] = round(value["expected_purchases_12m"], 2)
+        values[customer_id] = value
+    return values
+
+
 def customer_contexts(
     customers: list, extra: dict | None = None, options: dict | None = None
 ) -> dict[int, dict]:
@@ -49,13 +63,14 @@ def customer_contexts(
                 "customer_id", *RFM_FIELDS
             )
         }
+    clv = _clv_values(ids) if names is None or "customer" in names else {}
     links = names is None or "preferences_url" in names
     provided = context_values(customers, options or {})
     contexts = {}
     unsubscribe = unsubscribe_placeholder()
     for customer in customers:
         context = dict(extra or {})
-        context["customer"] = _customer_values(customer)
+        context["customer"] = _customer_values(customer) | clv.get(customer.pk, {})
         if customer.pk in rfm:
             context["rfm"] = rfm[customer.pk]
         context.update(provided.get(customer.pk, {}))

@@ -63,6 +63,16 @@ CUSTOMER_FIELDS = (
     "birth_date",
     "lifecycle_stage",
 )
+# The customer's lifetime value (customers.CustomerValue, written nightly by analytics.clv), read
+# as customer.clv_12m etc.; absent for customers without a completed order.
+CLV_FIELDS = (
+    "historic_revenue",
+    "orders",
+    "p_alive",
+    "expected_purchases_12m",
+    "expected_spend",
+    "clv_12m",
+)
 RFM_FIELDS = ("segment", "r", "f", "m", "recency_days", "frequency", "monetary")
 # Provided by the other parts of campaigns once they register; declared here so templates can be
 # written (with a default) before those parts are installed.
@@ -140,7 +150,7 @@ def known_names(extras: list[str] | tuple = ()) -> dict[str, tuple | None]:
     from customers.models import AttributeDefinition
 
     names: dict[str, tuple | None] = {
-        "customer": (*CUSTOMER_FIELDS, "attributes"),
+        "customer": (*CUSTOMER_FIELDS, *CLV_FIELDS, "attributes"),
         "rfm": RFM_FIELDS,
     }
     for name in (*PROVIDED, *context_providers().keys(), *extras):

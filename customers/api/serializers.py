@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from customers.models import ChannelIdentity, Consent, Customer, RfmScore
+from customers.models import ChannelIdentity, Consent, Customer, CustomerValue, RfmScore
 
 
 class IdentitySerializer(serializers.ModelSerializer):
@@ -36,6 +36,20 @@ class RfmScoreSerializer(serializers.ModelSerializer):
         ]
 
 
+class CustomerValueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustomerValue
+        fields = [
+            "historic_revenue",
+            "orders",
+            "p_alive",
+            "expected_purchases_12m",
+            "expected_spend",
+            "clv_12m",
+            "scored_at",
+        ]
+
+
 class SegmentRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="segment_id")
     name = serializers.CharField(source="segment.name")
@@ -49,6 +63,12 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only=True,
         allow_null=True,
         help_text="Latest RFM scores (see docs/rfm.md); null for customers without a counted order.",
+    )
+    value = CustomerValueSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Lifetime value: revenue to date and the nightly BG/NBD + Gamma-Gamma prediction "
+        "(see docs/analytics.md); null for customers without a completed order or not scored yet.",
     )
     segments = SegmentRefSerializer(
         many=True, read_only=True, source="segment_memberships", help_text="Segments they are in."
@@ -70,6 +90,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "identities",
             "consents",
             "rfm",
+            "value",
             "segments",
             "created_at",
             "updated_at",

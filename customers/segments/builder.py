@@ -31,6 +31,7 @@ CONDITION_TYPES = (
     "reachable",
     "identity",
     "rfm",
+    "clv",
     "event",
     "orders",
     "bought",
@@ -41,6 +42,7 @@ GROUP_OPS = ("all", "any", "not")
 COMPARISON_OPS = spec.NUMBER_COMPARISON_KEYS
 RFM_COMPARISONS = (*spec.RFM_SCORE_KEYS, *spec.RFM_NUMBER_KEYS)
 ORDER_COMPARISONS = spec.ORDERS_MEASURES
+CLV_COMPARISONS = spec.CLV_KEYS
 LIST_OPS = ("in", "not_in")
 PAIR_OPS = ("between", "age_between")
 DAYS_OPS = ("in_last_days", "more_than_days_ago", "in_next_days")
@@ -256,6 +258,7 @@ _SELECT_CHECKS = {
     "rfm": (_checkboxes("segment", spec.RFM_SEGMENTS), _comparisons_fit(RFM_COMPARISONS)),
     "event": (_where_fits, _comparisons_fit(("count",))),
     "orders": (_comparisons_fit(ORDER_COMPARISONS),),
+    "clv": (_comparisons_fit(CLV_COMPARISONS),),
 }
 
 
@@ -281,6 +284,9 @@ def _condition_node(rule: Any, types: dict[str, str], node_id: str) -> Node | No
     elif key == "rfm":
         _one_or_many(values, "segment", value.get("segment"))
         for name in RFM_COMPARISONS:
+            _comparison(values, name, value.get(name))
+    elif key == "clv":
+        for name in CLV_COMPARISONS:
             _comparison(values, name, value.get(name))
     elif key == "event":
         _event_values(values, value)
@@ -524,6 +530,13 @@ def _orders(node: Node) -> dict:
     return _window_rule(node, out)
 
 
+def _clv(node: Node) -> dict:
+    out: dict[str, Any] = {}
+    for name in CLV_COMPARISONS:
+        _comparison_rule(node, name, out)
+    return out
+
+
 def _bought(node: Node) -> dict:
     by = node.get("by") if node.get("by") in ("sku", "category") else "sku"
     items = _lines(node.get("items"))
@@ -546,6 +559,7 @@ _CONDITIONS = {
     "reachable": _channel,
     "identity": _channel,
     "rfm": _rfm,
+    "clv": _clv,
     "event": _event,
     "orders": _orders,
     "bought": _bought,

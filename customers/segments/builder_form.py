@@ -91,6 +91,7 @@ def blank_node(node_type: str) -> Node:
         "reachable": {"channel": "email"},
         "identity": {"channel": "email"},
         "rfm": {"segment": []},
+        "clv": {"clv_12m_op": "gte", "clv_12m_v": "100"},
         "event": {"name": "", "performed": "did", "where": [], "window": ""},
         "orders": {"count_op": "gte", "count_v": "1", "window": ""},
         "bought": {"by": "sku", "items": "", "window": ""},

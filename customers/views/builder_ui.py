@@ -20,6 +20,7 @@ ROW_TYPES = [
     ("orders", _("Orders")),
     ("bought", _("Bought a product")),
     ("rfm", _("RFM")),
+    ("clv", _("Customer value (CLV)")),
     ("consent", _("Consent")),
     ("reachable", _("Reachable on a channel")),
     ("identity", _("Has an address on a channel")),
@@ -89,6 +90,14 @@ RFM_MEASURES = [
     ("frequency", _("Orders")),
     ("monetary", _("Money spent")),
 ]
+CLV_MEASURES = [
+    ("clv_12m", _("Predicted CLV, 12 months")),
+    ("historic_revenue", _("Revenue to date")),
+    ("p_alive", _("Probability still active (0–1)")),
+    ("expected_purchases_12m", _("Expected purchases, 12 months")),
+    ("expected_spend", _("Expected spend per purchase")),
+    ("orders", _("Completed orders")),
+]
 ORDER_MEASURES = [
     ("count", _("Number of orders")),
     ("sum", _("Total spent")),
@@ -129,6 +138,7 @@ def builder_choices(*, segment_id: int | None) -> dict:
         "rfm_segments": list(RFM_SEGMENT_LABELS.items()),
         "rfm_measures": RFM_MEASURES,
         "order_measures": ORDER_MEASURES,
+        "clv_measures": CLV_MEASURES,
         "windows": WINDOWS,
         "performed": PERFORMED,
         "property_ops": PROPERTY_OPS,

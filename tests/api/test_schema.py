@@ -9,6 +9,8 @@ pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
     "/api/v1/customers/{external_id}/promo-codes": {"get"},
+    "/api/v1/customers/{external_id}/clv": {"get"},
+    "/api/v1/clv": {"get"},
     "/api/v1/promo/pools": {"get", "post"},
     "/api/v1/promo/pools/{pool_id}": {"get", "patch"},
     "/api/v1/promo/pools/{pool_id}/archive": {"post"},

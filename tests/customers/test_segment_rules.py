@@ -703,7 +703,7 @@ def test_an_empty_object_and_an_unknown_kind_are_rejected():
     assert errors_of({"all": [{"wish": 1}]})[0] == {
         "path": "all[0]",
         "message": "unknown rule kind 'wish'; use one of: all, any, not, field, consent, "
-        "reachable, identity, rfm, event, orders, bought, segment",
+        "reachable, identity, rfm, clv, event, orders, bought, segment",
     }
 
 

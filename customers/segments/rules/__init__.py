@@ -16,7 +16,7 @@ __all__ = ["RuleDependencies", "RuleError", "rule_dependencies", "rule_to_q", "r
 class RuleDependencies:
     """What a rule reads, so refreshes run when that data changes.
 
-    kinds: subset of profile, attributes, consent, identities, rfm, events, orders, segments,
+    kinds: subset of profile, attributes, consent, identities, rfm, clv, events, orders, segments,
     time ("time" when the rule uses relative dates, so it needs a periodic full refresh).
     """
 
@@ -47,7 +47,7 @@ def rule_dependencies(rule: dict) -> RuleDependencies:
             kinds.update(("identities", "consent"))
         elif key == "identity":
             kinds.add("identities")
-        elif key in ("consent", "rfm"):
+        elif key in ("consent", "rfm", "clv"):
             kinds.add(key)
         elif key == "segment":
             kinds.add("segments")

@@ -38,6 +38,7 @@ from customers.models import (
     ChannelIdentity,
     Consent,
     ConsentStatus,
+    CustomerValue,
     Event,
     Order,
     OrderItem,
@@ -74,6 +75,15 @@ def _as_list(value: Any) -> list:
 
 def _decimal(value: int | float) -> Decimal:
     return Decimal(str(value))
+
+
+# Money columns compare with Decimals; p_alive and expected purchases are floats.
+_CLV_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "historic_revenue": _decimal,
+    "expected_spend": _decimal,
+    "clv_12m": _decimal,
+    "orders": int,
+}
 
 
 def compare_q(
@@ -258,6 +268,14 @@ class _Compiler:
         if "monetary" in value:
             scores = scores.filter(compare_q("monetary", value["monetary"], _decimal))
         return Q(Exists(scores))
+
+    def clv(self, value: dict) -> Q:
+        # Customers without a value (no completed order, or not scored yet) never match.
+        values = CustomerValue.objects.filter(customer=OuterRef("pk"))
+        for key in spec.CLV_KEYS:
+            if key in value:
+                values = values.filter(compare_q(key, value[key], _CLV_CONVERT.get(key, float)))
+        return Q(Exists(values))
 
     def event(self, value: dict) -> Q:
         events = Event.objects.filter(customer=OuterRef("pk"), name=value["name"])

@@ -80,6 +80,7 @@ _AGE = {"type": "integer", "minimum": 0, "maximum": spec.MAX_AGE_YEARS}
 _COUNT = {"type": "integer", "minimum": 0, "maximum": 10**9}
 _SCORE = {"type": "integer", "minimum": 1, "maximum": 5}
 _AMOUNT = {"type": "number", "minimum": 0}
+_PROBABILITY = {"type": "number", "minimum": 0, "maximum": 1}
 _JSON_SCALAR = {"anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
 _ANY_VALUE = {"not": {"type": "null"}, "description": "As the attribute's type requires."}
 
@@ -99,6 +100,7 @@ def _comparison(name: str, item_schema: dict[str, Any]) -> Any:
 ScoreComparison = _comparison("ScoreComparison", _SCORE)
 CountComparison = _comparison("CountComparison", _COUNT)
 AmountComparison = _comparison("AmountComparison", _AMOUNT)
+ProbabilityComparison = _comparison("ProbabilityComparison", _PROBABILITY)
 
 
 # --- Field conditions ---------------------------------------------------------------------------
@@ -195,6 +197,16 @@ RfmSpec = _closed(
     },
 )
 
+ClvSpec = _closed(
+    "ClvSpec",
+    {
+        **{key: NotRequired[AmountComparison] for key in spec.CLV_AMOUNT_KEYS},
+        **{key: NotRequired[ProbabilityComparison] for key in spec.CLV_PROBABILITY_KEYS},
+        **{key: NotRequired[CountComparison] for key in spec.CLV_COUNT_KEYS},
+    },
+    minProperties=1,
+)
+
 
 def _property_filters() -> list[Any]:
     name = _doc({**_NAME, "not": {"pattern": "__"}})
@@ -270,6 +282,7 @@ SegmentRule = TypeAliasType(
         _closed("ReachableRule", {"reachable": Channel}),
         _closed("IdentityRule", {"identity": Channel}),
         _closed("RfmRule", {"rfm": RfmSpec}),
+        _closed("ClvRule", {"clv": ClvSpec}),
         _closed("EventRule", {"event": EventSpec}),
         _closed("OrdersRule", {"orders": OrdersSpec}),
         _closed("BoughtRule", {"bought": BoughtSpec}),

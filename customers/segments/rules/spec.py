@@ -16,6 +16,7 @@ CONDITION_KEYS = (
     "reachable",
     "identity",
     "rfm",
+    "clv",
     "event",
     "orders",
     "bought",
@@ -88,6 +89,12 @@ RFM_SEGMENTS = tuple(RfmSegment.values)
 RFM_SCORE_KEYS = ("r", "f", "m")
 RFM_NUMBER_KEYS = ("recency_days", "frequency", "monetary")
 RFM_KEYS = ("segment", *RFM_SCORE_KEYS, *RFM_NUMBER_KEYS)
+
+# CustomerValue's columns a `clv` condition compares (analytics.clv writes them nightly).
+CLV_PROBABILITY_KEYS = ("p_alive",)
+CLV_COUNT_KEYS = ("orders",)
+CLV_AMOUNT_KEYS = ("historic_revenue", "expected_purchases_12m", "expected_spend", "clv_12m")
+CLV_KEYS = (*CLV_AMOUNT_KEYS, *CLV_PROBABILITY_KEYS, *CLV_COUNT_KEYS)
 
 EVENT_KEYS = ("name", "performed", "where", "count", "within_days", "between")
 ORDERS_KEYS = ("count", "sum", "average", "within_days", "between")

@@ -342,6 +342,27 @@ class _Checker:
         if "monetary" in value:
             self.comparison(value["monetary"], path_join(path, "monetary"), self.number)
 
+    def clv(self, value: Any, path: str) -> None:
+        if not self.known_keys(value, path, spec.CLV_KEYS, '{"clv_12m": {"gte": 100}}'):
+            return
+        if not value:
+            self.error(path, f"needs at least one of: {_quoted(spec.CLV_KEYS)}")
+        for key in spec.CLV_AMOUNT_KEYS:
+            if key in value:
+                self.comparison(value[key], path_join(path, key), self.number)
+        for key in spec.CLV_PROBABILITY_KEYS:
+            if key in value:
+                self.comparison(value[key], path_join(path, key), self.probability)
+        for key in spec.CLV_COUNT_KEYS:
+            if key in value:
+                self.comparison(value[key], path_join(path, key), self.whole_number(0, 10**9))
+
+    def probability(self, value: Any, path: str) -> bool:
+        if not spec.is_number(value) or not 0 <= value <= 1:
+            self.error(path, "must be a number from 0 to 1")
+            return False
+        return True
+
     def rfm_segment(self, value: Any, path: str) -> bool:
         if value not in spec.RFM_SEGMENTS:
             self.error(
@@ -440,6 +461,7 @@ class _Checker:
     _conditions: dict[str, Callable[["_Checker", Any, str], None]] = {
         "consent": consent,
         "rfm": rfm,
+        "clv": clv,
         "event": event,
         "orders": orders,
         "bought": bought,
