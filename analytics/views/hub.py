@@ -1,4 +1,4 @@
-"""Analytics: one page that leads to each of its areas (dashboards, surveys, CLV…)."""
+"""Analytics' front page: the overview dashboard, then a card leading to each of its areas."""
 
 from dataclasses import dataclass
 
@@ -8,6 +8,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from analytics.goals.selectors import goals_off_track
+from analytics.overview import overview_default_filters
+from analytics.views.export import csv_response, wants_csv
+from analytics.views.overview import TABLES, OverviewForm, overview_context
 from workspace.permissions import staff_permission_required
 
 
@@ -53,6 +56,7 @@ AREAS: list[Area] = [
 
 @staff_permission_required("view_analytics")
 def analytics_index(request):
+    """The overview dashboard, with a card for each of analytics' other pages below it."""
     areas = []
     for area in AREAS:
         try:
@@ -60,5 +64,22 @@ def analytics_index(request):
         except NoReverseMatch:
             continue  # an area whose pages are not installed yet
         areas.append({"url": url, "title": area.title, "text": area.text})
-    ctx = {"page": "analytics", "areas": areas, "goals_off_track": goals_off_track()}
+    default = overview_default_filters()
+    form = OverviewForm(
+        request.GET or None, initial={"date_from": default.date_from, "date_to": default.date_to}
+    )
+    filters = form.cleaned_data["filters"] if form.is_valid() else default
+    data = overview_context(filters)
+    if wants_csv(request) and request.GET.get("table") in TABLES:
+        table = data[request.GET["table"]]
+        return csv_response(f"analytics-{request.GET['table']}.csv", table["header"], table["rows"])
+    ctx = {
+        "page": "analytics",
+        "areas": areas,
+        "goals_off_track": goals_off_track(),
+        "form": form,
+        "filters": filters,
+        "query": request.GET.urlencode(),
+        **data,
+    }
     return render(request, "analytics/index.html", ctx)
