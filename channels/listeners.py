@@ -16,9 +16,12 @@ logger = logging.getLogger(__name__)
 MessageStatusListener = Callable[[int, str, str, str, int], None]
 # fn(inbound_id, customer_id, channel)
 InboundListener = Callable[[int, int, str], None]
+# fn(conversation_id, customer_id, channel, resolved_at as ISO 8601: one close of it)
+ConversationClosedListener = Callable[[int, int, str, str], None]
 
 _status_listeners: list[MessageStatusListener] = []
 _inbound_listeners: list[InboundListener] = []
+_closed_listeners: list[ConversationClosedListener] = []
 
 
 def on_message_status(fn: MessageStatusListener) -> MessageStatusListener:
@@ -30,6 +33,13 @@ def on_message_status(fn: MessageStatusListener) -> MessageStatusListener:
 def on_inbound(fn: InboundListener) -> InboundListener:
     if fn not in _inbound_listeners:
         _inbound_listeners.append(fn)
+    return fn
+
+
+def on_conversation_closed(fn: ConversationClosedListener) -> ConversationClosedListener:
+    """Analytics sends a CSAT survey when a support conversation is closed."""
+    if fn not in _closed_listeners:
+        _closed_listeners.append(fn)
     return fn
 
 
@@ -57,3 +67,16 @@ def message_status_changed(message) -> None:
 
 def inbound_received(inbound) -> None:
     _after_commit(_inbound_listeners, (inbound.pk, inbound.customer_id, inbound.channel), "inbound")
+
+
+def conversation_closed(conversation) -> None:
+    _after_commit(
+        _closed_listeners,
+        (
+            conversation.pk,
+            conversation.customer_id,
+            conversation.channel,
+            conversation.resolved_at.isoformat(),
+        ),
+        "conversation closed",
+    )

@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("hooks/", include("channels.hooks.urls")),
+    path("s/", include("analytics.surveys.public_urls")),
     path("", include("channels.tracking.urls")),
 ]
 

@@ -20,6 +20,7 @@ EventsIngested = Callable[[list[dict]], None]
 _orders_changed: list[OrdersChanged] = []
 _orders_written: list[OrdersChanged] = []
 _events_ingested: list[EventsIngested] = []
+_orders_replacing: list[OrdersChanged] = []
 SegmentChanged = Callable[[int, str], None]
 _segment_changed: list[SegmentChanged] = []
 
@@ -35,6 +36,15 @@ def on_orders_written(fn: OrdersChanged) -> OrdersChanged:
     """Call `fn(order_ids)` inside the orders batch's transaction, right after the orders are stored."""
     if fn not in _orders_written:
         _orders_written.append(fn)
+    return fn
+
+
+def on_orders_replacing(fn: OrdersChanged) -> OrdersChanged:
+    """Call `fn(order_ids)` inside the orders batch's transaction just before stored orders are
+    overwritten, while the rows still hold their old values (analytics dirties the day an order
+    leaves when its placed_at moves)."""
+    if fn not in _orders_replacing:
+        _orders_replacing.append(fn)
     return fn
 
 
@@ -76,6 +86,14 @@ def orders_changed(order_ids: list[int]) -> None:
 def orders_written(order_ids: list[int]) -> None:
     """Run the in-transaction callbacks now."""
     for fn in list(_orders_written):
+        fn(list(order_ids))
+
+
+def orders_replacing(order_ids: list[int]) -> None:
+    """Run the before-overwrite callbacks now."""
+    if not order_ids:
+        return
+    for fn in list(_orders_replacing):
         fn(list(order_ids))
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0007_forecasts_goals'),
+        ('analytics', '0004_rollups'),
     ]
 
     operations = [

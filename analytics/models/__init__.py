@@ -1,7 +1,10 @@
 """Analytics' models, one module per area; each area adds its import line here."""
 
+from analytics.models import attribution  # noqa: F401  (its models; imported from their module)
 from analytics.models.clv import ClvFit
 from analytics.models.goals import Forecast, Goal, GoalStatus
+from analytics.models.rollups import *  # noqa: F403  (rollups)
+from analytics.models.survey_settings import SurveySettings
 from analytics.models.surveys import (
     SCALES,
     Survey,
@@ -21,5 +24,6 @@ __all__ = [
     "SurveyAnswer",
     "SurveyKind",
     "SurveySend",
+    "SurveySettings",
     "SurveySource",
 ]

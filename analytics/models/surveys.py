@@ -32,6 +32,9 @@ class Survey(models.Model):
     thanks = models.JSONField(default=dict)
     # What a detractor's answer does at once (besides the `survey_answered` event journeys can use).
     open_conversation_on_detractor = models.BooleanField(default=False)
+    # WhatsApp outside the 24-hour window: an approved template {"name", "language"} whose one
+    # body parameter is the link to the survey page. Empty: such customers are not sent to.
+    whatsapp_template = models.JSONField(default=dict, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(default=now)
@@ -60,6 +63,8 @@ class SurveySend(models.Model):
         AWAITING_SCORE = "score", "awaiting score"
         AWAITING_COMMENT = "comment", "awaiting comment"
         DONE = "done", "done"
+        # The policy refused the invitation (no consent, no address, a cap): it never left.
+        UNSENT = "unsent", "not sent"
 
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="sends")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="survey_sends")
@@ -79,6 +84,11 @@ class SurveySend(models.Model):
     conversation_id = models.BigIntegerField(null=True, blank=True)
     # Chat channels ask the score, then the comment, in the same thread.
     state = models.CharField(max_length=7, choices=State.choices, default=State.AWAITING_SCORE)
+    # A chat reply that was not a score gets one re-ask, never more.
+    reasked = models.BooleanField(default=False)
+    # The inbound messages the survey consumed (score, comment): a support conversation made of
+    # nothing else is closed after the thanks; one with any other message stays open.
+    reply_inbound_ids = models.JSONField(default=list, blank=True)
     sent_at = models.DateTimeField(default=now)
     expires_at = models.DateTimeField()
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
@@ -90,8 +100,10 @@ class SurveySend(models.Model):
             models.Index(
                 fields=["customer", "channel", "-sent_at"],
                 name="analytics_send_open",
-                condition=~models.Q(state="done"),
+                condition=models.Q(state__in=("score", "comment")),
             ),
+            # Response rates: sends per survey and channel over a period, from the index alone.
+            models.Index(fields=["survey", "channel", "sent_at"], name="analytics_send_rate"),
             models.Index(fields=["journey_id", "sent_at"], name="analytics_send_journey"),
             models.Index(fields=["broadcast_id", "sent_at"], name="analytics_send_broadcast"),
         ]
@@ -112,12 +124,17 @@ class SurveyAnswer(models.Model):
     comment = models.TextField(blank=True)
     answered_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
+    # Bumped by each change, so each change's `survey_answered` event has its own event id.
+    revision = models.PositiveIntegerField(default=1)
+    # The support conversation a detractor's answer opened (or reused); later notes go there.
+    conversation_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["survey", "answered_at"], name="analytics_answer_survey"),
             models.Index(fields=["customer", "answered_at"], name="analytics_answer_customer"),
             models.Index(fields=["answered_at"], name="analytics_answer_day"),
+            models.Index(fields=["survey", "channel", "answered_at"], name="analytics_answer_rate"),
         ]
 
     def __str__(self):

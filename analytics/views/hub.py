@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from analytics.goals.selectors import goals_off_track
@@ -13,12 +14,20 @@ from workspace.permissions import staff_permission_required
 @dataclass(frozen=True)
 class Area:
     url_name: str
-    title: str
-    text: str
+    title: str | Promise
+    text: str | Promise
 
 
 # Each area's pages add an entry here as they are installed.
 AREAS: list[Area] = [
+    Area(
+        "analytics:attribution",
+        _("Campaigns and journeys: attribution"),
+        _(
+            "Revenue and conversions attributed to broadcasts, journeys, steps, channels and "
+            "templates, and the uplift measured against holdout groups."
+        ),
+    ),
     Area(
         "analytics:clv",
         _("Customer lifetime value"),
@@ -33,6 +42,11 @@ AREAS: list[Area] = [
         "analytics:forecast",
         _("Retrospective forecast"),
         _("What a launch can expect, from the same window in earlier years: low, mean, high."),
+    ),
+    Area(
+        "analytics:surveys",
+        _("Surveys"),
+        _("NPS, CSAT and CES: scores with their confidence, trends, answers and comments."),
     ),
 ]
 

@@ -19,6 +19,7 @@ from benchmarks.segments.generate import Sizes
 
 # name -> module; a part that is not written yet is simply absent.
 PART_MODULES: dict[str, str] = {
+    "rollups": "benchmarks.analytics.rollups",
     "clv": "benchmarks.analytics.clv",
 }
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.broadcasts.models import AbMetric, RecipientGroup, RecipientState, Timing
 from campaigns.broadcasts.services.setup import VARIANT_KEYS, VariantSpec
+from campaigns.journeys.extensions import survey_choices
 from campaigns.message_templates.models import Template
 from campaigns.promo.models import PromoPool
 from customers.models import Channel, Segment
@@ -57,7 +58,20 @@ class BroadcastForm(forms.Form):
     )
     # Content
     template = forms.ModelChoiceField(
-        label=_("Template"), queryset=Template.objects.none(), empty_label=_("Choose…")
+        label=_("Template"),
+        queryset=Template.objects.none(),
+        empty_label=_("Choose…"),
+        required=False,
+    )
+    survey = forms.TypedChoiceField(
+        label=_("Or a survey"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=_(
+            "NPS, CSAT or CES instead of a template: on one channel or each customer's best one; "
+            "no A/B test, promo codes or local time."
+        ),
     )
     promo_pool = forms.ModelChoiceField(
         label=_("Promo code pool"),
@@ -127,6 +141,10 @@ class BroadcastForm(forms.Form):
             category="marketing", archived_at__isnull=True
         ).order_by("name")
         self.fields["template"].queryset = templates
+        self.fields["survey"].choices = [
+            ("", _("No survey")),
+            *((c.id, f"{c.name} · {c.kind.upper()}") for c in survey_choices()),
+        ]
         self.fields["promo_pool"].queryset = PromoPool.objects.filter(
             archived_at__isnull=True
         ).order_by("name")
@@ -164,6 +182,12 @@ class BroadcastForm(forms.Form):
         data = super().clean()
         if data.get("ab") and not data.get("test_percent"):
             self.add_error("test_percent", _("Give the test a share above 0 %."))
+        if data.get("template") and data.get("survey"):
+            self.add_error("survey", _("Send a template or a survey, not both."))
+        elif (
+            "template" in data and "survey" in data and not data["template"] and not data["survey"]
+        ):
+            self.add_error("template", _("Choose a template, or a survey below."))
         return data
 
     def service_kwargs(self) -> dict:
@@ -189,6 +213,7 @@ class BroadcastForm(forms.Form):
             "channel_order": [] if data["channel"] else order,
             "holdout_percent": data["holdout_percent"],
             "template": data["template"],
+            "survey_id": data["survey"],
             "promo_pool": data["promo_pool"],
             "timing": timing,
             "send_at": data["send_at"] if timing == Timing.AT else None,
@@ -215,6 +240,7 @@ def broadcast_initial(broadcast) -> dict:
         "channel": broadcast.channel,
         "holdout_percent": broadcast.holdout_percent,
         "template": broadcast.template_id,
+        "survey": broadcast.survey_id,
         "promo_pool": broadcast.promo_pool_id,
         "timing": broadcast.timing,
         "send_at": broadcast.send_at,

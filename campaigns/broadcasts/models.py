@@ -1,4 +1,5 @@
-"""Broadcasts: one template to a segment's snapshot, with a holdout, A/B variants and results.
+"""Broadcasts: one template (or one survey) to a segment's snapshot, with a holdout, A/B variants
+and results.
 
 A broadcast is launched once. Launching snapshots the segment into `BroadcastRecipient` rows (the
 fixed, listed audience), each with a deterministic bucket that puts it in the holdout, the A/B
@@ -40,9 +41,15 @@ class AbMetric(models.TextChoices):
 
 class Broadcast(models.Model):
     name = models.CharField(_("name"), max_length=200)
+    # A template, or a survey (analytics' NPS, CSAT or CES, by id: campaigns cannot import it).
     template = models.ForeignKey(
-        "campaigns.Template", on_delete=models.PROTECT, related_name="broadcasts"
+        "campaigns.Template",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="broadcasts",
     )
+    survey_id = models.BigIntegerField(_("survey"), null=True, blank=True)
     segment = models.ForeignKey(
         "customers.Segment", on_delete=models.PROTECT, related_name="broadcasts"
     )
@@ -104,6 +111,11 @@ class Broadcast(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(holdout_percent__lte=50), name="broadcast_holdout"),
             models.CheckConstraint(condition=Q(test_percent__lte=100), name="broadcast_test"),
+            models.CheckConstraint(
+                condition=Q(template__isnull=False, survey_id__isnull=True)
+                | Q(template__isnull=True, survey_id__isnull=False),
+                name="broadcast_template_or_survey",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -78,7 +78,7 @@ def broadcast_results(broadcast: Broadcast) -> dict:
         row.update(
             key=variant.key,
             variant_id=variant.pk,
-            template=(variant.template or broadcast.template).name,
+            template=content_name(broadcast, variant),
             version=variant.version.number if variant.version else None,
             subject=variant.subject,
             channel=variant.channel or broadcast.channel,
@@ -117,3 +117,14 @@ def broadcast_results(broadcast: Broadcast) -> dict:
         if broadcast.is_ab
         else None,
     }
+
+
+def content_name(broadcast, variant=None) -> str:
+    """What the broadcast (or a variant) sends: the template's name, or the survey's."""
+    template = (variant.template if variant is not None else None) or broadcast.template
+    if template is not None:
+        return template.name
+    from campaigns.journeys.extensions import surveys_by_id
+
+    survey = surveys_by_id().get(broadcast.survey_id)
+    return survey.name if survey else f"#{broadcast.survey_id}"

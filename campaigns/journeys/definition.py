@@ -139,11 +139,24 @@ class SendStep(_Step):
     template_version_id: int | None = None  # pinned when the journey is published
 
 
+class SurveyStep(_Step):
+    """Send survey `survey_id` (NPS, CSAT or CES, owned by analytics) on `channel` or the best
+    one. Ways out as a send's: `next` once sent, `on_unreachable` when it cannot be. To wait for
+    the answer, follow it with a wait for the outcome "survey" (the `survey_answered` event)."""
+
+    type: Literal["survey"]
+    survey_id: int
+    channel: str = BEST
+    on_unreachable: Literal["continue", "exit"] | StepId | None = None
+    next: Next = None
+
+
 class Outcome(_Strict):
     """One named way out of a wait.
 
     - message: the message sent by `step` (default: the run's last send) was delivered, opened,
       clicked or replied to;
+    - survey: the customer answered survey `survey_id` (the `survey_answered` event);
     - event: an event named `event`; `match` maps event properties to values, where a value
       "entry.<key>" or "context.<key>" is taken from the run (the order with *this* promo code);
     - order: a completed order (`match` as for events, e.g. {"promo_code": "context.promo_code"});
@@ -151,16 +164,19 @@ class Outcome(_Strict):
     """
 
     name: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
-    kind: Literal["message", "event", "order", "segment"]
+    kind: Literal["message", "event", "order", "segment", "survey"]
     status: Literal["delivered", "opened", "clicked", "replied"] = "opened"
     step: StepId | None = None
     event: str = Field(default="", max_length=100)
     match: dict[str, Any] = Field(default_factory=dict)
     segment_id: int | None = None
+    survey_id: int | None = None
     next: Next = None
 
     @model_validator(mode="after")
     def _complete(self) -> Outcome:
+        if self.kind == "survey" and self.survey_id is None:
+            raise ValueError("survey_id is required for a survey outcome")
         if self.kind == "event" and not self.event:
             raise ValueError("event is required for an event outcome")
         if self.kind == "segment" and self.segment_id is None:
@@ -337,7 +353,7 @@ class ExitStep(_Step):
 
 
 Step = Annotated[
-    SendStep | WaitStep | BranchStep | SplitStep | ActionStep | CascadeStep | ExitStep,
+    SendStep | SurveyStep | WaitStep | BranchStep | SplitStep | ActionStep | CascadeStep | ExitStep,
     Field(discriminator="type"),
 ]
 
@@ -373,7 +389,7 @@ class Definition(_Strict):
 def successors(step) -> list[tuple[str, str]]:
     """(label, step id) of every way out of a step, in display order; ids may repeat."""
     out: list[tuple[str, str | None]] = []
-    if step.type == "send":
+    if step.type in ("send", "survey"):
         out.append(("next", step.next))
         if step.on_unreachable not in (None, "continue", "exit"):
             out.append(("unreachable", step.on_unreachable))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from campaigns.broadcasts.forms import BroadcastForm, broadcast_initial
 from campaigns.broadcasts.models import Broadcast, BroadcastStats, BroadcastStatus
 from campaigns.broadcasts.selectors import broadcast_list as broadcasts_query
+from campaigns.broadcasts.selectors import content_name
 from campaigns.broadcasts.services.estimate import broadcast_estimate
 from campaigns.broadcasts.services.setup import BroadcastError, broadcast_create, broadcast_update
 from campaigns.views.broadcasts_labels import reasons_list, status_of
@@ -127,7 +128,12 @@ def _review_context(broadcast: Broadcast) -> dict:
         "reasons": reasons_list(estimate.get("suppressed_by_reason", {})),
         "variants": variants,
         "channels": [broadcast.channel] if broadcast.channel else list(broadcast.channel_order),
-        "preview_url": reverse("campaigns:template_edit", args=[broadcast.template_id]),
+        "preview_url": (
+            reverse("campaigns:template_edit", args=[broadcast.template_id])
+            if broadcast.template_id
+            else ""
+        ),
+        "content_name": content_name(broadcast),
         "step": "review",
     }
 
@@ -143,4 +149,5 @@ def broadcast_detail(request, broadcast_id: int):
         ctx.update(_review_context(broadcast))
         return render(request, "campaigns/broadcasts/review.html", ctx)
     ctx.update(results_context(broadcast))
+    ctx["content_name"] = content_name(broadcast)
     return render(request, "campaigns/broadcasts/detail.html", ctx)

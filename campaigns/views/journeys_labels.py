@@ -20,6 +20,7 @@ STATUS = {
 }
 ICONS = {
     "send": "send",
+    "survey": "chat",
     "wait": "clock",
     "branch": "layers",
     "split": "grid",
@@ -49,6 +50,7 @@ WAY_LABELS = {
 }
 KIND_LABELS = {
     "send": pgettext_lazy("journey step kind", "Send"),
+    "survey": pgettext_lazy("journey step kind", "Survey"),
     "wait": pgettext_lazy("journey step kind", "Wait"),
     "branch": pgettext_lazy("journey step kind", "Branch"),
     "split": pgettext_lazy("journey step kind", "Split"),
@@ -93,6 +95,12 @@ def step_summary(step, templates: dict[int, str]) -> str:
     if step.type == "send":
         channel = _("best channel") if step.channel == "best" else channel_label(step.channel)
         return f"{templates.get(step.template_id, f'#{step.template_id}')} · {channel}"
+    if step.type == "survey":
+        from campaigns.journeys.extensions import surveys_by_id
+
+        survey = surveys_by_id().get(step.survey_id)
+        channel = _("best channel") if step.channel == "best" else channel_label(step.channel)
+        return f"{survey.name if survey else f'#{step.survey_id}'} · {channel}"
     if step.type == "wait":
         if step.mode == "duration":
             return duration_text(step.seconds)

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from api.errors import ApiError
+from channels.listeners import conversation_closed
 from channels.models import Conversation, InboundMessage, Message, MessageCategory, MessageSource
 from channels.services.messages import message_send
 from channels.services.webhooks_out import webhook_event_emit
@@ -133,6 +134,8 @@ def conversation_update(
         webhook_event_emit(
             event_type="conversation.updated", data=conversation_event_data(conversation)
         )
+        if "status" in fields and conversation.status == Conversation.Status.RESOLVED:
+            conversation_closed(conversation)
     return conversation
 
 

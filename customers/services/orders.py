@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from api.errors import ValidationFailed
 from customers.api.schemas import OrderIn, OrderItemIn
-from customers.hooks import orders_changed, orders_written
+from customers.hooks import orders_changed, orders_replacing, orders_written
 from customers.models import Order, OrderItem, Product
 from customers.services.batch import (
     BatchResult,
@@ -93,6 +93,7 @@ def order_upsert_batch(*, items: list[OrderIn], source: str = "api") -> BatchRes
 
         to_write.sort(key=lambda pair: pair[0].external_id)
         orders = [order for order, _ in to_write]
+        orders_replacing([existing[o.external_id].pk for o in orders if o.external_id in existing])
         Order.objects.bulk_create(
             orders,
             update_conflicts=True,

@@ -47,6 +47,9 @@ ENDPOINTS = {
     "/api/v1/conversations/{conversation_id}/messages": {"post"},
     "/api/v1/calls/lookup": {"get"},
     "/api/v1/customers/{external_id}/push-subscriptions": {"post", "delete"},
+    "/api/v1/attribution": {"get"},
+    "/api/v1/attribution/orders/{external_id}": {"get"},
+    "/api/v1/attribution/uplift": {"get"},
     "/api/v1/templates": {"get", "post"},
     "/api/v1/templates/preview": {"post"},
     "/api/v1/templates/{template_id}": {"get", "patch"},
@@ -86,6 +89,18 @@ ENDPOINTS = {
     "/api/v1/goals": {"get", "post"},
     "/api/v1/goals/{goal_id}": {"get", "patch"},
     "/api/v1/goals/{goal_id}/check": {"post"},
+    "/api/v1/surveys": {"get", "post"},
+    "/api/v1/surveys/{survey_id}": {"get", "patch"},
+    "/api/v1/surveys/{survey_id}/send": {"post"},
+    "/api/v1/surveys/{survey_id}/answers": {"get"},
+    "/api/v1/surveys/{survey_id}/scores": {"get"},
+    "/api/v1/survey-answers": {"get"},
+    "/api/v1/metrics/customers": {"get"},
+    "/api/v1/metrics/retention": {"get"},
+    "/api/v1/metrics/cohorts": {"get"},
+    "/api/v1/metrics/conversion": {"get"},
+    "/api/v1/metrics/funnel": {"get"},
+    "/api/v1/metrics/channels": {"get"},
 }
 
 
@@ -144,6 +159,8 @@ IDEMPOTENT_OPERATIONS = {
     ("post", "/api/v1/forecasts"),
     ("post", "/api/v1/goals"),
     ("post", "/api/v1/goals/{goal_id}/check"),
+    ("post", "/api/v1/surveys"),
+    ("post", "/api/v1/surveys/{survey_id}/send"),
 }
 
 

@@ -57,7 +57,14 @@ class BroadcastVariantIn(Strict):
 
 class BroadcastIn(Strict):
     name: BroadcastName
-    template: Id = Field(description="A marketing template's id.")
+    template: Id | None = Field(
+        default=None, description="A marketing template's id; or give `survey` instead."
+    )
+    survey: Id | None = Field(
+        default=None,
+        description="A survey's id (NPS, CSAT or CES) to send instead of a template: one "
+        "channel or each customer's best one; no A/B test, promo pool or local time.",
+    )
     segment: Id = Field(description="The segment whose members, at launch, are the audience.")
     channel: ChannelName | None = Field(
         default=None,
@@ -88,7 +95,8 @@ class BroadcastIn(Strict):
 class BroadcastPatch(Strict):
     # Fields left out are not changed; `variants` replaces them all.
     name: BroadcastName = None  # type: ignore[assignment]
-    template: Id = None  # type: ignore[assignment]
+    template: Id | None = Field(default=None, description="null with `survey` to send a survey.")
+    survey: Id | None = Field(default=None, description="null with `template` to send a template.")
     segment: Id = None  # type: ignore[assignment]
     channel: ChannelName | None = Field(
         default=None, description="null: each customer's preferred channel, in `channel_order`."
@@ -141,7 +149,10 @@ class BroadcastVariantSerializer(serializers.ModelSerializer):
 
 
 class BroadcastSerializer(serializers.ModelSerializer):
-    template = serializers.IntegerField(source="template_id")
+    template = serializers.IntegerField(source="template_id", allow_null=True)
+    survey = serializers.IntegerField(
+        source="survey_id", allow_null=True, help_text="The survey sent instead of a template."
+    )
     segment = serializers.IntegerField(source="segment_id")
     promo_pool = serializers.IntegerField(source="promo_pool_id", allow_null=True)
     channel_order = serializers.ListField(child=serializers.CharField())
@@ -152,7 +163,7 @@ class BroadcastSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Broadcast
-        fields = ["id", "name", "status", "template", "segment", "channel", "channel_order",
+        fields = ["id", "name", "status", "template", "survey", "segment", "channel", "channel_order",
                   "promo_pool", "holdout_percent", "timing", "send_at", "local_time",
                   "test_percent", "ab_metric", "test_hours", "conversion_days", "variants",
                   "winner", "progress", "created_at", "updated_at", "launched_at", "winner_at",

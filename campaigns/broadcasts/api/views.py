@@ -42,7 +42,7 @@ from customers.models import Customer, Segment
 READ_ERRORS = (400, 401, 429)
 WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
 # Fields a PATCH may set to null; null for any other is a 400 naming it.
-NULLABLE = {"channel", "promo_pool", "send_at", "local_time"}
+NULLABLE = {"channel", "promo_pool", "send_at", "local_time", "template", "survey"}
 WRONG_STATUS = OpenApiResponse(
     ErrorSerializer,
     description="wrong_status (the broadcast's status does not allow this; errors name "
@@ -104,8 +104,12 @@ def _service_fields(data, given: set[str]) -> dict:
         value = getattr(data, name)
         if value is None and name not in NULLABLE:
             raise ValidationFailed([{"field": name, "message": "must not be null"}])
-        if name == "template":
+        if name == "template" and value is not None:
             value = _found(Template, value, "template")
+        elif name == "survey":
+            # An unknown or archived survey is the services' 400 on `survey`.
+            fields["survey_id"] = value
+            continue
         elif name == "segment":
             value = _found(Segment, value, "segment")
         elif name == "promo_pool" and value is not None:
@@ -148,7 +152,8 @@ class BroadcastListCreateView(generics.ListAPIView):
 
     @extend_schema(
         summary="Create a broadcast (a draft)",
-        description="Template, segment and promo pool are given by id; an unknown one is a 400 "
+        description="Template (or survey), segment and promo pool are given by id; an unknown "
+        "one is a 400 "
         "naming the field, as is anything the broadcast cannot be sent with (a template without "
         "a variant for the channel, an A/B test with one variant, …). Nothing is sent until "
         "`launch` or `schedule`.",

@@ -24,6 +24,10 @@ PHONE_CHANNELS = ("sms", "whatsapp")
 
 
 def _channels(broadcast: Broadcast) -> list[str]:
+    if broadcast.survey_id is not None and not broadcast.channel:
+        from campaigns.journeys.definition import CHANNELS
+
+        return list(CHANNELS)  # a survey on the best channel: the first one that reaches them
     return [broadcast.channel] if broadcast.channel else list(broadcast.channel_order)
 
 

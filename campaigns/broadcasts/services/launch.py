@@ -108,10 +108,13 @@ def broadcast_launch(broadcast: Broadcast, *, actor=None, now: datetime | None =
 
 
 def _variants_fix(broadcast: Broadcast) -> list[BroadcastVariant]:
-    """Pin each variant to its template's current version: what every message will use."""
+    """Pin each variant to its template's current version: what every message will use. (A
+    survey broadcast has no template: its one variant stays unpinned.)"""
     variants = list(broadcast.variants.select_related("template").order_by("key"))
     for variant in variants:
         template = variant.template or broadcast.template
+        if template is None:
+            continue
         variant.version_id = template.current_version_id
         variant.save(update_fields=["version"])
     return variants

@@ -99,8 +99,49 @@ def broadcast_chunk_send(broadcast_id: int, first_id: int, last_id: int, *, now=
             query = query.select_for_update()
         customers = {c.pk: c for c in query.order_by("pk")}
         recipients = [r for r in recipients if r.customer_id in customers]
-        _send(broadcast, variants, recipients, customers, now)
+        if broadcast.survey_id is not None:
+            _send_survey(broadcast, recipients, customers, now)
+        else:
+            _send(broadcast, variants, recipients, customers, now)
     return len(recipients)
+
+
+def _send_survey(broadcast, recipients, customers, now) -> None:
+    """A survey broadcast's chunk: analytics sends the survey (campaigns' registry), each send
+    keyed `broadcast:<id>:<customer id>`, so a chunk retried after a crash sends nothing twice."""
+    from campaigns.journeys.extensions import SurveySent, survey_sender
+
+    customer_list = [customers[r.customer_id] for r in recipients]
+    sender = survey_sender()
+    if sender is None:
+        results = [SurveySent(None, MessageStatus.SUPPRESSED, "no survey sender")] * len(recipients)
+    else:
+        results = sender(
+            broadcast.survey_id,
+            customer_list,
+            channel=broadcast.channel or "best",
+            key_prefix=f"broadcast:{broadcast.pk}",
+            source="broadcast",
+            broadcast_id=broadcast.pk,
+        )
+    queued = 0
+    for recipient, result in zip(recipients, results, strict=True):
+        sent = result.message_id is not None and result.status != MessageStatus.SUPPRESSED
+        queued += sent
+        recipient.state = RecipientState.QUEUED if sent else RecipientState.SUPPRESSED
+        recipient.channel = result.channel or broadcast.channel
+        recipient.message_id = result.message_id
+        recipient.reason = result.reason[:500]
+        recipient.send_after = None
+        recipient.processed_at = now
+    BroadcastRecipient.objects.bulk_update(
+        recipients,
+        ["state", "channel", "message_id", "reason", "send_after", "processed_at"],
+        batch_size=500,
+    )
+    broadcast_progress_add(
+        broadcast.pk, processed=len(recipients), queued=queued, suppressed=len(recipients) - queued
+    )
 
 
 def _send(broadcast, variants, recipients, customers, now) -> None:

@@ -49,10 +49,61 @@ def _channels_of(template: Template) -> set[str]:
     return set((version.variants or {}).keys()) if version else set()
 
 
+def _survey_validate(broadcast: Broadcast, variants: list[VariantSpec]) -> None:
+    """A survey broadcast: the survey exists and is active; what only a template can do (A/B
+    variants, promo codes, a fallback order, local-time sending) is refused on its field."""
+    from campaigns.journeys.extensions import surveys_by_id
+
+    if broadcast.template_id is not None:
+        raise BroadcastError("survey", _("Send a template or a survey, not both."))
+    survey = surveys_by_id().get(broadcast.survey_id)
+    if survey is None:
+        raise BroadcastError("survey", _("The survey does not exist."))
+    if survey.archived:
+        raise BroadcastError("survey", _("The survey is archived."))
+    if (
+        broadcast.test_percent
+        or len(variants) > 1
+        or any(v.template or v.subject or v.channel for v in variants)
+    ):
+        raise BroadcastError(
+            "ab", _("An A/B test compares templates; a survey broadcast sends one survey.")
+        )
+    if broadcast.promo_pool_id:
+        raise BroadcastError("promo_pool", _("A survey carries no promo code."))
+    if not broadcast.channel and broadcast.channel_order:
+        raise BroadcastError(
+            "channel_order",
+            _(
+                "A survey goes on one channel, or on each customer's best channel (their "
+                "preferred one, else the first that reaches them): leave the fallback order empty."
+            ),
+        )
+    if broadcast.channel and broadcast.channel not in Channel.values:
+        raise BroadcastError("channel", _("Unknown channel: %(c)s.") % {"c": broadcast.channel})
+    if broadcast.channel == Channel.VOICE:
+        raise BroadcastError("channel", _("Surveys are not sent by voice."))
+    if broadcast.timing == Timing.LOCAL:
+        raise BroadcastError(
+            "timing", _("A survey goes now or at a set time, not at each customer's local time.")
+        )
+
+
 def broadcast_validate(broadcast: Broadcast, variants: list[VariantSpec]) -> None:
     """Raise BroadcastError for the first thing wrong; the rules every entry point shares."""
     if not broadcast.name.strip():
         raise BroadcastError("name", _("Give the broadcast a name."))
+    if broadcast.survey_id is not None:
+        _survey_validate(broadcast, variants)
+        if not 0 <= broadcast.holdout_percent <= 50:
+            raise BroadcastError("holdout_percent", _("The holdout is 0 to 50 %."))
+        if not 1 <= broadcast.conversion_days <= 90:
+            raise BroadcastError("conversion_days", _("The conversion window is 1 to 90 days."))
+        if broadcast.timing == Timing.AT and broadcast.send_at is None:
+            raise BroadcastError("send_at", _("Choose when to send."))
+        return
+    if broadcast.template is None:
+        raise BroadcastError("template", _("Choose a template or a survey."))
     if broadcast.template.archived_at is not None:
         raise BroadcastError("template", _("The template is archived."))
     if broadcast.template.category != "marketing":
@@ -112,8 +163,9 @@ def broadcast_validate(broadcast: Broadcast, variants: list[VariantSpec]) -> Non
 def broadcast_create(
     *,
     name: str,
-    template: Template,
+    template: Template | None,
     segment,
+    survey_id: int | None = None,
     channel: str = "",
     channel_order: list[str] | None = None,
     promo_pool=None,
@@ -132,6 +184,7 @@ def broadcast_create(
     broadcast = Broadcast(
         name=name.strip()[:200],
         template=template,
+        survey_id=survey_id,
         segment=segment,
         channel=channel,
         channel_order=list(channel_order or []) if not channel else [],
@@ -176,6 +229,7 @@ def broadcast_update(
     allowed = {
         "name",
         "template",
+        "survey_id",
         "segment",
         "channel",
         "channel_order",
@@ -248,6 +302,7 @@ def broadcast_summary(broadcast: Broadcast) -> dict:
     return {
         "name": broadcast.name,
         "template": broadcast.template_id,
+        "survey": broadcast.survey_id,
         "segment": broadcast.segment_id,
         "channel": broadcast.channel or broadcast.channel_order,
         "promo_pool": broadcast.promo_pool_id,

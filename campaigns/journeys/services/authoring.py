@@ -145,6 +145,7 @@ def _fields_of(step: dict) -> set[str]:
     kind = step.get("type")
     return {
         "send": {"next", "on_unreachable"},
+        "survey": {"next", "on_unreachable"},
         "wait": {"next", "timeout_next"},
         "branch": {"default_next"},
         "split": set(),
@@ -164,7 +165,7 @@ def _primary_way(step: dict) -> tuple[Any, str] | None:
     if kind == "split":
         arms = step.get("arms") or []
         return (arms[0], "next") if arms else None
-    if kind in ("send", "action", "cascade"):
+    if kind in ("send", "survey", "action", "cascade"):
         return step, "next"
     return None
 

@@ -7,6 +7,7 @@ Each problem names the step (or "" for the journey), the field and a stable code
 - unbounded_loop: a cycle in which no step sets max_visits;
 - unknown_template, archived_template, missing_variant: a send's template, or its channel's variant;
 - no_consent_handling: a send that does not say what happens when the customer can't be reached;
+- unknown_survey, archived_survey: a survey step's or a survey outcome's survey;
 - unknown_segment, static_segment_needed, unknown_pool, unknown_attribute, bad_message_step:
   references.
 """
@@ -56,6 +57,36 @@ def definition_problems(definition: Definition) -> list[Problem]:
     for step in definition.steps:
         problems += _step_problems(definition, step, templates)
     problems += _reference_problems(definition)
+    problems += _survey_problems(definition)
+    return problems
+
+
+def _survey_problems(definition: Definition) -> list[Problem]:
+    """Survey steps and "survey answered" outcomes name a survey that exists, not archived."""
+    refs = [(s.id, "survey_id", s.survey_id) for s in definition.steps if s.type == "survey"]
+    for step in definition.steps:
+        if step.type == "wait":
+            refs += [
+                (step.id, f"outcomes.{o.name}.survey_id", o.survey_id)
+                for o in step.outcomes
+                if o.kind == "survey"
+            ]
+    if not refs:
+        return []
+    from campaigns.journeys.extensions import surveys_by_id
+
+    known = surveys_by_id()
+    problems = []
+    for step_id, field, survey_id in refs:
+        survey = known.get(survey_id)
+        if survey is None:
+            problems.append(
+                Problem(step_id, field, "unknown_survey", _("The survey does not exist."))
+            )
+        elif survey.archived:
+            problems.append(
+                Problem(step_id, field, "archived_survey", _("The survey is archived."))
+            )
     return problems
 
 
@@ -181,7 +212,7 @@ def _step_problems(definition: Definition, step, templates: dict) -> list[Proble
                             % {"name": outcome.name},
                         )
                     )
-    if step.type == "send" and step.on_unreachable is None:
+    if step.type in ("send", "survey") and step.on_unreachable is None:
         problems.append(
             Problem(
                 step.id,
@@ -193,6 +224,8 @@ def _step_problems(definition: Definition, step, templates: dict) -> list[Proble
                 ),
             )
         )
+    if step.type == "survey" and step.channel != BEST and step.channel not in CHANNELS:
+        problems.append(Problem(step.id, "channel", "unknown_channel", _("Unknown channel.")))
     if step.type == "send":
         problems += _template_problems(
             step.id, "template_id", templates.get(step.template_id), step.channel

@@ -144,6 +144,8 @@ def _one(step, run, customer, extra, assume, now) -> tuple[DryRunStep, str | Non
             )
         entry.what, entry.way = _("sends on %(channel)s") % {"channel": message.channel}, "next"
         return entry, step.next
+    if step.type == "survey":
+        return _survey(step, customer, entry)
     if step.type == "wait":
         if step.mode != "outcomes":
             entry.what, entry.way = _("waits"), "next"
@@ -188,3 +190,43 @@ def _one(step, run, customer, extra, assume, now) -> tuple[DryRunStep, str | Non
         return entry, step.next_on_outcome if chosen == "outcome" else step.next
     entry.what, entry.way = _("exits"), "exit"
     return entry, None
+
+
+def _survey(step, customer, entry: DryRunStep) -> tuple[DryRunStep, str | None]:
+    """Who would get the survey, and on what: the policy's answer for the channel (for "best",
+    the first channel that lets it through), without rendering analytics' texts."""
+    from campaigns.journeys.extensions import surveys_by_id
+    from channels.services.policy import send_decision
+
+    survey = surveys_by_id().get(step.survey_id)
+    name = survey.name if survey else f"#{step.survey_id}"
+    channels = [step.channel]
+    if step.channel == BEST:
+        preferred = (customer.attributes or {}).get("preferred_channel")
+        channels = [preferred] if preferred in CHANNELS else []
+        channels += [c for c in CHANNELS if c not in channels]
+    refusal = _("the survey does not exist") if survey is None else ""
+    chosen = ""
+    if survey is not None:
+        for channel in channels:
+            decision = send_decision(
+                customer=customer,
+                channel=channel,
+                category="marketing",
+                payload={},
+                source="journey",
+            )
+            if not decision.refusal:
+                chosen, refusal = channel, ""
+                break
+            refusal = refusal or decision.refusal
+    if refusal:
+        entry.what = _("would not send survey %(name)s: %(why)s") % {"name": name, "why": refusal}
+        entry.way = "unreachable"
+        target = step.on_unreachable
+        return entry, (
+            step.next if target in (None, "continue") else None if target == "exit" else target
+        )
+    entry.what = _("sends survey %(name)s on %(channel)s") % {"name": name, "channel": chosen}
+    entry.way = "next"
+    return entry, step.next

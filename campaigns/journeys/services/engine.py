@@ -102,6 +102,7 @@ class SendRequest:
     template_id: int
     template_version_id: int | None
     category: str = "marketing"
+    survey_id: int | None = None  # a survey step: analytics sends the survey (extensions.py)
     # Filled by the flush:
     message_id: int | None = None
     status: str = ""

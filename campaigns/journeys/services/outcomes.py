@@ -17,8 +17,16 @@ from django.utils import timezone
 from campaigns.journeys.models import OPEN_STATES, Enrollment, EnrollmentState, JourneyStatus
 from channels.models import STATUS_RANK  # clicked outranks opened outranks delivered
 
-
 # --- Matching ------------------------------------------------------------------------------------
+SURVEY_ANSWERED = "survey_answered"  # the event analytics records for each answer
+
+
+def _survey_match(outcome) -> dict:
+    """A survey outcome is an event outcome on `survey_answered` with the survey's id (and any
+    further `match`, e.g. a score)."""
+    return {**outcome.match, "survey_id": outcome.survey_id}
+
+
 def resolve(value: Any, context: dict) -> Any:
     """A match value: "entry.<key>" and "context.<key>" come from the run, anything else is literal."""
     if isinstance(value, str):
@@ -68,6 +76,12 @@ def outcome_matches(outcome, signal, run) -> bool:
             and signal.name == outcome.event
             and properties_match(signal.properties, outcome.match, run.context)
         )
+    if outcome.kind == "survey":
+        return (
+            signal.kind == "event"
+            and signal.name == SURVEY_ANSWERED
+            and properties_match(signal.properties, _survey_match(outcome), run.context)
+        )
     if outcome.kind == "order":
         return signal.kind == "order" and properties_match(
             signal.properties, outcome.match, run.context
@@ -116,11 +130,16 @@ def outcome_satisfied(outcome, run) -> bool:
     # What happened since the run entered counts (the order placed before this wait began);
     # on a later pass through a loop, only what happened since this pass began.
     since = e.entered_at if run.context.get("visits", {}).get(e.step, 1) <= 1 else e.step_entered_at
-    if outcome.kind == "event":
+    if outcome.kind in ("event", "survey"):
+        name, match = (
+            (SURVEY_ANSWERED, _survey_match(outcome))
+            if outcome.kind == "survey"
+            else (outcome.event, outcome.match)
+        )
         rows = Event.objects.filter(
-            customer_id=e.customer_id, name=outcome.event, occurred_at__gte=since
+            customer_id=e.customer_id, name=name, occurred_at__gte=since
         ).values_list("properties", flat=True)[:200]
-        return any(properties_match(p or {}, outcome.match, run.context) for p in rows)
+        return any(properties_match(p or {}, match, run.context) for p in rows)
     if outcome.kind == "order":
         orders = Order.objects.filter(
             customer_id=e.customer_id,

@@ -18,6 +18,7 @@ from django.db.models import Count, F, Min
 
 from campaigns.journeys.definition import BEST, CHANNELS
 from campaigns.journeys.services.engine import Batch, Run
+from campaigns.journeys.services.surveys import surveys_flush
 from campaigns.message_templates.context import context_options, customer_contexts
 from campaigns.message_templates.models import TemplateCategory, TemplateVersion
 from campaigns.message_templates.rendering import (
@@ -44,8 +45,11 @@ def sends_flush(batch: Batch, runs: list[Run]) -> None:
         if run.enrollment.customer_id not in taken:
             taken.add(run.enrollment.customer_id)
             pending.append(run)
-    pending = _already_sent(pending)
+    surveys = [run for run in pending if run.send.survey_id is not None]
+    pending = _already_sent([run for run in pending if run.send.survey_id is None])
     pending = _within_limits(batch, pending)
+    if surveys:
+        surveys_flush(batch, _within_limits(batch, surveys))
     if not pending:
         return
     versions = _versions(pending)

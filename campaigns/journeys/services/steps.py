@@ -20,6 +20,7 @@ from campaigns.journeys.services.outcomes import (
 def step_handle(batch: Batch, run: Run, step) -> None:
     handler = {
         "send": _send,
+        "survey": _send,
         "wait": _wait,
         "branch": _branch,
         "split": _split,
@@ -37,14 +38,17 @@ def send_key(run: Run, step_id: str, suffix: str = "") -> str:
 
 
 def _send(batch: Batch, run: Run, step) -> None:
+    """A send step, or a survey step (the same ways out; analytics sends the survey)."""
     request = run.send
     if request is None or request.step_id != step.id:
+        survey = step.type == "survey"
         run.send = SendRequest(
             step_id=step.id,
             key=send_key(run, step.id),
             channel=step.channel,
-            template_id=step.template_id,
-            template_version_id=step.template_version_id,
+            template_id=0 if survey else step.template_id,
+            template_version_id=None if survey else step.template_version_id,
+            survey_id=step.survey_id if survey else None,
         )
         return
     if request.message_id is None and request.delayed_until is None:
@@ -68,7 +72,8 @@ def _send(batch: Batch, run: Run, step) -> None:
         else:
             move(batch, run, "unreachable", target)
         return
-    batch.log(run, "sent", f"{request.sent_channel} #{request.message_id}")
+    what = f"survey {request.survey_id} · " if request.survey_id else ""
+    batch.log(run, "sent", f"{what}{request.sent_channel} #{request.message_id}")
     move(batch, run, "next", step.next)
 
 

@@ -3,17 +3,26 @@
 from campaigns.journeys.step_forms.actions import ACTION_LABELS, ActionForm, ExitForm
 from campaigns.journeys.step_forms.base import STEP_TYPE_LABELS, STEP_TYPES, StepForm
 from campaigns.journeys.step_forms.flow import BranchForm, SplitForm, WaitForm
-from campaigns.journeys.step_forms.messages import CascadeForm, SendForm
+from campaigns.journeys.step_forms.messages import CascadeForm, SendForm, SurveyForm
 
 STEP_FORMS: dict[str, type[StepForm]] = {
     f.type: f
-    for f in (SendForm, WaitForm, BranchForm, SplitForm, ActionForm, CascadeForm, ExitForm)
+    for f in (
+        SendForm,
+        SurveyForm,
+        WaitForm,
+        BranchForm,
+        SplitForm,
+        ActionForm,
+        CascadeForm,
+        ExitForm,
+    )
 }
 
 
 def way_outs(step) -> list[str]:
     """Every way out a step has, connected or not: where "Add a step after…" may insert."""
-    if step.type == "send":
+    if step.type in ("send", "survey"):
         return ["next", "unreachable"]
     if step.type == "wait":
         if step.mode == "outcomes":

@@ -25,6 +25,7 @@ from customers.models import Segment
 
 STEP_TYPES = (
     ("send", _("Send a message")),
+    ("survey", _("Send a survey")),
     ("wait", _("Wait")),
     ("branch", _("Branch on a condition")),
     ("split", _("Split (random, A/B)")),
@@ -81,6 +82,13 @@ def _segment_choice(static: bool = False, **kwargs) -> forms.ModelChoiceField:
     if static:
         segments = segments.filter(kind=Segment.Kind.STATIC)
     return forms.ModelChoiceField(queryset=segments, empty_label=_("Choose…"), **kwargs)
+
+
+def survey_field_choices() -> list[tuple[int, str]]:
+    """The surveys a step may send (analytics registers them; archived ones are left out)."""
+    from campaigns.journeys.extensions import survey_choices
+
+    return [(c.id, f"{c.name} · {c.kind.upper()}") for c in survey_choices()]
 
 
 def _filled(value) -> bool:

@@ -22,9 +22,20 @@ from campaigns.journeys.step_forms.base import (
     StepForm,
     _pk,
     _segment_choice,
+    survey_field_choices,
 )
 
-OUTCOME_COLS = ("name", "kind", "status", "step", "event", "match", "segment_id", "next")
+OUTCOME_COLS = (
+    "name",
+    "kind",
+    "status",
+    "step",
+    "event",
+    "match",
+    "segment_id",
+    "survey_id",
+    "next",
+)
 
 
 class WaitForm(StepForm):
@@ -84,6 +95,7 @@ class WaitForm(StepForm):
                     ("event", _("Event")),
                     ("order", _("Order")),
                     ("segment", _("In a segment")),
+                    ("survey", _("Survey answered")),
                 ),
             )
             self.fields[f"o{i}_status"] = forms.ChoiceField(
@@ -104,6 +116,13 @@ class WaitForm(StepForm):
                 ),
             )
             self.fields[f"o{i}_segment_id"] = _segment_choice(label=_("Segment"), required=False)
+            self.fields[f"o{i}_survey_id"] = forms.TypedChoiceField(
+                label=_("Survey"),
+                required=False,
+                coerce=int,
+                empty_value=None,
+                choices=[("", "—"), *survey_field_choices()],
+            )
             if self.editing:
                 self.fields[f"o{i}_next"] = forms.ChoiceField(
                     label=_("Goes to"), required=False, choices=self.step_choices
@@ -118,7 +137,9 @@ class WaitForm(StepForm):
                 _(
                     "Up to five named ways out. Name: small letters, digits, _. "
                     "Match key: event properties and the run's values, e.g. "
-                    '{"promo_code": "context.promo_code"}.'
+                    '{"promo_code": "context.promo_code"}. '
+                    "Survey answered: the customer answered the survey (a match key such as "
+                    '{"score": [0, 1, 2, 3, 4, 5, 6]} narrows it).'
                 ),
             )
         ]
@@ -145,6 +166,8 @@ class WaitForm(StepForm):
                     outcome["match"] = row["match"] or {}
                 if outcome["kind"] == "segment":
                     outcome["segment_id"] = _pk(row["segment_id"])
+                if outcome["kind"] == "survey":
+                    outcome["survey_id"] = row["survey_id"]
                 if self.editing:
                     outcome["next"] = row.get("next") or None
                 outcomes.append(outcome)
@@ -176,6 +199,7 @@ class WaitForm(StepForm):
                     f"o{i}_event": o.event,
                     f"o{i}_match": o.match,
                     f"o{i}_segment_id": o.segment_id,
+                    f"o{i}_survey_id": o.survey_id,
                     f"o{i}_next": o.next or "",
                 }
             )

@@ -16,6 +16,7 @@ from campaigns.journeys.step_forms.base import (
     StepForm,
     _pk,
     _template_choice,
+    survey_field_choices,
 )
 
 
@@ -67,6 +68,49 @@ class SendForm(StepForm):
         return {
             **super().initial_for(step),
             "template": step.template_id,
+            "channel": step.channel,
+            "on_unreachable": "step" if custom else step.on_unreachable,
+            "unreachable_step": step.on_unreachable if custom else "",
+            "next": step.next or "",
+        }
+
+
+class SurveyForm(SendForm):
+    """Send an NPS, CSAT or CES survey; its ways out are a send's."""
+
+    type = "survey"
+    survey = forms.TypedChoiceField(
+        label=_("Survey"),
+        coerce=int,
+        empty_value=None,
+        help_text=_(
+            "To wait for the answer, add a wait after it with the outcome “Survey answered”."
+        ),
+    )
+    field_order = ("survey", "channel", "on_unreachable")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["template"]
+        self.fields["survey"].choices = [("", _("Choose…")), *survey_field_choices()]
+        self.order_fields(self.field_order)
+
+    def build(self, data: dict) -> dict:
+        step = super().build({**data, "template": None})
+        del step["template_id"]
+        step["survey_id"] = data["survey"]
+        return step
+
+    def field_for(self, loc: tuple, hint: str | None) -> str | None:
+        field = super().field_for(loc, hint)
+        return "survey" if field == "survey_id" else field
+
+    @classmethod
+    def initial_for(cls, step) -> dict:
+        custom = step.on_unreachable not in ("continue", "exit")
+        return {
+            **StepForm.initial_for(step),
+            "survey": step.survey_id,
             "channel": step.channel,
             "on_unreachable": "step" if custom else step.on_unreachable,
             "unreachable_step": step.on_unreachable if custom else "",
