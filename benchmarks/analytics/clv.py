@@ -269,12 +269,13 @@ def goals(result: dict) -> list[dict]:
     for phase, seconds in result["first"]["timings"].items():
         rows.append(goal(f"  of which {phase} (first run)", seconds, "s"))
     params = result["params"]["gamma_gamma"]
+    drawn = max(abs(params[k] - SPEND[k]) / SPEND[k] for k in ("p", "q", "gamma"))
     rows.append(
         goal(
-            f"Gamma-Gamma over everyone: p {params['p']:.2f}, q {params['q']:.2f}, "
-            f"γ {params['gamma']:.0f} (drawn with 6, 4, 500)",
-            0,
-            "",
+            f"Gamma-Gamma over everyone vs drawn (p {params['p']:.2f}, q {params['q']:.2f}, "
+            f"γ {params['gamma']:.0f})",
+            drawn * 100,
+            "%",
         )
     )
     sample = result["kaskad_sample"]["customers"]
