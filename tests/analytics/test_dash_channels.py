@@ -86,9 +86,7 @@ def test_the_hub_links_to_the_page(client_as):
 
 
 def test_the_page_shows_the_services_numbers(client_as, sends):
-    expected = {
-        row["channel"]: row for row in channels_funnel(MARCH_FILTERS, window_days=7)
-    }
+    expected = {row["channel"]: row for row in channels_funnel(MARCH_FILTERS, window_days=7)}
     page = client_as("marketing").get(URL, MARCH)
     body = page.content.decode()
     assert page.status_code == 200
@@ -119,7 +117,11 @@ def test_the_csv_holds_the_services_rows(client_as, sends):
     assert [r["channel"] for r in rows] == [r["channel"] for r in expected]
     sms = next(r for r in rows if r["channel"] == "sms")
     assert (sms["sent"], sms["failed"], sms["converted"], sms["sms_parts"]) == ("2", "1", "1", "5")
-    assert (sms["cost"], sms["cost_currency"], sms["cost_per_conversion"]) == ("2.50", "EUR", "2.50")
+    assert (sms["cost"], sms["cost_currency"], sms["cost_per_conversion"]) == (
+        "2.50",
+        "EUR",
+        "2.50",
+    )
     assert sms["conversion_rate"] == "50.0"
 
 
