@@ -24,6 +24,22 @@ class Area:
 # Each area's pages add an entry here as they are installed.
 AREAS: list[Area] = [
     Area(
+        "analytics:channels",
+        _("Channel performance"),
+        _(
+            "Sent, delivered, opened, clicked and converted by channel, the rates between them "
+            "and the SMS cost."
+        ),
+    ),
+    Area(
+        "analytics:cohorts",
+        _("Cohorts"),
+        _(
+            "Monthly acquisition cohorts: the share of each still buying month after month, "
+            "their orders and revenue."
+        ),
+    ),
+    Area(
         "analytics:attribution",
         _("Campaigns and journeys: attribution"),
         _(

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from analytics.views import attribution, clv, hub, plans, surveys, surveys_results
+from analytics.views import (
+    attribution,
+    clv,
+    dash_channels,
+    dash_cohorts,
+    hub,
+    plans,
+    surveys,
+    surveys_results,
+)
 
 app_name = "analytics"
 
@@ -18,6 +27,8 @@ urlpatterns = [
         attribution.attribution_setting_save,
         name="attribution_setting",
     ),
+    path("analytics/channels/", dash_channels.channels_page, name="channels"),
+    path("analytics/cohorts/", dash_cohorts.cohorts_page, name="cohorts"),
     path("analytics/clv/", clv.clv_page, name="clv"),
     path("analytics/clv/refit/", clv.clv_refit, name="clv_refit"),
     path("analytics/forecast/", plans.forecast_page, name="forecast"),
