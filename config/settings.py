@@ -249,6 +249,7 @@ SPECTACULAR_SETTINGS = {
         "MessageSourceEnum": "channels.models.MessageSource",
         "ConversationStatusEnum": "channels.models.Conversation.Status",
         "PushKindEnum": "channels.models.PushSubscription.Kind",
+        "SurveyKindEnum": "analytics.models.surveys.SurveyKind",
         # The same choice sets as plain values, as pydantic's JSON schema gives them.
         "ChannelValueEnum": "customers.models.Channel.values",
         "ConsentStatusValueEnum": "customers.models.ConsentStatus.values",

@@ -164,7 +164,7 @@ def _chart(curve: list[dict]) -> dict:
         "labels": [_("Month %(number)d") % {"number": point["offset"]} for point in curve],
         "datasets": [
             {
-                "label": _("Active customers, % of the cohort"),
+                "label": _("Active customers, share of the cohort"),
                 "tone": "accent",
                 "data": [point["retention"] or 0 for point in curve],
             }

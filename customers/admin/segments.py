@@ -1,4 +1,4 @@
-"""Admins for RFM scores and settings, segments and their members."""
+"""Admins for RFM scores and settings, customer value (CLV), segments and their members."""
 
 import csv
 import io
@@ -9,7 +9,13 @@ from django.db import transaction
 
 from api.errors import ValidationFailed
 from customers.admin.common import CustomerColumnMixin, LargeTableAdmin
-from customers.models import RfmDimensionSetting, RfmScore, Segment, SegmentMembership
+from customers.models import (
+    CustomerValue,
+    RfmDimensionSetting,
+    RfmScore,
+    Segment,
+    SegmentMembership,
+)
 from customers.services.segments import (
     segment_create,
     segment_members_add,
@@ -26,6 +32,23 @@ class RfmScoreAdmin(CustomerColumnMixin, LargeTableAdmin):
     list_display = ("customer_column", "segment", "r", "f", "m", "recency_days", "frequency",
                     "monetary", "as_of")  # fmt: skip
     list_filter = ("segment", "r", "f", "m")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer",)
+    search_fields = ("=customer__external_id",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CustomerValue)
+class CustomerValueAdmin(CustomerColumnMixin, LargeTableAdmin):
+    """Written by the nightly CLV scoring (analytics.clv); staff read them, never edit them."""
+
+    list_display = ("customer_column", "historic_revenue", "orders", "p_alive",
+                    "expected_purchases_12m", "clv_12m", "scored_at")  # fmt: skip
     list_select_related = ("customer",)
     raw_id_fields = ("customer",)
     search_fields = ("=customer__external_id",)
