@@ -4,6 +4,7 @@ and a CSV of it."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 from django.utils.formats import date_format, number_format
@@ -23,6 +24,7 @@ from analytics.overview import (
 from workspace.templatetags.workspace_tags import CHANNEL_LABELS
 
 MAX_MONTHS = 36
+CENT = Decimal("0.01")
 TABLES = ("sales", "attributed", "scores", "clv")
 
 
@@ -129,7 +131,7 @@ def _sales(months, labels, sales) -> dict:
         [
             label,
             sales[m]["orders"],
-            sales[m]["revenue"] or 0,
+            Decimal(sales[m]["revenue"] or 0).quantize(CENT),
             sales[m]["active"],
             sales[m]["new"],
             sales[m]["active"] - sales[m]["new"],
@@ -234,7 +236,7 @@ def _clv(rows: list[dict]) -> dict:
             label,
             r["customers"],
             round(r["avg_historic"] or 0, 2),
-            round(r["avg_clv"] or 0, 2),
+            round(r["avg_clv_12m"] or 0, 2),
             round((r["avg_p_alive"] or 0) * 100, 1),
         ]
         for label, r in zip(labels, rows, strict=True)

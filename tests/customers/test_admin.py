@@ -19,6 +19,7 @@ from customers.models import (
     Consent,
     ConsentChange,
     Customer,
+    CustomerValue,
     Event,
     Note,
     Order,
@@ -62,13 +63,14 @@ CUSTOMER_MODELS = [
     Note,
     RfmScore,
     RfmDimensionSetting,
+    CustomerValue,
     Segment,
     SegmentMembership,
 ]
-READ_ONLY_MODELS = {ConsentChange, Event, RfmScore, SegmentMembership}
+READ_ONLY_MODELS = {ConsentChange, Event, RfmScore, CustomerValue, SegmentMembership}
 LARGE_TABLES = [
     Customer, Event, Order, OrderItem, ConsentChange, ChannelIdentity, Consent, Note, RfmScore,
-    SegmentMembership,
+    CustomerValue, SegmentMembership,
 ]  # fmt: skip
 
 
@@ -94,6 +96,20 @@ def one_of_each(db) -> dict:
         Note: NoteFactory(customer=customer),
         RfmScore: RfmScoreFactory(customer=customer),
         RfmDimensionSetting: RfmDimensionSettingFactory(),
+        CustomerValue: CustomerValue.objects.create(
+            customer=customer,
+            historic_revenue=1990,
+            orders=1,
+            repeat_days=0,
+            recency_days=2,
+            age_days=2,
+            mean_repeat_spend=0,
+            p_alive=1.0,
+            expected_purchases_12m=0.4,
+            expected_spend=1500,
+            clv_12m=580,
+            scored_at=timezone.now(),
+        ),
         Segment: SegmentFactory(),
         SegmentMembership: SegmentMembershipFactory(customer=customer),
     }
