@@ -38,6 +38,7 @@ run: venv translations
 	@$(BIN)/python manage.py load_campaigns_demo
 	@$(BIN)/python manage.py load_analytics_demo
 	@$(BIN)/python manage.py attribution_rebuild
+	@$(BIN)/python manage.py rollups_rebuild
 	@$(BIN)/python manage.py ensure_demo_login > /dev/null
 	@echo "Starting web, worker and beat on port $(PORT)…"
 	@exec $(BIN)/python -m config.devrun start
