@@ -134,6 +134,7 @@ class AttributionReportView(APIView):
         responses={200: AttributionReportSerializer, **error_responses(400, 401, 429)},
     )
     def get(self, request):
+        _no_empty(request, ("model", "group_by", "channel", "segment"))
         form = AttributionFilterForm(request.query_params)
         if not form.is_valid():
             raise _form_errors(form)
@@ -172,6 +173,14 @@ class OrderAttributionView(APIView):
             "touches": touches,
         }
         return Response(OrderAttributionSerializer(data).data)
+
+
+def _no_empty(request, names: tuple[str, ...]) -> None:
+    """A parameter given empty is a 400 (the page's form reads empty as "the default"; an API
+    client that sends `group_by=` has made a mistake worth hearing about)."""
+    for name in names:
+        if name in request.query_params and request.query_params[name] == "":
+            raise ValidationFailed([{"field": name, "message": "must not be empty"}])
 
 
 def _id(request, name: str) -> int | None:

@@ -77,6 +77,7 @@ def main() -> int:
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "ALLOWED_HOSTS": "testserver",  # the dashboards part requests pages through Django's client
     }
     os.environ.update(env)
     import django

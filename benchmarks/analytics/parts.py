@@ -21,6 +21,7 @@ from benchmarks.segments.generate import Sizes
 PART_MODULES: dict[str, str] = {
     "rollups": "benchmarks.analytics.rollups",
     "clv": "benchmarks.analytics.clv",
+    "dashboards": "benchmarks.analytics.dashboards",
 }
 
 

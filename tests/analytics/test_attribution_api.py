@@ -212,3 +212,10 @@ def test_a_broadcast_without_a_holdout_has_no_uplift(read_api):
     )
     body = read_api.get("/api/v1/attribution/uplift", {"broadcast": broadcast.pk}).json()
     assert body == {"kind": "broadcast", "id": broadcast.pk, "name": "No holdout", "uplift": []}
+
+
+@pytest.mark.parametrize("name", ["model", "group_by", "channel", "segment"])
+def test_an_empty_report_parameter_is_a_400_naming_it(read_api, name):
+    response = read_api.get("/api/v1/attribution", {name: ""})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [name]
