@@ -77,7 +77,13 @@ def main() -> int:
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "ALLOWED_HOSTS": "testserver",  # the dashboards part requests pages through Django's client
+        # The dashboards part requests pages through Django's test client, over plain HTTP, with
+        # production's static files storage collected into a folder of its own.
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "KASKAD_VAR_DIR": str(database.BASE_DIR / "benchmarks" / "results" / "analytics-var"),
     }
     os.environ.update(env)
     import django
@@ -96,6 +102,8 @@ def main() -> int:
         if not reuse:
             database.create(args.postgres, args.database)
         database.manage(env, "migrate", "--no-input")
+        if any(module.NAME == "dashboards" for module in modules):
+            database.manage(env, "collectstatic", "--no-input", "-v", "0")
         started = perf_counter()
         if reuse:
             print(f"\nReusing the data in {args.database}")
