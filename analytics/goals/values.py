@@ -10,10 +10,11 @@ Returns None when there is nothing to measure (no base, no orders, no answers).
 
 import datetime as dt
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Avg, Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from analytics.models import SurveyAnswer, SurveyKind
+from analytics.surveys.scores import BANDS, Tally, score_of
 from analytics.windows import active_base, completed_orders, day_start, in_segment, messaged
 from customers.models import Customer
 
@@ -80,26 +81,28 @@ def goal_metric_value(
 
 
 def _survey_score(metric, start, stop, segment_id, channel) -> float | None:
+    """The kind's score (analytics.surveys.scores) over the answers given in the window: NPS,
+    CSAT as % of 4–5, and CES as its average (1–7), the figure a CES goal is usually set on."""
     answers = SurveyAnswer.objects.filter(
         survey__kind=SurveyKind(metric), answered_at__gte=start, answered_at__lt=stop
     )
     answers = in_segment(answers, segment_id, column="customer_id")
     if channel:
         answers = answers.filter(channel=channel)
-    if metric == "ces":
-        return _float(answers.aggregate(avg=Avg("score"))["avg"])
-    high, low = (9, 6) if metric == "nps" else (4, 0)
-    counts = answers.aggregate(
+    top, bottom = BANDS[SurveyKind(metric)]
+    row = answers.aggregate(
         n=Count("id"),
-        high=Count("id", filter=Q(score__gte=high)),
-        low=Count("id", filter=Q(score__lte=low)),
+        total=Sum("score"),
+        squares=Sum(F("score") * F("score")),
+        top=Count("id", filter=Q(score__gte=top)),
+        bottom=Count("id", filter=Q(score__lte=bottom)),
     )
-    if not counts["n"]:
-        return None
-    if metric == "nps":  # % promoters (9–10) − % detractors (0–6)
-        return 100 * (counts["high"] - counts["low"]) / counts["n"]
-    return 100 * counts["high"] / counts["n"]  # CSAT: % of 4–5
-
-
-def _float(value) -> float | None:
-    return float(value) if value is not None else None
+    tally = Tally(
+        responses=row["n"],
+        total=row["total"] or 0,
+        squares=row["squares"] or 0,
+        top=row["top"],
+        bottom=row["bottom"],
+    )
+    score = score_of(metric, tally)
+    return score.mean if metric == "ces" else score.score

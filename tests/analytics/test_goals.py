@@ -137,3 +137,31 @@ def test_going_off_track_alerts_the_crm_once(httpserver):
     assert delivery.status == WebhookDelivery.Status.DELIVERED
     body = httpserver.log[0][0].get_json()
     assert body["type"] == "goal.off_track" and body["data"]["name"] == made.name
+
+
+def test_survey_goals_use_the_survey_scores():
+    from analytics.models import Survey, SurveyAnswer, SurveySend
+
+    customer = CustomerFactory()
+    when = at(TODAY - dt.timedelta(days=3))
+
+    def answers(kind: str, scores: list[int]) -> None:
+        survey = Survey.objects.create(name=kind, kind=kind)
+        for score in scores:
+            send = SurveySend.objects.create(
+                survey=survey, customer=customer, channel="email", source="manual",
+                sent_at=when, expires_at=when + dt.timedelta(days=14),
+            )  # fmt: skip
+            SurveyAnswer.objects.create(
+                send=send, survey=survey, customer=customer, channel="email", score=score,
+                answered_at=when,
+            )  # fmt: skip
+
+    answers("nps", [10, 9, 9, 8, 7, 6, 3, 10])  # 4 promoters, 2 detractors of 8: NPS 25
+    answers("csat", [5, 4, 3, 2, 5])  # 3 of 5 are 4–5: 60 %
+    answers("ces", [7, 6, 2, 5])  # the average: 20 / 4 = 5
+    value = lambda metric: goal_metric_value(metric, end=TODAY, window_days=30)  # noqa: E731
+    assert value("nps") == pytest.approx(25.0)
+    assert value("csat") == pytest.approx(60.0)
+    assert value("ces") == pytest.approx(5.0)
+    assert goal_metric_value("nps", end=TODAY, window_days=30, channel="sms") is None
