@@ -39,7 +39,9 @@ def segment_choices(blank_label) -> list[tuple[str, str]]:
 
 class ForecastForm(forms.Form):
     metric = forms.ChoiceField(label=_("Metric"), choices=FORECAST_METRICS)
-    launch = forms.DateField(label=_("Launch date"), widget=forms.DateInput(attrs={"type": "date"}))
+    launch = forms.DateField(
+        label=_("Launch date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     horizon_days = forms.TypedChoiceField(
         label=_("Horizon"), choices=HORIZONS, coerce=int, initial=182
     )
@@ -75,7 +77,9 @@ class GoalForm(forms.Form):
     target = forms.FloatField(
         label=_("Target"), help_text=_("Percentages as numbers: 20 means 20 %.")
     )
-    deadline = forms.DateField(label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(
+        label=_("Deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     segment = forms.ChoiceField(label=_("Segment"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     window_days = forms.IntegerField(

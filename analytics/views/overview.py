@@ -30,10 +30,14 @@ TABLES = ("sales", "attributed", "scores", "clv")
 
 class OverviewForm(forms.Form):
     date_from = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     date_to = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     segment = forms.ChoiceField(label=gettext_lazy("Segment"), required=False)
     channel = forms.ChoiceField(label=gettext_lazy("Channel"), required=False)

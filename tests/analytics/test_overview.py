@@ -78,3 +78,12 @@ def test_a_period_ending_before_it_starts_is_a_form_error(client_as):
     )
     assert page.status_code == 200
     assert page.context["form"].errors["date_to"]
+
+
+def test_the_default_period_shows_in_the_date_fields(client_as):
+    from analytics.overview import overview_default_filters
+
+    default = overview_default_filters()
+    page = client_as("marketing").get(reverse("analytics:index")).content.decode()
+    assert f'value="{default.date_from.isoformat()}"' in page
+    assert f'value="{default.date_to.isoformat()}"' in page
