@@ -3,7 +3,16 @@
 from analytics.models import attribution  # noqa: F401  (its models; imported from their module)
 from analytics.models.clv import ClvFit
 from analytics.models.goals import Forecast, Goal, GoalStatus
-from analytics.models.rollups import *  # noqa: F403  (rollups)
+from analytics.models.rollups import (
+    AnalyticsSettings,
+    CohortActivity,
+    CustomerRollup,
+    DailyChannelRollup,
+    DailyRollup,
+    RollupDirtyCustomer,
+    RollupDirtyDay,
+    RollupState,
+)
 from analytics.models.survey_settings import SurveySettings
 from analytics.models.surveys import (
     SCALES,
@@ -16,10 +25,18 @@ from analytics.models.surveys import (
 
 __all__ = [
     "SCALES",
+    "AnalyticsSettings",
     "ClvFit",
+    "CohortActivity",
+    "CustomerRollup",
+    "DailyChannelRollup",
+    "DailyRollup",
     "Forecast",
     "Goal",
     "GoalStatus",
+    "RollupDirtyCustomer",
+    "RollupDirtyDay",
+    "RollupState",
     "Survey",
     "SurveyAnswer",
     "SurveyKind",
