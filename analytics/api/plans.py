@@ -11,12 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.api import plans_schemas as s
+from analytics.api.paging import ByIdCursor
 from analytics.forecast.service import ForecastError, forecast_compute
 from analytics.goals.service import GoalError, goal_archive, goal_check, goal_create
 from analytics.models import Forecast, Goal
 from api.errors import ValidationFailed
 from api.idempotency import idempotent
-from api.pagination import SignedCursorPagination
 from api.schema import error_responses
 from campaigns.journeys.models import Journey
 from campaigns.planning.models import CommunicationStrategy
@@ -25,13 +25,6 @@ from customers.models import Segment
 
 READ_ERRORS = (400, 401, 403, 429)
 WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
-
-
-class ByIdCursor(SignedCursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
 
 
 def _refused(field: str, message: str, code: str = "invalid") -> ValidationFailed:

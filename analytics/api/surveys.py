@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.api import surveys_schemas as s
+from analytics.api.paging import AnswerCursor, ByIdCursor
 from analytics.models.surveys import Survey, SurveyAnswer, SurveySource
 from analytics.surveys.definitions import survey_create, survey_update
 from analytics.surveys.scores import (
@@ -26,7 +27,6 @@ from analytics.surveys.sending import survey_send_many
 from api.errors import ValidationFailed
 from api.idempotency import IDEMPOTENCY_HEADER, idempotent
 from api.models import ApiScope
-from api.pagination import SignedCursorPagination
 from api.schema import error_responses
 from customers.api.schemas import parse
 from customers.models import Customer, Segment
@@ -34,20 +34,6 @@ from customers.models import Customer, Segment
 READ_ERRORS = (400, 401, 429)
 WRITE_ERRORS = (400, 401, 403, 413, 415, 429)
 PAGING_PARAMS = ("cursor", "limit")
-
-
-class ByIdCursor(SignedCursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
-
-
-class AnswerCursor(SignedCursorPagination):
-    ordering = "-id"
-    page_size = 100
-    page_size_query_param = "limit"
-    max_page_size = 1000
 
 
 def _query(model, request):
